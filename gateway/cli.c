@@ -1,1 +1,67 @@
-int main(void) { return 0; }
+/*
+ * cli.c — `safetygw`, the command-line tool: dispatches the first argument
+ * to its command. Each command lives in its own cli_<name>.c and takes
+ * argc/argv from its own name on, returning the exit code (0 ok, 1 bad news,
+ * 2 usage or connection error).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_check.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_USAGE 2
+
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+};
+
+/* status, devices, device, alarms and probe join here as they are written. */
+static const struct cli_command commands[] = {
+    {"check", cli_check, "check [--json] FILE     validate a configuration offline"},
+};
+
+static void print_usage(FILE *stream)
+{
+    fprintf(stream, "usage: safetygw COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        fprintf(stream, "  %s\n", commands[i].usage);
+    }
+    fprintf(stream, "\nsafetygw --help, safetygw --version\n");
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("safetygw %s\n", SAFETYGW_VERSION);
+        return CLI_EXIT_OK;
+    }
+    const struct cli_command *command = find_command(argv[1]);
+    if (command == NULL) {
+        fprintf(stderr, "safetygw: unknown command \"%s\"\n", argv[1]);
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return command->run(argc - 1, argv + 1);
+}

@@ -1,1 +1,178 @@
-int main(void) { return 0; }
+/*
+ * safetygwd — the gateway daemon: loads the configuration, starts one poller
+ * thread per bus and the MQTT publisher, then the main thread handles signals,
+ * the systemd watchdog and the periodic health message.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "alarm.h"
+#include "config.h"
+#include "health.h"
+#include "log.h"
+#include "publish.h"
+#include "runtime.h"
+#include "timeutil.h"
+
+#define MAIN_TICK_MS 200
+#define DRAIN_TIMEOUT_MS 4000 /* SIGTERM must finish within systemd's 5 s */
+
+struct options {
+    const char *config_path;
+    int log_level;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: safetygwd -c FILE [--log-level error|warning|info|debug]\n"
+                 "       safetygwd --version\n"
+                 "Polls the buses and devices of FILE, applies the alarm rules and publishes\n"
+                 "alarms to MQTT. See safetygwd(8).\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *options)
+{
+    static const struct option long_options[] = {{"config", required_argument, NULL, 'c'},
+                                                 {"log-level", required_argument, NULL, 'l'},
+                                                 {"help", no_argument, NULL, 'h'},
+                                                 {"version", no_argument, NULL, 'V'},
+                                                 {NULL, 0, NULL, 0}};
+    *options = (struct options){.config_path = NULL, .log_level = LOG_INFO};
+    int option;
+    while ((option = getopt_long(argc, argv, "c:l:hV", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'c':
+            options->config_path = optarg;
+            break;
+        case 'l':
+            options->log_level = log_level_from_name(optarg);
+            if (options->log_level < 0) {
+                fprintf(stderr, "safetygwd: unknown log level \"%s\"\n", optarg);
+                return -1;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("safetygwd %s\n", SAFETYGW_VERSION);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!options->config_path || optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static struct config *load_config(const char *path)
+{
+    struct config_errors errors = {0};
+    struct config *config = config_load(path, &errors);
+    for (size_t i = 0; i < errors.count; i++)
+        log_error("%s", errors.messages[i]);
+    if (!config)
+        log_error("%s: %zu errors; not starting", path, errors.count);
+    config_errors_free(&errors);
+    return config;
+}
+
+/* Signals are taken synchronously by the main loop; every thread inherits the mask. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static int next_signal(const sigset_t *set, uint32_t timeout_ms)
+{
+    struct timespec timeout = {.tv_sec = timeout_ms / 1000,
+                               .tv_nsec = (long)(timeout_ms % 1000) * 1000000L};
+    int signal_number = sigtimedwait(set, NULL, &timeout);
+    return signal_number > 0 ? signal_number : 0;
+}
+
+static uint64_t watchdog_interval_ms(void)
+{
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0)
+        return 0;
+    return usec / 2000u; /* ping at half the period systemd allows */
+}
+
+static void run(struct runtime *runtime, const sigset_t *signals, uint64_t started_wall_ms)
+{
+    const struct config *config = runtime->config;
+    uint64_t watchdog_ms = watchdog_interval_ms();
+    uint64_t next_health_ms = time_monotonic_ms() + config->gateway.health_interval_ms;
+    uint64_t next_watchdog_ms = 0;
+    for (;;) {
+        int signal_number = next_signal(signals, MAIN_TICK_MS);
+        if (signal_number == SIGTERM || signal_number == SIGINT) {
+            log_info("%s: stopping", strsignal(signal_number));
+            return;
+        }
+        if (signal_number == SIGHUP)
+            log_warning("SIGHUP: reloading the configuration is not supported yet; "
+                        "restart the service to apply changes");
+        uint64_t now_ms = time_monotonic_ms();
+        publish_tick(now_ms);
+        if (now_ms >= next_health_ms) {
+            health_publish(runtime, started_wall_ms);
+            next_health_ms = now_ms + config->gateway.health_interval_ms;
+        }
+        /* A stuck bus thread must stop the pings so systemd restarts us. */
+        if (watchdog_ms && now_ms >= next_watchdog_ms &&
+            runtime_buses_alive(runtime, now_ms, watchdog_ms * 2)) {
+            sd_notify(0, "WATCHDOG=1");
+            next_watchdog_ms = now_ms + watchdog_ms;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct options options;
+    if (parse_options(argc, argv, &options) != 0)
+        return 2;
+    log_set_level(options.log_level);
+    sigset_t signals;
+    block_signals(&signals);
+
+    struct config *config = load_config(options.config_path);
+    if (!config)
+        return 1;
+    uint64_t started_wall_ms = time_wall_ms();
+    struct runtime runtime;
+    if (alarm_init(config) != 0 || publish_start(config, started_wall_ms) != 0 ||
+        runtime_start(&runtime, config) != 0) {
+        publish_stop(0);
+        config_free(config);
+        return 1;
+    }
+    log_info("safetygwd %s started: gateway %s, %zu buses, %zu devices, MQTT %s",
+             SAFETYGW_VERSION, config->gateway.id, config->bus_count, config->device_count,
+             config->mqtt.uri);
+    sd_notify(0, "READY=1");
+
+    run(&runtime, &signals, started_wall_ms);
+
+    sd_notify(0, "STOPPING=1");
+    runtime_stop(&runtime);
+    publish_stop(DRAIN_TIMEOUT_MS);
+    config_free(config);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,55 @@
+#include "action.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#define MAX_WRITE_COUNT 123 /* FC16 limit; FC15 allows more, no profile needs it */
+
+static int write_values(modbus_t *ctx, const struct action_def *action, int address)
+{
+    if (action->table == TABLE_COIL) {
+        uint8_t bits[MAX_WRITE_COUNT];
+        for (unsigned i = 0; i < action->count; i++)
+            bits[i] = action->value ? 1 : 0;
+        if (action->count == 1)
+            return modbus_write_bit(ctx, address, bits[0]);
+        return modbus_write_bits(ctx, address, action->count, bits);
+    }
+    uint16_t registers[MAX_WRITE_COUNT];
+    for (unsigned i = 0; i < action->count; i++)
+        registers[i] = action->value;
+    if (action->count == 1)
+        return modbus_write_register(ctx, address, registers[0]);
+    return modbus_write_registers(ctx, address, action->count, registers);
+}
+
+int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
+                   const struct action_def *action, int param, char *error, size_t error_size)
+{
+    int first = action->address;
+    if (action->param_name) {
+        if (param < 0 || param >= action->param_count) {
+            snprintf(error, error_size, "%s needs %s 0..%u", action->name, action->param_name,
+                     action->param_count - 1u);
+            return -1;
+        }
+        first += param * action->param_stride;
+    }
+    if (action->count == 0 || action->count > MAX_WRITE_COUNT || first + action->count > 65536) {
+        snprintf(error, error_size, "%s writes %u values from %d, beyond what Modbus allows",
+                 action->name, action->count, first);
+        return -1;
+    }
+    modbus_set_slave(ctx, address);
+    device_poll_wait_gap(pacing);
+    int written = write_values(ctx, action, first);
+    int error_number = errno;
+    device_poll_request_done(pacing);
+    if (written < 0) {
+        modbus_flush(ctx);
+        snprintf(error, error_size, "write of %s %d failed: %s", point_table_name(action->table),
+                 first, modbus_strerror(error_number));
+        return -1;
+    }
+    return 0;
+}

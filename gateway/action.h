@@ -1,0 +1,23 @@
+/*
+ * action.h — performs a profile's declared write (close a gas valve, stop a
+ * charging port) on a device. Runs on the device's bus thread, between polls,
+ * so writes never interleave with another request on the line.
+ */
+#ifndef SAFETYGW_ACTION_H
+#define SAFETYGW_ACTION_H
+
+#include <modbus.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "device_poll.h"
+
+/*
+ * Writes the action to the device at address. param selects the instance of an
+ * indexed action (port 3), -1 for a plain one. Returns 0, or -1 with the reason
+ * in error.
+ */
+int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
+                   const struct action_def *action, int param, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,247 @@
+#include "bus.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "alarm.h"
+#include "log.h"
+#include "timeutil.h"
+
+#define RECONNECT_MIN_MS 500
+#define RECONNECT_MAX_MS 30000
+#define IDLE_WAKE_MS 1000 /* wake at least this often, to beat the watchdog heartbeat */
+#define CYCLE_SMOOTHING 0.1
+
+static modbus_t *new_context(const struct bus_def *def)
+{
+    if (def->type == BUS_RTU)
+        return modbus_new_rtu(def->port, (int)def->baud, def->parity, def->data_bits,
+                              def->stop_bits);
+    char service[8];
+    snprintf(service, sizeof service, "%u", def->tcp_port);
+    return modbus_new_tcp_pi(def->host, service);
+}
+
+static const char *bus_address(const struct bus_def *def, char *text, size_t size)
+{
+    if (def->type == BUS_RTU)
+        snprintf(text, size, "%s", def->port);
+    else
+        snprintf(text, size, "%s:%u", def->host, def->tcp_port);
+    return text;
+}
+
+static void set_rs485(struct bus *bus)
+{
+    if (!bus->def->rs485)
+        return;
+    /* Many USB adapters and every pty switch direction themselves and say ENOTTY. */
+    if (modbus_rtu_set_serial_mode(bus->ctx, MODBUS_RTU_RS485) != 0)
+        log_warning("bus %s: %s cannot switch to RS-485 mode (%s); assuming the adapter "
+                    "drives the line direction itself",
+                    bus->def->name, bus->def->port, modbus_strerror(errno));
+}
+
+/* Exponential back-off with ±25 % jitter so many gateways do not reconnect in step. */
+static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
+{
+    uint32_t base = bus->reconnect_backoff_ms ? bus->reconnect_backoff_ms : RECONNECT_MIN_MS;
+    uint32_t jitter = base / 4;
+    uint32_t wait = base - jitter + (jitter ? (uint32_t)rand() % (2 * jitter + 1) : 0);
+    bus->next_connect_ms = now_ms + wait;
+    bus->reconnect_backoff_ms = base * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : base * 2;
+}
+
+static bool open_link(struct bus *bus, uint64_t now_ms)
+{
+    char address[300];
+    if (now_ms < bus->next_connect_ms)
+        return false;
+    if (modbus_connect(bus->ctx) != 0) {
+        log_warning("bus %s: cannot open %s: %s", bus->def->name,
+                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno));
+        schedule_reconnect(bus, now_ms);
+        return false;
+    }
+    if (bus->def->type == BUS_RTU)
+        set_rs485(bus);
+    modbus_flush(bus->ctx);
+    bus->link_up = true;
+    bus->reconnect_backoff_ms = 0;
+    log_info("bus %s: opened %s", bus->def->name,
+             bus_address(bus->def, address, sizeof address));
+    pthread_mutex_lock(&bus->lock);
+    bus->stats.link_up = true;
+    bus->stats.reconnects++;
+    pthread_mutex_unlock(&bus->lock);
+    return true;
+}
+
+static void close_link(struct bus *bus, uint64_t now_ms)
+{
+    char address[300];
+    log_warning("bus %s: lost %s; reopening", bus->def->name,
+                bus_address(bus->def, address, sizeof address));
+    modbus_close(bus->ctx);
+    bus->link_up = false;
+    schedule_reconnect(bus, now_ms);
+    pthread_mutex_lock(&bus->lock);
+    bus->stats.link_up = false;
+    pthread_mutex_unlock(&bus->lock);
+}
+
+static int run_action(void *context, const struct device *device,
+                      const struct action_def *action, int param, char *error, size_t size)
+{
+    struct bus *bus = context;
+    if (!bus->link_up) {
+        snprintf(error, size, "bus %s is down", bus->def->name);
+        return -1;
+    }
+    return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error,
+                          size);
+}
+
+/* Interval between two polls of the same answering device, smoothed over the bus. */
+static void update_cycle(struct bus *bus, const struct device *device, uint64_t now_ms)
+{
+    if (device->last_poll_start_ms == 0 || device->link != DEVICE_ONLINE)
+        return;
+    double interval = (double)(now_ms - device->last_poll_start_ms);
+    double *cycle = &bus->stats.cycle_ms;
+    *cycle = *cycle == 0 ? interval : *cycle + CYCLE_SMOOTHING * (interval - *cycle);
+}
+
+static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
+{
+    struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
+                                   .error_class = MODBUS_ERROR_LINK_LOST};
+    if (bus->link_up || open_link(bus, now_ms))
+        device_poll(bus->ctx, device, &bus->pacing, bus->poll_values, &outcome);
+    if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
+        close_link(bus, now_ms);
+
+    bool poll_ok = outcome.result == DEVICE_POLL_OK;
+    struct action_runner runner = {.run = run_action, .context = bus};
+    pthread_mutex_lock(&bus->lock);
+    if (poll_ok)
+        update_cycle(bus, device, now_ms);
+    device->last_poll_start_ms = now_ms;
+    bool link_changed = device_record_poll(device, bus->poll_values, &outcome, time_wall_ms());
+    bool alarms_changed = alarm_evaluate(device, poll_ok, time_monotonic_ms(), &runner);
+    if (poll_ok)
+        bus->stats.polls_ok++;
+    else
+        bus->stats.polls_failed++;
+    pthread_mutex_unlock(&bus->lock);
+    if (link_changed || alarms_changed)
+        alarm_publish_device_state(device);
+}
+
+/* Waits until deadline_ms or a stop request; returns true when asked to stop. */
+static bool wait_until(struct bus *bus, uint64_t deadline_ms)
+{
+    uint64_t wake_ms = time_monotonic_ms() + IDLE_WAKE_MS;
+    if (deadline_ms < wake_ms)
+        wake_ms = deadline_ms;
+    struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
+                             .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
+    pthread_mutex_lock(&bus->lock);
+    while (!bus->stop_requested && pthread_cond_timedwait(&bus->wake, &bus->lock, &until) == 0) {
+    }
+    bool stop = bus->stop_requested;
+    pthread_mutex_unlock(&bus->lock);
+    return stop;
+}
+
+static void *bus_thread(void *argument)
+{
+    struct bus *bus = argument;
+    for (;;) {
+        uint64_t now_ms = time_monotonic_ms();
+        atomic_store(&bus->heartbeat_ms, now_ms);
+        struct device *device = schedule_peek(&bus->schedule);
+        if (!device || device->next_due_ms > now_ms) {
+            if (wait_until(bus, device ? device->next_due_ms : now_ms + IDLE_WAKE_MS))
+                break;
+            continue;
+        }
+        schedule_pop(&bus->schedule);
+        uint64_t due_ms = device->next_due_ms;
+        poll_one(bus, device, now_ms);
+        device_schedule_next(device, due_ms, time_monotonic_ms(), bus->def->backoff_max_ms);
+        schedule_push(&bus->schedule, device);
+    }
+    return NULL;
+}
+
+static size_t largest_point_count(struct device **devices, size_t count)
+{
+    size_t largest = 1;
+    for (size_t i = 0; i < count; i++)
+        if (devices[i]->def->profile->point_count > largest)
+            largest = devices[i]->def->profile->point_count;
+    return largest;
+}
+
+int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices,
+              size_t count)
+{
+    *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
+    bus->pacing.gap_ms = def->gap_ms;
+    pthread_mutex_init(&bus->lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&bus->wake, &attributes);
+    pthread_condattr_destroy(&attributes);
+
+    bus->poll_values = calloc(largest_point_count(devices, count), sizeof *bus->poll_values);
+    bus->ctx = new_context(def);
+    if (!bus->poll_values || !bus->ctx || schedule_init(&bus->schedule, count) != 0) {
+        log_error("bus %s: cannot set up: %s", def->name,
+                  bus->ctx ? "out of memory" : modbus_strerror(errno));
+        bus_stop(bus);
+        return -1;
+    }
+    modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
+    modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
+    uint64_t now_ms = time_monotonic_ms();
+    for (size_t i = 0; i < count; i++) {
+        devices[i]->next_due_ms = now_ms;
+        schedule_push(&bus->schedule, devices[i]);
+    }
+    atomic_store(&bus->heartbeat_ms, now_ms);
+    if (pthread_create(&bus->thread, NULL, bus_thread, bus) != 0) {
+        log_error("bus %s: cannot start its thread: %s", def->name, strerror(errno));
+        bus_stop(bus);
+        return -1;
+    }
+    bus->thread_started = true;
+    return 0;
+}
+
+void bus_stop(struct bus *bus)
+{
+    if (bus->thread_started) {
+        pthread_mutex_lock(&bus->lock);
+        bus->stop_requested = true;
+        pthread_cond_signal(&bus->wake);
+        pthread_mutex_unlock(&bus->lock);
+        pthread_join(bus->thread, NULL);
+        bus->thread_started = false;
+    }
+    if (bus->ctx) {
+        modbus_close(bus->ctx);
+        modbus_free(bus->ctx);
+        bus->ctx = NULL;
+    }
+    schedule_free(&bus->schedule);
+    free(bus->poll_values);
+    bus->poll_values = NULL;
+    pthread_cond_destroy(&bus->wake);
+    pthread_mutex_destroy(&bus->lock);
+}

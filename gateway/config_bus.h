@@ -1,0 +1,14 @@
+/*
+ * config_bus.h — the `buses` list: RTU serial lines and Modbus TCP servers.
+ */
+#ifndef SAFETYGW_CONFIG_BUS_H
+#define SAFETYGW_CONFIG_BUS_H
+
+#include "config.h"
+#include "config_yaml.h"
+
+/* Fills config->buses with the valid buses of list (NULL: none). */
+void config_bus_read_list(struct config_yaml *file, yaml_node_t *list, struct config *config);
+void config_bus_clear(struct bus_def *bus);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * config_device.h — the `devices` list: ids, profiles, bus addresses,
+ * locations and per-device rule overrides.
+ */
+#ifndef SAFETYGW_CONFIG_DEVICE_H
+#define SAFETYGW_CONFIG_DEVICE_H
+
+#include "config.h"
+#include "config_yaml.h"
+
+/* Fills config->devices; config->profiles and config->buses must be complete. */
+void config_device_read_list(struct config_yaml *file, yaml_node_t *list, struct config *config);
+void config_device_clear(struct device_def *device);
+
+#endif

@@ -1,0 +1,14 @@
+/*
+ * config_mqtt.h — the `mqtt` section and its `tls` map.
+ */
+#ifndef SAFETYGW_CONFIG_MQTT_H
+#define SAFETYGW_CONFIG_MQTT_H
+
+#include "config.h"
+#include "config_yaml.h"
+
+/* Reads node into config->mqtt; defaults come from config->gateway, read before. */
+void config_mqtt_read(struct config_yaml *file, yaml_node_t *node, struct config *config);
+void config_mqtt_clear(struct mqtt_config *mqtt);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * device.h — the live state of one polled device: last values, rule states,
+ * online/offline, back-off and health counters.
+ *
+ * Ownership: each struct device belongs to the bus thread that polls it; only
+ * that thread writes it. Other threads (health, control socket) read the
+ * counters and values only while holding the bus's snapshot lock, which the
+ * bus thread also holds while it updates them (see bus.c).
+ */
+#ifndef SAFETYGW_DEVICE_H
+#define SAFETYGW_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "readplan.h"
+#include "rules.h"
+
+struct device_stats {
+    uint64_t polls_ok;
+    uint64_t polls_failed;
+    uint64_t timeouts; /* no (complete) answer in time */
+    uint64_t crc_errors; /* answers with a bad checksum: noise, baud or parity mismatch */
+    uint64_t exceptions; /* Modbus exception replies */
+    uint64_t other_errors; /* malformed replies, connection errors */
+    uint32_t last_exception_code;
+    uint64_t last_seen_wall_ms; /* last good poll; 0 = never */
+    uint32_t last_latency_us; /* whole poll, every request of it */
+    uint64_t latency_total_us; /* over polls_ok, for the mean */
+};
+
+enum device_link {
+    DEVICE_UNKNOWN, /* not answered yet since start */
+    DEVICE_ONLINE,
+    DEVICE_OFFLINE, /* offline_after polls failed in a row */
+};
+
+struct device {
+    const struct device_def *def;
+    const struct read_plan *plan; /* shared by every device of the profile */
+    double *values; /* engineering value per profile point */
+    bool values_valid; /* at least one good poll */
+    struct rule_state *rule_states; /* one per def->rules entry */
+    size_t active_alarm_count;
+    enum device_link link;
+    uint32_t failed_in_row;
+    uint32_t offline_after_polls; /* from the profile's offline rule, else 3 */
+    uint32_t backoff_ms; /* current retry interval while offline; 0 when not */
+    uint64_t next_due_ms; /* monotonic */
+    uint64_t last_poll_start_ms; /* monotonic; 0 = never polled */
+    struct device_stats stats;
+};
+
+int device_init(struct device *device, const struct device_def *def,
+                const struct read_plan *plan);
+void device_free(struct device *device);
+
+struct poll_outcome;
+
+/*
+ * Takes in one poll's outcome: values (on success), counters, and the link
+ * state. Returns true when the device went online or offline.
+ */
+bool device_record_poll(struct device *device, const double *values,
+                        const struct poll_outcome *outcome, uint64_t wall_ms);
+
+/*
+ * Sets next_due_ms after a poll that was due at due_ms: the next interval for
+ * a device that answers, a doubling back-off (capped at backoff_max_ms) for
+ * one that is offline.
+ */
+void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
+                          uint32_t backoff_max_ms);
+
+/* The value a rule judges: the point's value, or 0/1 for a named bit. */
+double device_rule_input(const struct device *device, const struct rule_def *rule);
+
+#endif

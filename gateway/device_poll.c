@@ -1,0 +1,112 @@
+#include "device_poll.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "codec.h"
+#include "log.h"
+#include "modbus_error.h"
+
+#define MAX_BITS_PER_READ 2000 /* Modbus limit for FC01/FC02 */
+
+static uint64_t monotonic_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+void device_poll_wait_gap(struct bus_pacing *pacing)
+{
+    if (pacing->gap_ms == 0 || pacing->last_request_end_us == 0)
+        return;
+    uint64_t ready_us = pacing->last_request_end_us + (uint64_t)pacing->gap_ms * 1000u;
+    uint64_t now_us = monotonic_us();
+    if (now_us >= ready_us)
+        return;
+    uint64_t wait_us = ready_us - now_us;
+    struct timespec wait = {.tv_sec = (time_t)(wait_us / 1000000u),
+                            .tv_nsec = (long)(wait_us % 1000000u) * 1000L};
+    nanosleep(&wait, NULL);
+}
+
+void device_poll_request_done(struct bus_pacing *pacing)
+{
+    pacing->last_request_end_us = monotonic_us();
+}
+
+/* Reads one request of the plan into regs (bits arrive as 0/1 per element). */
+static int read_request(modbus_t *ctx, const struct read_request *request, uint16_t *regs)
+{
+    uint8_t bits[MAX_BITS_PER_READ];
+    int count;
+    switch (request->table) {
+    case TABLE_HOLDING:
+        return modbus_read_registers(ctx, request->address, request->count, regs);
+    case TABLE_INPUT:
+        return modbus_read_input_registers(ctx, request->address, request->count, regs);
+    case TABLE_COIL:
+        count = modbus_read_bits(ctx, request->address, request->count, bits);
+        break;
+    case TABLE_DISCRETE:
+        count = modbus_read_input_bits(ctx, request->address, request->count, bits);
+        break;
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+    for (int i = 0; i < count; i++)
+        regs[i] = bits[i];
+    return count;
+}
+
+static void decode_request_points(const struct device *device, size_t request_index,
+                                  const uint16_t *regs, double *values)
+{
+    const struct profile *profile = device->def->profile;
+    for (size_t p = 0; p < profile->point_count; p++)
+        if (device->plan->point_request[p] == request_index)
+            values[p] = codec_decode(&profile->points[p], regs + device->plan->point_offset[p]);
+}
+
+static void note_failure(struct poll_outcome *outcome, int error_number)
+{
+    outcome->error_class = modbus_error_classify(error_number);
+    outcome->result = outcome->error_class == MODBUS_ERROR_LINK_LOST ? DEVICE_POLL_LINK_LOST
+                                                                      : DEVICE_POLL_FAILED;
+    if (outcome->error_class == MODBUS_ERROR_EXCEPTION)
+        outcome->exception_code = modbus_error_exception_code(error_number);
+}
+
+void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *pacing,
+                 double *values, struct poll_outcome *outcome)
+{
+    uint16_t regs[MAX_BITS_PER_READ];
+    uint64_t busy_us = 0;
+
+    *outcome = (struct poll_outcome){.result = DEVICE_POLL_OK};
+    modbus_set_slave(ctx, device->def->address);
+    for (size_t r = 0; r < device->plan->request_count; r++) {
+        const struct read_request *request = &device->plan->requests[r];
+        device_poll_wait_gap(pacing);
+        uint64_t started_us = monotonic_us();
+        int count = read_request(ctx, request, regs);
+        int error_number = errno;
+        device_poll_request_done(pacing);
+        busy_us += pacing->last_request_end_us - started_us;
+        if (count != request->count) {
+            /*
+             * Drop whatever is left of a bad or late answer so that it is not
+             * taken for the next device's reply.
+             */
+            modbus_flush(ctx);
+            log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
+                      device->def->address, request->count, point_table_name(request->table),
+                      request->address, modbus_strerror(error_number));
+            note_failure(outcome, count < 0 ? error_number : EMBBADDATA);
+            return;
+        }
+        decode_request_points(device, r, regs, values);
+    }
+    outcome->latency_us = (uint32_t)busy_us;
+}

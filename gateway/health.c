@@ -1,0 +1,78 @@
+#include "health.h"
+
+#include <stdlib.h>
+
+#include "alarm.h"
+#include "payload.h"
+#include "publish.h"
+#include "timeutil.h"
+
+struct device_counts {
+    size_t online;
+    size_t offline;
+    size_t in_alarm;
+};
+
+static struct device_counts count_devices(const struct bus *bus)
+{
+    struct device_counts counts = {0};
+    for (size_t i = 0; i < bus->device_count; i++) {
+        const struct device *device = bus->devices[i];
+        counts.online += device->link == DEVICE_ONLINE;
+        counts.offline += device->link == DEVICE_OFFLINE;
+        counts.in_alarm += device->active_alarm_count > 0;
+    }
+    return counts;
+}
+
+static json_t *bus_health(struct bus *bus)
+{
+    json_t *entry = json_object();
+    pthread_mutex_lock(&bus->lock);
+    struct bus_stats stats = bus->stats;
+    struct device_counts counts = count_devices(bus);
+    pthread_mutex_unlock(&bus->lock);
+
+    uint64_t polls = stats.polls_ok + stats.polls_failed;
+    json_object_set_new(entry, "name", json_string(bus->def->name));
+    json_object_set_new(entry, "type", json_string(bus->def->type == BUS_RTU ? "rtu" : "tcp"));
+    json_object_set_new(entry, "link_up", json_boolean(stats.link_up));
+    json_object_set_new(entry, "cycle_ms", payload_number((double)(long long)stats.cycle_ms));
+    json_object_set_new(entry, "polls_ok", json_integer((json_int_t)stats.polls_ok));
+    json_object_set_new(entry, "polls_failed", json_integer((json_int_t)stats.polls_failed));
+    json_object_set_new(entry, "error_rate",
+                        payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
+    json_object_set_new(entry, "devices", json_integer((json_int_t)bus->device_count));
+    json_object_set_new(entry, "online", json_integer((json_int_t)counts.online));
+    json_object_set_new(entry, "offline", json_integer((json_int_t)counts.offline));
+    json_object_set_new(entry, "in_alarm", json_integer((json_int_t)counts.in_alarm));
+    return entry;
+}
+
+char *health_payload(struct runtime *runtime, uint64_t started_wall_ms)
+{
+    json_t *root = json_object();
+    uint64_t now_wall_ms = time_wall_ms();
+    char ts[32];
+    time_format_rfc3339(now_wall_ms, ts, sizeof ts);
+    json_object_set_new(root, "gateway", json_string(runtime->config->gateway.id));
+    json_object_set_new(root, "ts", json_string(ts));
+    json_object_set_new(root, "uptime_s",
+                        json_integer((json_int_t)((now_wall_ms - started_wall_ms) / 1000u)));
+    json_object_set_new(root, "mqtt_connected", json_boolean(publish_connected()));
+    json_object_set_new(root, "queued", json_integer((json_int_t)publish_pending()));
+    json_object_set_new(root, "next_seq", json_integer((json_int_t)alarm_next_seq()));
+    json_t *buses = json_array();
+    for (size_t b = 0; b < runtime->buses_started; b++)
+        json_array_append_new(buses, bus_health(&runtime->buses[b]));
+    json_object_set_new(root, "buses", buses);
+    return payload_dump(root);
+}
+
+void health_publish(struct runtime *runtime, uint64_t started_wall_ms)
+{
+    char *payload = health_payload(runtime, started_wall_ms);
+    if (payload)
+        publish_send("health", payload, 0, false);
+    free(payload);
+}

@@ -1,0 +1,139 @@
+#include "payload.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "timeutil.h"
+
+/* Engineering values carry at most this many decimals; the rest is float noise. */
+#define VALUE_DECIMALS 1e6
+
+json_t *payload_number(double value)
+{
+    double rounded = round(value * VALUE_DECIMALS) / VALUE_DECIMALS;
+    if (rounded == floor(rounded) && fabs(rounded) < 9e15)
+        return json_integer((json_int_t)rounded);
+    return json_real(rounded);
+}
+
+char *payload_dump(json_t *root)
+{
+    if (!root)
+        return NULL;
+    char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(root);
+    return text;
+}
+
+static json_t *timestamp(uint64_t wall_ms)
+{
+    char text[32];
+    time_format_rfc3339(wall_ms, text, sizeof text);
+    return json_string(text);
+}
+
+char *payload_status(bool online, uint64_t started_wall_ms)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "state", json_string(online ? "online" : "offline"));
+    json_object_set_new(root, "version", json_string(SAFETYGW_VERSION));
+    json_object_set_new(root, "started", timestamp(started_wall_ms));
+    return payload_dump(root);
+}
+
+static json_t *location_object(const struct device_def *device)
+{
+    json_t *location = json_object();
+    for (size_t i = 0; i < device->location_count; i++)
+        json_object_set_new(location, device->location[i].key,
+                            json_string(device->location[i].value));
+    return location;
+}
+
+static void add_point_fields(json_t *root, const struct alarm_event *event)
+{
+    const struct rule_def *rule = event->rule;
+    const struct point_def *point = &event->device->profile->points[rule->point_index];
+    char name[160];
+    if (rule->bit >= 0) {
+        const char *bit_name = "?";
+        for (size_t b = 0; b < point->bit_count; b++)
+            if (point->bits[b].bit == rule->bit)
+                bit_name = point->bits[b].name;
+        snprintf(name, sizeof name, "%s.%s", point->name, bit_name);
+    } else {
+        snprintf(name, sizeof name, "%s", point->name);
+    }
+    json_object_set_new(root, "point", json_string(name));
+    json_object_set_new(root, "value", payload_number(event->value));
+    double threshold = event->raised ? rule->threshold : rule->clear_threshold;
+    json_object_set_new(root, "threshold", payload_number(threshold));
+    if (rule->kind == RULE_RATE_ABOVE)
+        json_object_set_new(root, "unit", json_sprintf("%s/min", point->unit ? point->unit : ""));
+    else if (point->unit)
+        json_object_set_new(root, "unit", json_string(point->unit));
+}
+
+char *payload_alarm_event(const struct alarm_event *event)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "gateway", json_string(event->gateway_id));
+    json_object_set_new(root, "seq", json_integer((json_int_t)event->seq));
+    json_object_set_new(root, "event", json_string(event->raised ? "raised" : "cleared"));
+    json_object_set_new(root, "alarm", json_string(event->rule->name));
+    json_object_set_new(root, "severity", json_string(severity_name(event->rule->severity)));
+    json_object_set_new(root, "device", json_string(event->device->id));
+    json_object_set_new(root, "kind", json_string(event->device->profile->kind));
+    json_object_set_new(root, "location", location_object(event->device));
+    if (event->rule->kind == RULE_OFFLINE)
+        json_object_set_new(root, "polls_failed", payload_number(event->value));
+    else
+        add_point_fields(root, event);
+    if (event->action) {
+        json_object_set_new(root, "action", json_string(event->action));
+        json_object_set_new(root, "action_ok", json_boolean(event->action_ok));
+        if (event->action_error)
+            json_object_set_new(root, "action_error", json_string(event->action_error));
+    }
+    json_object_set_new(root, "raised_at", timestamp(event->raised_at_wall_ms));
+    json_object_set_new(root, "ts", timestamp(event->ts_wall_ms));
+    return payload_dump(root);
+}
+
+static json_t *point_value(const struct point_def *point, double value)
+{
+    if (point->type == TYPE_BOOL)
+        return json_boolean(value != 0);
+    if (point->type != TYPE_BITS)
+        return payload_number(value);
+    /* Status words go out as their named bits, which is what a reader wants. */
+    json_t *bits = json_object();
+    unsigned long word = (unsigned long)llround(value);
+    for (size_t b = 0; b < point->bit_count; b++)
+        json_object_set_new(bits, point->bits[b].name,
+                            json_boolean((word >> point->bits[b].bit) & 1u));
+    return bits;
+}
+
+char *payload_device_state(const struct device *device)
+{
+    const struct device_def *def = device->def;
+    json_t *root = json_object();
+    json_object_set_new(root, "online", json_boolean(device->link == DEVICE_ONLINE));
+    json_t *alarms = json_array();
+    for (size_t i = 0; i < def->rule_count; i++)
+        if (device->rule_states[i].active)
+            json_array_append_new(alarms, json_string(def->rules[i].name));
+    json_object_set_new(root, "alarms", alarms);
+    json_t *values = json_object();
+    if (device->values_valid)
+        for (size_t p = 0; p < def->profile->point_count; p++)
+            json_object_set_new(values, def->profile->points[p].name,
+                                point_value(&def->profile->points[p], device->values[p]));
+    json_object_set_new(root, "values", values);
+    if (device->stats.last_seen_wall_ms)
+        json_object_set_new(root, "last_seen", timestamp(device->stats.last_seen_wall_ms));
+    else
+        json_object_set_new(root, "last_seen", json_null());
+    return payload_dump(root);
+}

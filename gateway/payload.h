@@ -1,0 +1,41 @@
+/*
+ * payload.h — the JSON bodies of the MQTT contract (DESIGN.md, "MQTT
+ * contract"): status, alarm events, device state. Built with Jansson; each
+ * function returns a malloc'd UTF-8 string the caller frees, or NULL when out
+ * of memory.
+ */
+#ifndef SAFETYGW_PAYLOAD_H
+#define SAFETYGW_PAYLOAD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "device.h"
+
+struct alarm_event {
+    const char *gateway_id;
+    uint64_t seq;
+    bool raised; /* false: cleared */
+    const struct device_def *device;
+    const struct rule_def *rule;
+    double value; /* what the rule judged (value, bit, rate per minute) */
+    uint64_t raised_at_wall_ms;
+    uint64_t ts_wall_ms;
+    const char *action; /* interlock run on raise, or NULL */
+    bool action_ok;
+    const char *action_error; /* why it failed, or NULL */
+};
+
+char *payload_status(bool online, uint64_t started_wall_ms);
+char *payload_alarm_event(const struct alarm_event *event);
+char *payload_device_state(const struct device *device);
+
+/* A number as people write it: 25 rather than 25.0, 27.5 rather than 27.500000000000004. */
+json_t *payload_number(double value);
+
+/* Dumps and frees root. */
+char *payload_dump(json_t *root);
+
+#endif

@@ -1,0 +1,24 @@
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static uint64_t clock_ms(clockid_t clock)
+{
+    struct timespec now;
+    clock_gettime(clock, &now);
+    return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+}
+
+uint64_t time_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+
+uint64_t time_wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
+
+void time_format_rfc3339(uint64_t wall_ms, char *buf, size_t size)
+{
+    time_t seconds = (time_t)(wall_ms / 1000u);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", utc.tm_year + 1900, utc.tm_mon + 1,
+             utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, (unsigned)(wall_ms % 1000u));
+}

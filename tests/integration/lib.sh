@@ -1,0 +1,152 @@
+# Shared helpers of the integration tests: a real mosquitto on a free loopback
+# port, the real simulator and the real daemon, all stopped on exit.
+# Source it from a test script; it sets `set -eu` and a cleanup trap.
+set -eu
+
+: "${SAFETYGW_BUILD_DIR:?run from ctest (SAFETYGW_BUILD_DIR unset)}"
+: "${SAFETYGW_SOURCE_DIR:?run from ctest (SAFETYGW_SOURCE_DIR unset)}"
+SIM="$SAFETYGW_BUILD_DIR/sensors/sim/safetygw-sim"
+DAEMON="$SAFETYGW_BUILD_DIR/gateway/safetygwd"
+CLI="$SAFETYGW_BUILD_DIR/gateway/safetygw"
+PROFILES="$SAFETYGW_SOURCE_DIR/config/profiles"
+
+WORK=$(mktemp -d /tmp/safetygw-test.XXXXXX)
+PIDS=""
+FAILURES=0
+CHECKS=0
+
+cleanup() {
+    for pid in $PIDS; do kill "$pid" 2>/dev/null || true; done
+    for pid in $PIDS; do wait "$pid" 2>/dev/null || true; done
+    if [ "$FAILURES" -ne 0 ] || [ "${KEEP_WORK:-0}" = 1 ]; then
+        echo "--- logs kept in $WORK"
+        for log in "$WORK"/*.log; do
+            [ -f "$log" ] || continue
+            echo "--- tail of $log"; tail -n 30 "$log"
+        done
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
+pass() { echo "ok: $*"; }
+
+# check DESCRIPTION COMMAND...: runs the command, counts a failure if it fails.
+check() {
+    local description=$1; shift
+    CHECKS=$((CHECKS + 1))
+    if "$@"; then pass "$description"; else fail "$description"; fi
+}
+
+# Ends the test: prints the closing line ctest shows and exits non-zero on failure.
+finish() {
+    echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
+    [ "$FAILURES" -eq 0 ]
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"; return
+        fi
+    done
+}
+
+# wait_until SECONDS COMMAND...: polls the command every 0.1 s.
+wait_until() {
+    local deadline=$((SECONDS + $1)); shift
+    while ! "$@" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_broker [PORT]: sets BROKER_PORT and BROKER_PID.
+start_broker() {
+    BROKER_PORT=${1:-${BROKER_PORT:-$(free_port)}}
+    cat >"$WORK/mosquitto.conf" <<CONF
+listener $BROKER_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+CONF
+    mosquitto -c "$WORK/mosquitto.conf" >>"$WORK/mosquitto.log" 2>&1 &
+    BROKER_PID=$!
+    PIDS="$PIDS $BROKER_PID"
+    wait_until 10 port_open "$BROKER_PORT" || { fail "mosquitto did not start"; exit 1; }
+}
+
+stop_broker() {
+    kill "$BROKER_PID" 2>/dev/null || true
+    wait "$BROKER_PID" 2>/dev/null || true
+}
+
+# subscribe FILE TOPIC: records "topic payload" lines of everything under TOPIC.
+subscribe() {
+    mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -v -t "$2" >"$1" 2>>"$WORK/sub.log" &
+    PIDS="$PIDS $!"
+    sleep 0.3
+}
+
+# start_sim SITE [options...]: sets SIM_SOCKET.
+start_sim() {
+    local site=$1; shift
+    SIM_SOCKET="$WORK/sim.sock"
+    "$SIM" -c "$site" --control "$SIM_SOCKET" "$@" >>"$WORK/sim.log" 2>&1 &
+    SIM_PID=$!
+    PIDS="$PIDS $SIM_PID"
+    wait_until 15 test -S "$SIM_SOCKET" || { fail "simulator did not start"; exit 1; }
+}
+
+sim() { "$SIM" --control "$SIM_SOCKET" send "$*"; }
+
+start_daemon() {
+    "$DAEMON" -c "$1" --log-level debug >>"$WORK/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    PIDS="$PIDS $DAEMON_PID"
+}
+
+# events FILE DEVICE ALARM EVENT: payloads of matching alarm events.
+events() {
+    grep " " "$1" | awk -v t="$TOPIC_PREFIX/alarm/$2" '$1 == t { $1 = ""; print substr($0, 2) }' |
+        jq -c --arg a "$3" --arg e "$4" 'select(.alarm == $a and .event == $e)'
+}
+
+has_event() { [ -n "$(events "$@")" ]; }
+
+# write_site FILE RTU_DEVICES: a small site with one RTU bus (pty under $WORK) of
+# RTU_DEVICES gas alarms at addresses 1.., and one TCP bus with an elevator
+# (unit 1) and a charging pile (unit 2). Sets TCP_PORT and TOPIC_PREFIX.
+write_site() {
+    local file=$1 gas_count=$2 poll_ms=${3:-500}
+    TCP_PORT=$(free_port)
+    TOPIC_PREFIX="safetygw/test/gw-test"
+    cat >"$file" <<SITE
+gateway: { id: gw-test, site: test, state_dir: $WORK/state, control_socket: $WORK/control.sock,
+           health_interval_ms: 2000 }
+mqtt: { uri: "tcp://127.0.0.1:$BROKER_PORT", topic_prefix: $TOPIC_PREFIX, qos: 1 }
+profiles: [ $PROFILES ]
+buses:
+  - { name: bldg-1, type: rtu, port: $WORK/bldg-1, baud: 9600, timeout_ms: 200 }
+  - { name: conv-1, type: tcp, host: 127.0.0.1, port: $TCP_PORT, timeout_ms: 300 }
+devices:
+SITE
+    local i
+    for i in $(seq 1 "$gas_count"); do
+        echo "  - { id: gas-$i, profile: gas-alarm, bus: bldg-1, address: $i, poll_ms: $poll_ms," \
+             "location: { compound: 长寿新村, building: \"1\", unit: \"1\", room: \"$((100 + i))\" } }" >>"$file"
+    done
+    cat >>"$file" <<SITE
+  - { id: lift-1, profile: elevator, bus: conv-1, address: 1, poll_ms: $poll_ms,
+      location: { compound: 长寿新村, building: "1", unit: "1" } }
+  - { id: ebike-1, profile: ebike-charger-10, bus: conv-1, address: 2, poll_ms: $poll_ms,
+      location: { compound: 长寿新村, shed: "A" } }
+SITE
+}

@@ -1,0 +1,26 @@
+#!/bin/bash
+# The broker goes away and comes back on the same port: the daemon reconnects
+# by itself, republishes its retained status and publishes what happens after.
+. "$(dirname "$0")/lib.sh"
+
+start_broker
+write_site "$WORK/site.yaml" 2
+start_sim "$WORK/site.yaml" --no-wire-delay
+start_daemon "$WORK/site.yaml"
+connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
+check "daemon connects" wait_until 10 connected
+
+stop_broker
+lost() { grep -q "mqtt: connection to .* lost" "$WORK/daemon.log"; }
+check "daemon notices the broker is gone" wait_until 10 lost
+sleep 2
+start_broker "$BROKER_PORT"
+subscribe "$WORK/mqtt.txt" "$TOPIC_PREFIX/#"
+reconnected() { [ "$(grep -c "mqtt: connected" "$WORK/daemon.log")" -ge 2 ]; }
+check "daemon reconnects by itself" wait_until 40 reconnected
+status_online() { grep -q "^$TOPIC_PREFIX/status .*\"state\":\"online\"" "$WORK/mqtt.txt"; }
+check "status is online again" wait_until 10 status_online
+
+sim hazard lift-1 trapped >/dev/null
+check "an alarm after the restart arrives" wait_until 15 has_event "$WORK/mqtt.txt" lift-1 trapped raised
+finish
