@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_alarms.h"
 #include "cli_check.h"
-
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_USAGE 2
+#include "cli_device.h"
+#include "cli_devices.h"
+#include "cli_options.h"
+#include "cli_probe.h"
+#include "cli_status.h"
 
 struct cli_command {
     const char *name;
@@ -18,9 +21,16 @@ struct cli_command {
     const char *usage;
 };
 
-/* status, devices, device, alarms and probe join here as they are written. */
 static const struct cli_command commands[] = {
-    {"check", cli_check, "check [--json] FILE     validate a configuration offline"},
+    {"status", cli_status, "status                  the gateway at a glance"},
+    {"devices", cli_devices,
+     "devices [--kind K] [--bus B] [--state ok|alarm|fault|offline|unknown]"},
+    {"device", cli_device, "device ID               one device's health in detail"},
+    {"alarms", cli_alarms, "alarms                  active alarms, newest first"},
+    {"check", cli_check, "check FILE              validate a configuration offline"},
+    {"probe", cli_probe,
+     "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
+     "                          read one device directly (no daemon needed)"},
 };
 
 static void print_usage(FILE *stream)
@@ -29,7 +39,14 @@ static void print_usage(FILE *stream)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(stream, "  %s\n", commands[i].usage);
     }
-    fprintf(stream, "\nsafetygw --help, safetygw --version\n");
+    fprintf(stream,
+            "\nEvery command takes --json. status, devices, device and alarms ask the daemon\n"
+            "over its control socket: --socket PATH, or -c gateway.yaml (its\n"
+            "gateway.control_socket), default %s.\n"
+            "They take --fail-on offline|alarm|fault.\n"
+            "Exit codes: 0 ok, 1 bad news, 2 usage or connection error. See safetygw(1).\n"
+            "\nsafetygw --help, safetygw --version\n",
+            CLI_DEFAULT_SOCKET);
 }
 
 static const struct cli_command *find_command(const char *name)

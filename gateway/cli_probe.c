@@ -1,0 +1,414 @@
+#include "cli_probe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_format.h"
+#include "cli_options.h"
+#include "cli_probe_explain.h"
+#include "cli_socket.h"
+#include "cli_table.h"
+#include "config.h"
+#include "device_poll.h"
+#include "payload.h"
+#include "readplan.h"
+
+#define DEFAULT_PROFILES "/etc/safetygw/profiles"
+#define DEFAULT_TIMEOUT_MS 500
+#define WHERE_MAX 300
+#define EXPLANATION_MAX 700
+#define RAW_TEXT_MAX 64
+
+static const char usage[] =
+    "usage: safetygw probe --port TTY [--baud 9600] [--parity N|E|O] [--data-bits 8]\n"
+    "                      [--stop-bits 1] [--rs485] --address N --profile NAME|FILE\n"
+    "       safetygw probe --tcp HOST:PORT --unit N --profile NAME|FILE\n"
+    "         [--profiles DIR (default " DEFAULT_PROFILES
+    ")] [--timeout-ms 500] [--raw] [--json]\n";
+
+/* The command line, as given. */
+struct probe_arguments {
+    const char *port, *baud, *parity, *data_bits, *stop_bits, *address;
+    const char *tcp, *unit, *profile, *profiles, *timeout_ms;
+    bool rs485, raw;
+};
+
+/* What the command line asks for, checked. */
+struct probe_request {
+    const char *port;
+    long baud, data_bits, stop_bits;
+    char parity;
+    bool rs485;
+    char host[256];
+    char service[16];
+    long address; /* slave address (RTU) or unit id (TCP) */
+    long timeout_ms;
+    bool tcp, raw, json;
+    char where[WHERE_MAX];
+};
+
+static int number(const char *option, const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = text ? strtol(text, &end, 10) : 0;
+    if (!text || errno || end == text || *end || *out < min || *out > max) {
+        fprintf(stderr, "safetygw probe: %s takes a number %ld..%ld, not \"%s\"\n", option, min,
+                max, text ? text : "");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_rtu(const struct probe_arguments *in, struct probe_request *out)
+{
+    out->port = in->port;
+    out->parity = in->parity ? in->parity[0] : 'N';
+    if (in->parity && (strlen(in->parity) != 1 || !strchr("NEO", out->parity))) {
+        fprintf(stderr, "safetygw probe: --parity takes N, E or O, not \"%s\"\n", in->parity);
+        return -1;
+    }
+    if (number("--baud", in->baud ? in->baud : "9600", 300, 4000000, &out->baud) != 0 ||
+        number("--data-bits", in->data_bits ? in->data_bits : "8", 5, 8, &out->data_bits) != 0 ||
+        number("--stop-bits", in->stop_bits ? in->stop_bits : "1", 1, 2, &out->stop_bits) != 0 ||
+        number("--address", in->address, 1, 247, &out->address) != 0)
+        return -1;
+    out->rs485 = in->rs485;
+    snprintf(out->where, sizeof out->where, "%s (%ld %ld%c%ld)", out->port, out->baud,
+             out->data_bits, out->parity, out->stop_bits);
+    return 0;
+}
+
+static int check_tcp(const struct probe_arguments *in, struct probe_request *out)
+{
+    const char *colon = strrchr(in->tcp, ':');
+    long port;
+    if (!colon || colon == in->tcp || number("--tcp port", colon + 1, 1, 65535, &port) != 0) {
+        fprintf(stderr, "safetygw probe: --tcp takes HOST:PORT, not \"%s\"\n", in->tcp);
+        return -1;
+    }
+    snprintf(out->host, sizeof out->host, "%.*s", (int)(colon - in->tcp), in->tcp);
+    snprintf(out->service, sizeof out->service, "%ld", port);
+    out->tcp = true;
+    snprintf(out->where, sizeof out->where, "%s", in->tcp);
+    return number("--unit", in->unit, 0, 255, &out->address);
+}
+
+static int check_arguments(const struct probe_arguments *in, struct probe_request *out)
+{
+    if (!in->port == !in->tcp) {
+        fprintf(stderr, "safetygw probe: give either --port TTY or --tcp HOST:PORT\n");
+        return -1;
+    }
+    if (!in->profile) {
+        fprintf(stderr, "safetygw probe: which --profile?\n");
+        return -1;
+    }
+    if (in->tcp && (in->address || in->baud || in->parity)) {
+        fprintf(stderr, "safetygw probe: with --tcp, give --unit (not --address, --baud, "
+                        "--parity)\n");
+        return -1;
+    }
+    if (in->port && in->unit) {
+        fprintf(stderr, "safetygw probe: with --port, give --address (not --unit)\n");
+        return -1;
+    }
+    out->raw = in->raw;
+    if (number("--timeout-ms", in->timeout_ms ? in->timeout_ms : "500", 10, 60000,
+               &out->timeout_ms) != 0)
+        return -1;
+    return in->tcp ? check_tcp(in, out) : check_rtu(in, out);
+}
+
+static bool is_path(const char *profile)
+{
+    size_t length = strlen(profile);
+    return strchr(profile, '/') || (length > 5 && strcmp(profile + length - 5, ".yaml") == 0) ||
+           (length > 4 && strcmp(profile + length - 4, ".yml") == 0);
+}
+
+static struct profile *load_file(const char *path, bool report)
+{
+    struct config_errors errors = {0};
+    struct profile *profile = config_load_profile_file(path, &errors);
+    for (size_t i = 0; report && i < errors.count; i++)
+        fprintf(stderr, "%s\n", errors.messages[i]);
+    config_errors_free(&errors);
+    return profile;
+}
+
+/* The profile called name among DIR's *.yaml files. */
+static struct profile *find_in_folder(const char *name, const char *folder)
+{
+    DIR *dir = opendir(folder);
+    if (!dir) {
+        fprintf(stderr,
+                "safetygw probe: cannot read profile folder %s: %s (use --profiles DIR "
+                "or a profile file)\n",
+                folder, strerror(errno));
+        return NULL;
+    }
+    struct profile *found = NULL;
+    struct dirent *entry;
+    while (!found && (entry = readdir(dir))) {
+        if (entry->d_name[0] == '.' || !is_path(entry->d_name))
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", folder, entry->d_name);
+        struct profile *profile = load_file(path, false);
+        if (profile && strcmp(profile->name, name) == 0)
+            found = profile;
+        else if (profile)
+            config_free_profile(profile);
+    }
+    closedir(dir);
+    if (!found)
+        fprintf(stderr, "safetygw probe: no profile named \"%s\" in %s\n", name, folder);
+    return found;
+}
+
+static modbus_t *open_link(const struct probe_request *request)
+{
+    modbus_t *ctx = request->tcp
+                        ? modbus_new_tcp_pi(request->host, request->service)
+                        : modbus_new_rtu(request->port, (int)request->baud, request->parity,
+                                         (int)request->data_bits, (int)request->stop_bits);
+    if (!ctx || modbus_connect(ctx) != 0) {
+        fprintf(stderr, "safetygw probe: cannot open %s: %s\n", request->where,
+                modbus_strerror(errno));
+        if (ctx)
+            modbus_free(ctx);
+        return NULL;
+    }
+    if (!request->tcp && request->rs485 && modbus_rtu_set_serial_mode(ctx, MODBUS_RTU_RS485) != 0)
+        fprintf(stderr,
+                "safetygw probe: %s: no RS-485 mode (%s); assuming the adapter drives "
+                "the line direction itself\n",
+                request->port, modbus_strerror(errno));
+    uint32_t timeout_ms = (uint32_t)request->timeout_ms;
+    modbus_set_response_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+    modbus_set_byte_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+    modbus_set_slave(ctx, (int)request->address);
+    modbus_flush(ctx);
+    return ctx;
+}
+
+/* --raw: the plan's reads once more, the registers kept as they came. */
+static int read_raw(modbus_t *ctx, const struct read_plan *plan, uint16_t *registers)
+{
+    uint8_t bits[READPLAN_MAX_BITS];
+    for (size_t r = 0; r < plan->request_count; r++) {
+        const struct read_request *read = &plan->requests[r];
+        uint16_t *into = registers + read->buffer_offset;
+        int count = -1;
+        if (read->table == TABLE_HOLDING)
+            count = modbus_read_registers(ctx, read->address, read->count, into);
+        else if (read->table == TABLE_INPUT)
+            count = modbus_read_input_registers(ctx, read->address, read->count, into);
+        else if (read->table == TABLE_COIL)
+            count = modbus_read_bits(ctx, read->address, read->count, bits);
+        else
+            count = modbus_read_input_bits(ctx, read->address, read->count, bits);
+        if (count != read->count)
+            return -1;
+        for (int i = 0; (read->table == TABLE_COIL || read->table == TABLE_DISCRETE) && i < count;
+             i++)
+            into[i] = bits[i];
+    }
+    return 0;
+}
+
+static void raw_text(const struct profile *profile, const struct read_plan *plan,
+                     const uint16_t *registers, size_t p, char *out, size_t size)
+{
+    const struct point_def *point = &profile->points[p];
+    const uint16_t *first = registers + readplan_point_buffer_index(plan, p);
+    bool wide =
+        point->type == TYPE_INT32 || point->type == TYPE_UINT32 || point->type == TYPE_FLOAT32;
+    if (point->table == TABLE_COIL || point->table == TABLE_DISCRETE)
+        snprintf(out, size, "%s %u = %u", point_table_name(point->table), point->address, first[0]);
+    else if (wide)
+        snprintf(out, size, "%s %u = 0x%04x 0x%04x", point_table_name(point->table), point->address,
+                 first[0], first[1]);
+    else
+        snprintf(out, size, "%s %u = 0x%04x", point_table_name(point->table), point->address,
+                 first[0]);
+}
+
+/* The decoded value as JSON (status words carry their named bits), with its registers. */
+static json_t *point_json(const struct point_def *point, double value, const char *raw)
+{
+    json_t *root = payload_point_entry(point, value);
+    if (raw)
+        json_object_set_new(root, "raw", json_string(raw));
+    return root;
+}
+
+static json_t *result_json(const struct profile *profile, const struct read_plan *plan,
+                           const double *values, const uint16_t *registers,
+                           const struct poll_outcome *outcome)
+{
+    json_t *points = json_array();
+    for (size_t p = 0; p < profile->point_count; p++) {
+        char raw[RAW_TEXT_MAX];
+        if (registers)
+            raw_text(profile, plan, registers, p, raw, sizeof raw);
+        json_array_append_new(points,
+                              point_json(&profile->points[p], values[p], registers ? raw : NULL));
+    }
+    return json_pack("{s:b, s:s, s:f, s:o}", "ok", 1, "profile", profile->name, "latency_ms",
+                     (double)outcome->latency_us / 1000.0, "values", points);
+}
+
+static void print_points(const json_t *result, bool raw)
+{
+    static const char *const headers[] = {"POINT", "VALUE", "RAW"};
+    struct cli_table *table = cli_table_new(raw ? 3 : 2, headers);
+    size_t i;
+    const json_t *point;
+    json_array_foreach(json_object_get(result, "values"), i, point)
+    {
+        char shown[CLI_FORMAT_MAX];
+        const json_t *bits = json_object_get(point, "bits");
+        if (bits)
+            cli_format_bits(bits, shown, sizeof shown);
+        else
+            cli_format_value(json_object_get(point, "value"), json_object_get(point, "unit"), shown,
+                             sizeof shown);
+        const char *cells[] = {json_string_value(json_object_get(point, "point")), shown,
+                               json_string_value(json_object_get(point, "raw"))};
+        cli_table_add(table, cells);
+    }
+    cli_table_print(table, stdout);
+    cli_table_free(table);
+}
+
+static int report_failure(const struct probe_request *request, const struct profile *profile,
+                          const struct poll_outcome *outcome)
+{
+    struct probe_target target = {.where = request->where,
+                                  .address = (int)request->address,
+                                  .timeout_ms = (unsigned)request->timeout_ms,
+                                  .profile = profile->name,
+                                  .tcp = request->tcp};
+    char explanation[EXPLANATION_MAX];
+    cli_probe_explain(outcome, &target, explanation, sizeof explanation);
+    if (request->json) {
+        json_t *failure =
+            json_pack("{s:b, s:s, s:s}", "ok", 0, "error_class",
+                      cli_probe_explain_class(outcome->error_class), "error", explanation);
+        if (outcome->error_class == MODBUS_ERROR_EXCEPTION)
+            json_object_set_new(failure, "exception_code", json_integer(outcome->exception_code));
+        cli_socket_print_json(failure);
+        json_decref(failure);
+    }
+    fprintf(stderr, "safetygw probe: %s\n", explanation);
+    return CLI_EXIT_BAD_NEWS;
+}
+
+static int probe(const struct probe_request *request, const struct profile *profile,
+                 const struct read_plan *plan, modbus_t *ctx)
+{
+    const struct device_def def = {
+        .id = "probe", .profile = profile, .address = (uint8_t)request->address};
+    const struct device device = {.def = &def, .plan = plan};
+    struct bus_pacing pacing = {0};
+    struct poll_outcome outcome;
+    double *values = calloc(profile->point_count ? profile->point_count : 1, sizeof *values);
+    uint16_t *registers = request->raw ? calloc(plan->buffer_count + 1, sizeof *registers) : NULL;
+    if (!values || (request->raw && !registers)) {
+        free(values);
+        free(registers);
+        fprintf(stderr, "safetygw probe: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    device_poll(ctx, &device, &pacing, values, &outcome);
+    int code = CLI_EXIT_OK;
+    if (outcome.result == DEVICE_POLL_OK && registers && read_raw(ctx, plan, registers) != 0)
+        fprintf(stderr, "safetygw probe: the second read (for --raw) failed: %s\n",
+                modbus_strerror(errno));
+    if (outcome.result != DEVICE_POLL_OK) {
+        code = report_failure(request, profile, &outcome);
+    } else {
+        json_t *result = result_json(profile, plan, values, registers, &outcome);
+        if (request->json)
+            cli_socket_print_json(result);
+        else {
+            printf("%s %ld on %s answered in %.1f ms (profile %s):\n\n",
+                   request->tcp ? "unit" : "address", request->address, request->where,
+                   (double)outcome.latency_us / 1000.0, profile->name);
+            print_points(result, request->raw);
+        }
+        json_decref(result);
+    }
+    free(values);
+    free(registers);
+    return code;
+}
+
+static int parse(int argc, char **argv, struct probe_arguments *in, struct probe_request *out)
+{
+    struct cli_options options = {.command = "probe"};
+    const struct cli_option own[] = {{"--port", &in->port, NULL},
+                                     {"--baud", &in->baud, NULL},
+                                     {"--parity", &in->parity, NULL},
+                                     {"--data-bits", &in->data_bits, NULL},
+                                     {"--stop-bits", &in->stop_bits, NULL},
+                                     {"--address", &in->address, NULL},
+                                     {"--tcp", &in->tcp, NULL},
+                                     {"--unit", &in->unit, NULL},
+                                     {"--profile", &in->profile, NULL},
+                                     {"--profiles", &in->profiles, NULL},
+                                     {"--timeout-ms", &in->timeout_ms, NULL},
+                                     {"--rs485", NULL, &in->rs485},
+                                     {"--raw", NULL, &in->raw},
+                                     {0}};
+    size_t positional_count;
+    if (cli_options_parse(argc, argv, &options, own, NULL, 0, &positional_count) != 0)
+        return -1;
+    if (options.help) {
+        fputs(usage, stdout);
+        exit(CLI_EXIT_OK);
+    }
+    out->json = options.json;
+    return check_arguments(in, out);
+}
+
+int cli_probe(int argc, char **argv)
+{
+    struct probe_arguments in = {0};
+    struct probe_request request = {0};
+    if (parse(argc, argv, &in, &request) != 0) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    struct profile *profile =
+        is_path(in.profile)
+            ? load_file(in.profile, true)
+            : find_in_folder(in.profile, in.profiles ? in.profiles : DEFAULT_PROFILES);
+    if (!profile)
+        return CLI_EXIT_USAGE;
+    struct read_plan plan = {0};
+    char error[256];
+    int code = CLI_EXIT_USAGE;
+    if (readplan_build(profile, &plan, error, sizeof error) != 0) {
+        fprintf(stderr, "safetygw probe: profile %s: cannot plan its reads: %s\n", profile->name,
+                error);
+    } else {
+        modbus_t *ctx = open_link(&request);
+        if (ctx) {
+            code = probe(&request, profile, &plan, ctx);
+            modbus_close(ctx);
+            modbus_free(ctx);
+        }
+    }
+    readplan_free(&plan);
+    config_free_profile(profile);
+    return code;
+}

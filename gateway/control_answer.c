@@ -1,0 +1,410 @@
+#include "control_answer.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarm.h"
+#include "control_json.h"
+#include "payload.h"
+#include "publish.h"
+#include "snapshot.h"
+#include "timeutil.h"
+
+#define ERROR_MAX 300
+
+struct control_answer {
+    struct runtime *runtime;
+    uint64_t started_wall_ms;
+    double *values;                 /* one device's values, sized for the largest profile */
+    struct rule_state *rule_states; /* one device's rule states, sized likewise */
+    uint64_t *raised_wall_ms;       /* and when each was raised */
+    /* Fault window: polls_failed per device at the last two marks (older, newer). */
+    uint64_t *failed_at_older_mark;
+    uint64_t *failed_at_newer_mark;
+    uint64_t next_mark_ms;
+};
+
+/* Filters of `devices`; NULL or -1 means any. */
+struct device_filter {
+    const char *kind;
+    const char *bus;
+    int state;
+};
+
+struct alarm_entry {
+    uint64_t raised_wall_ms;
+    json_t *alarm;
+};
+
+static size_t largest(const struct config *config, bool rules)
+{
+    size_t most = 1;
+    for (size_t p = 0; p < config->profile_count; p++) {
+        size_t count = rules ? config->profiles[p].rule_count : config->profiles[p].point_count;
+        most = count > most ? count : most;
+    }
+    for (size_t d = 0; rules && d < config->device_count; d++)
+        most = config->devices[d].rule_count > most ? config->devices[d].rule_count : most;
+    return most;
+}
+
+struct control_answer *control_answer_new(struct runtime *runtime, uint64_t started_wall_ms)
+{
+    const struct config *config = runtime->config;
+    size_t devices = config->device_count ? config->device_count : 1;
+    struct control_answer *answer = calloc(1, sizeof *answer);
+    if (!answer)
+        return NULL;
+    *answer = (struct control_answer){.runtime = runtime, .started_wall_ms = started_wall_ms};
+    answer->values = calloc(largest(config, false), sizeof *answer->values);
+    answer->rule_states = calloc(largest(config, true), sizeof *answer->rule_states);
+    answer->raised_wall_ms = calloc(largest(config, true), sizeof *answer->raised_wall_ms);
+    answer->failed_at_older_mark = calloc(devices, sizeof *answer->failed_at_older_mark);
+    answer->failed_at_newer_mark = calloc(devices, sizeof *answer->failed_at_newer_mark);
+    if (!answer->values || !answer->rule_states || !answer->raised_wall_ms ||
+        !answer->failed_at_older_mark || !answer->failed_at_newer_mark) {
+        control_answer_free(answer);
+        return NULL;
+    }
+    answer->next_mark_ms = time_monotonic_ms() + CONTROL_FAULT_WINDOW_MS;
+    return answer;
+}
+
+void control_answer_free(struct control_answer *answer)
+{
+    if (!answer)
+        return;
+    free(answer->values);
+    free(answer->rule_states);
+    free(answer->raised_wall_ms);
+    free(answer->failed_at_older_mark);
+    free(answer->failed_at_newer_mark);
+    free(answer);
+}
+
+/* Copies device d (values and rule states into the answerer's scratch buffers). */
+static void take(struct control_answer *answer, size_t d, struct device_snapshot *snapshot)
+{
+    struct runtime *runtime = answer->runtime;
+    struct bus *bus = &runtime->buses[runtime->config->devices[d].bus_index];
+    *snapshot = (struct device_snapshot){.values = answer->values,
+                                         .rule_states = answer->rule_states,
+                                         .raised_wall_ms = answer->raised_wall_ms};
+    snapshot_device(bus, &runtime->devices[d], snapshot);
+}
+
+static enum snapshot_state state_of(const struct control_answer *answer, size_t d,
+                                    const struct device_snapshot *snapshot)
+{
+    return snapshot_state(snapshot, answer->failed_at_older_mark[d]);
+}
+
+void control_answer_tick(struct control_answer *answer, uint64_t now_ms)
+{
+    if (now_ms < answer->next_mark_ms)
+        return;
+    const struct config *config = answer->runtime->config;
+    for (size_t d = 0; d < config->device_count; d++) {
+        struct device_snapshot snapshot = {0};
+        snapshot_device(&answer->runtime->buses[config->devices[d].bus_index],
+                        &answer->runtime->devices[d], &snapshot);
+        answer->failed_at_older_mark[d] = answer->failed_at_newer_mark[d];
+        answer->failed_at_newer_mark[d] = snapshot.stats.polls_failed;
+    }
+    answer->next_mark_ms = now_ms + CONTROL_FAULT_WINDOW_MS;
+}
+
+static json_t *failure(const char *message)
+{
+    return json_pack("{s:b, s:s}", "ok", 0, "error", message);
+}
+
+static json_t *success(void)
+{
+    return json_pack("{s:b}", "ok", 1);
+}
+
+struct device_counts {
+    size_t by_state[SNAPSHOT_OFFLINE + 1];
+    size_t online;
+    size_t in_alarm;
+    size_t total;
+};
+
+static void count(struct device_counts *counts, const struct device_snapshot *snapshot,
+                  enum snapshot_state state)
+{
+    counts->by_state[state]++;
+    counts->online += snapshot->link == DEVICE_ONLINE;
+    counts->in_alarm += snapshot->active_alarm_count > 0;
+    counts->total++;
+}
+
+static json_t *counts_object(const struct device_counts *counts)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "total", json_integer((json_int_t)counts->total));
+    for (int s = 0; s <= SNAPSHOT_OFFLINE; s++)
+        json_object_set_new(root, snapshot_state_name((enum snapshot_state)s),
+                            json_integer((json_int_t)counts->by_state[s]));
+    json_object_set_new(root, "online", json_integer((json_int_t)counts->online));
+    json_object_set_new(root, "in_alarm", json_integer((json_int_t)counts->in_alarm));
+    return root;
+}
+
+static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
+{
+    const struct bus_def *def = bus->def;
+    struct bus_stats stats = snapshot_bus_stats(bus);
+    uint64_t polls = stats.polls_ok + stats.polls_failed;
+    json_t *root = json_object();
+    json_object_set_new(root, "name", json_string(def->name));
+    json_object_set_new(root, "type", json_string(def->type == BUS_RTU ? "rtu" : "tcp"));
+    if (def->type == BUS_RTU)
+        json_object_set_new(root, "address", json_string(def->port));
+    else
+        json_object_set_new(root, "address", json_sprintf("%s:%u", def->host, def->tcp_port));
+    json_object_set_new(root, "link_up", json_boolean(stats.link_up));
+    json_object_set_new(root, "cycle_ms", json_integer((json_int_t)stats.cycle_ms));
+    json_object_set_new(root, "polls_ok", json_integer((json_int_t)stats.polls_ok));
+    json_object_set_new(root, "polls_failed", json_integer((json_int_t)stats.polls_failed));
+    json_object_set_new(root, "error_rate",
+                        payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
+    json_object_set_new(root, "devices", counts_object(counts));
+    return root;
+}
+
+static json_t *answer_status(struct control_answer *answer)
+{
+    const struct config *config = answer->runtime->config;
+    struct device_counts *per_bus =
+        calloc(config->bus_count ? config->bus_count : 1, sizeof *per_bus);
+    if (!per_bus)
+        return failure("out of memory");
+    struct device_counts total = {0};
+    for (size_t d = 0; d < config->device_count; d++) {
+        struct device_snapshot snapshot;
+        take(answer, d, &snapshot);
+        enum snapshot_state state = state_of(answer, d, &snapshot);
+        count(&total, &snapshot, state);
+        count(&per_bus[config->devices[d].bus_index], &snapshot, state);
+    }
+    uint64_t now_wall_ms = time_wall_ms();
+    json_t *root = success();
+    json_object_set_new(root, "gateway", json_string(config->gateway.id));
+    json_object_set_new(root, "site",
+                        json_string(config->gateway.site ? config->gateway.site : ""));
+    json_object_set_new(root, "version", json_string(SAFETYGW_VERSION));
+    json_object_set_new(root, "started", control_json_timestamp(answer->started_wall_ms));
+    json_object_set_new(root, "uptime_s",
+                        json_integer((json_int_t)((now_wall_ms - answer->started_wall_ms) / 1000)));
+    json_object_set_new(root, "mqtt",
+                        json_pack("{s:s, s:b, s:I}", "uri", config->mqtt.uri, "connected",
+                                  publish_connected(), "queued", (json_int_t)publish_pending()));
+    json_object_set_new(root, "next_seq", json_integer((json_int_t)alarm_next_seq()));
+    json_object_set_new(root, "devices", counts_object(&total));
+    json_t *buses = json_array();
+    for (size_t b = 0; b < config->bus_count; b++)
+        json_array_append_new(buses, bus_object(&answer->runtime->buses[b], &per_bus[b]));
+    json_object_set_new(root, "buses", buses);
+    free(per_bus);
+    return root;
+}
+
+static bool matches(const struct device_filter *filter, const struct device_def *def,
+                    const struct config *config, enum snapshot_state state)
+{
+    if (filter->kind && strcmp(filter->kind, def->profile->kind) != 0)
+        return false;
+    if (filter->bus && strcmp(filter->bus, config->buses[def->bus_index].name) != 0)
+        return false;
+    return filter->state < 0 || filter->state == (int)state;
+}
+
+static json_t *answer_devices(struct control_answer *answer, const struct device_filter *filter)
+{
+    const struct config *config = answer->runtime->config;
+    json_t *devices = json_array();
+    for (size_t d = 0; d < config->device_count; d++) {
+        struct device_snapshot snapshot;
+        take(answer, d, &snapshot);
+        enum snapshot_state state = state_of(answer, d, &snapshot);
+        if (matches(filter, &config->devices[d], config, state))
+            json_array_append_new(devices, control_json_device_summary(&snapshot, state));
+    }
+    json_t *root = success();
+    json_object_set_new(root, "devices", devices);
+    return root;
+}
+
+static json_t *answer_device(struct control_answer *answer, const char *id)
+{
+    const struct config *config = answer->runtime->config;
+    const struct device_def *def = config_find_device(config, id);
+    if (!def) {
+        char message[ERROR_MAX];
+        snprintf(message, sizeof message, "no device with id \"%s\"", id);
+        return failure(message);
+    }
+    size_t d = (size_t)(def - config->devices);
+    struct device_snapshot snapshot;
+    take(answer, d, &snapshot);
+    json_t *root = success();
+    json_object_set_new(root, "device",
+                        control_json_device_detail(&snapshot, state_of(answer, d, &snapshot)));
+    return root;
+}
+
+static int newest_first(const void *left, const void *right)
+{
+    const struct alarm_entry *a = left, *b = right;
+    return a->raised_wall_ms < b->raised_wall_ms   ? 1
+           : a->raised_wall_ms > b->raised_wall_ms ? -1
+                                                   : 0;
+}
+
+/* Appends the device's active alarms to entries (room for every rule of every device). */
+static size_t collect_alarms(const struct device_snapshot *snapshot, struct alarm_entry *entries)
+{
+    size_t added = 0;
+    for (size_t r = 0; r < snapshot->def->rule_count; r++) {
+        if (!snapshot->rule_states[r].active)
+            continue;
+        entries[added].raised_wall_ms = snapshot->raised_wall_ms[r];
+        entries[added].alarm = control_json_alarm(snapshot, r);
+        added++;
+    }
+    return added;
+}
+
+static json_t *answer_alarms(struct control_answer *answer)
+{
+    const struct config *config = answer->runtime->config;
+    size_t capacity = config_total_rules(config);
+    struct alarm_entry *entries = calloc(capacity ? capacity : 1, sizeof *entries);
+    if (!entries)
+        return failure("out of memory");
+    size_t count = 0;
+    for (size_t d = 0; d < config->device_count; d++) {
+        struct device_snapshot snapshot;
+        take(answer, d, &snapshot);
+        if (snapshot.active_alarm_count > 0)
+            count += collect_alarms(&snapshot, entries + count);
+    }
+    qsort(entries, count, sizeof *entries, newest_first);
+    json_t *alarms = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(alarms, entries[i].alarm);
+    free(entries);
+    json_t *root = success();
+    json_object_set_new(root, "alarms", alarms);
+    return root;
+}
+
+/* Refuses keys the command does not take: a misspelt filter must not silently match all. */
+static int check_keys(json_t *request, const char *const *allowed, char *error, size_t size)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(request, key, value)
+    {
+        bool known = strcmp(key, "cmd") == 0;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (!known) {
+            snprintf(error, size, "unknown key \"%s\" for this cmd", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* An optional string member: NULL when absent or null; -1 when of another type. */
+static int optional_string(json_t *request, const char *key, const char **out, char *error,
+                           size_t size)
+{
+    json_t *value = json_object_get(request, key);
+    *out = NULL;
+    if (!value || json_is_null(value))
+        return 0;
+    if (!json_is_string(value)) {
+        snprintf(error, size, "\"%s\" must be a string", key);
+        return -1;
+    }
+    *out = json_string_value(value);
+    return 0;
+}
+
+static int parse_filter(struct control_answer *answer, json_t *request,
+                        struct device_filter *filter, char *error, size_t size)
+{
+    static const char *const keys[] = {"kind", "bus", "state", NULL};
+    const char *state = NULL;
+    *filter = (struct device_filter){.state = -1};
+    if (check_keys(request, keys, error, size) != 0 ||
+        optional_string(request, "kind", &filter->kind, error, size) != 0 ||
+        optional_string(request, "bus", &filter->bus, error, size) != 0 ||
+        optional_string(request, "state", &state, error, size) != 0)
+        return -1;
+    if (state && (filter->state = snapshot_state_from_name(state)) < 0) {
+        snprintf(error, size, "unknown state \"%s\" (ok, alarm, fault, offline, unknown)", state);
+        return -1;
+    }
+    const struct config *config = answer->runtime->config;
+    bool bus_found = filter->bus == NULL;
+    for (size_t b = 0; b < config->bus_count && !bus_found; b++)
+        bus_found = strcmp(config->buses[b].name, filter->bus) == 0;
+    if (!bus_found) {
+        snprintf(error, size, "no bus named \"%s\"", filter->bus);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *dispatch(struct control_answer *answer, json_t *request, const char *cmd)
+{
+    static const char *const no_keys[] = {NULL};
+    static const char *const device_keys[] = {"id", NULL};
+    char error[ERROR_MAX];
+    if (strcmp(cmd, "devices") == 0) {
+        struct device_filter filter;
+        if (parse_filter(answer, request, &filter, error, sizeof error) != 0)
+            return failure(error);
+        return answer_devices(answer, &filter);
+    }
+    if (strcmp(cmd, "device") == 0) {
+        const char *id = NULL;
+        if (check_keys(request, device_keys, error, sizeof error) != 0 ||
+            optional_string(request, "id", &id, error, sizeof error) != 0)
+            return failure(error);
+        return id ? answer_device(answer, id) : failure("\"device\" needs an \"id\"");
+    }
+    bool status = strcmp(cmd, "status") == 0, alarms = strcmp(cmd, "alarms") == 0;
+    if (!status && !alarms) {
+        snprintf(error, sizeof error, "unknown cmd \"%s\" (status, devices, device, alarms)", cmd);
+        return failure(error);
+    }
+    if (check_keys(request, no_keys, error, sizeof error) != 0)
+        return failure(error);
+    return status ? answer_status(answer) : answer_alarms(answer);
+}
+
+char *control_answer(struct control_answer *answer, const char *request, size_t length)
+{
+    json_error_t parse_error;
+    json_t *parsed = json_loadb(request, length, JSON_REJECT_DUPLICATES, &parse_error);
+    json_t *response;
+    if (!parsed) {
+        char message[ERROR_MAX];
+        snprintf(message, sizeof message, "request is not JSON: %s (column %d)", parse_error.text,
+                 parse_error.column);
+        response = failure(message);
+    } else if (!json_is_object(parsed) || !json_is_string(json_object_get(parsed, "cmd"))) {
+        response = failure("a request is a JSON object with a string \"cmd\"");
+    } else {
+        response = dispatch(answer, parsed, json_string_value(json_object_get(parsed, "cmd")));
+    }
+    json_decref(parsed);
+    return payload_dump(response);
+}

@@ -1,0 +1,95 @@
+#!/bin/bash
+# The control socket on its own (a daemon whose devices never answer still
+# serves it): clear CLI errors when the daemon is not running or the socket is
+# not accessible, socket mode 0660, malformed and oversized requests refused,
+# a silent client or a crowd of them cannot hang it, the socket goes at stop.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/cli_lib.sh"
+
+start_broker
+write_site "$WORK/site.yaml" 2 500
+SOCKET="$WORK/control.sock"
+
+# ask LINE: sends one raw request line, prints the response line.
+ask() { printf '%s\n' "$1" | socat -t 5 - "UNIX-CONNECT:$SOCKET"; }
+
+# --- no daemon
+code=0; out=$("$CLI" status --socket "$SOCKET" 2>&1) || code=$?
+echo "$out"
+check "without a daemon the CLI exits 2" test "$code" = 2
+check "without a daemon the CLI says the daemon is not running" grep -q "no control socket at $SOCKET: is safetygwd running?" <<<"$out"
+out=$("$CLI" devices --socket "$SOCKET" --json 2>/dev/null) || true
+check "with --json the connection error is JSON on stdout too" error_is "$out" "is safetygwd running"
+
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$SOCKET"
+code=0; out=$("$CLI" alarms --socket "$SOCKET" 2>&1) || code=$?
+echo "$out"
+check "a stale socket file is reported as 'not running'" \
+    bash -c "test $code = 2 && grep -q 'nothing listens on $SOCKET: safetygwd is not running' <<<'$out'"
+
+# --- the daemon replaces the stale socket and serves it with mode 0660
+start_daemon "$WORK/site.yaml"
+answering() { holds .ok "$(ask '{"cmd":"status"}')"; }
+check "the daemon replaces a stale socket and answers" wait_until 10 answering
+mode=$(stat -c %a "$SOCKET")
+check "the socket's mode is 0660 (it is $mode)" test "$mode" = 660
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    code=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI" status --socket "$SOCKET" 2>&1) || code=$?
+    echo "$out"
+    check "a user without access gets exit 2 and 'permission denied'" \
+        bash -c "test $code = 2 && grep -q 'permission denied on $SOCKET' <<<'$out'"
+else
+    echo "skipped: the permission check needs root and setpriv"
+fi
+
+# --- malformed requests
+check "a request that is not JSON is refused with the parser's reason" \
+    error_is "$(ask 'status please')" "request is not JSON"
+check "a request without cmd is refused" error_is "$(ask '[1,2]')" 'string "cmd"'
+check "an unknown cmd is refused, naming the known ones" \
+    error_is "$(ask '{"cmd":"reboot"}')" 'unknown cmd "reboot" (status, devices, device, alarms)'
+check "a misspelt filter is refused rather than ignored" \
+    error_is "$(ask '{"cmd":"devices","sate":"offline"}')" 'unknown key "sate"'
+check "device without id is refused" error_is "$(ask '{"cmd":"device"}')" 'needs an "id"'
+long=$(head -c 5000 /dev/zero | tr '\0' ' ')
+check "a request over 4096 bytes is refused" error_is "$(ask "{\"cmd\":\"status\"$long}")" "longer than 4096 bytes"
+check "the daemon still answers after bad requests" answering
+check "a request without newline, the client's side closed, is still answered" \
+    holds .ok "$(printf '{"cmd":"alarms"}' | socat -t 5 - "UNIX-CONNECT:$SOCKET")"
+
+# --- silent clients
+(sleep 6 | socat -t 6 - "UNIX-CONNECT:$SOCKET" >"$WORK/silent.out") &
+silent=$!
+sleep 0.3
+start=$(date +%s%3N)
+"$CLI" status --socket "$SOCKET" >/dev/null
+took=$(($(date +%s%3N) - start))
+check "a silent client does not delay others (status took $took ms)" test "$took" -lt 1000
+wait "$silent"
+check "the silent client is told off and dropped after its deadline" \
+    error_is "$(cat "$WORK/silent.out")" "no complete request (one JSON line) within 2000 ms"
+
+crowd=""
+for i in $(seq 1 20); do
+    (sleep 4 | socat -t 4 - "UNIX-CONNECT:$SOCKET" >"$WORK/crowd.$i") &
+    crowd="$crowd $!"
+done
+sleep 0.5
+code=0; out=$("$CLI" status --socket "$SOCKET" 2>&1) || code=$?
+echo "$out"
+check "beyond 16 clients the CLI is told the daemon is busy (exit 2)" \
+    bash -c "test $code = 2 && grep -q 'busy: 16 clients already connected' <<<'$out'"
+check "once the silent crowd is dropped the daemon answers again" wait_until 5 answering
+wait $crowd
+check "16 of the crowd were dropped at the deadline, the rest refused as busy" \
+    test "$(cat "$WORK"/crowd.* | grep -c 'within 2000 ms')" = 16
+
+# --- one daemon per socket; the socket goes with the daemon
+code=0; "$DAEMON" -c "$WORK/site.yaml" >"$WORK/second.log" 2>&1 || code=$?
+check "a second daemon on the same socket refuses to start (exit 1)" test "$code" = 1
+check "and says the socket is in use" grep -q "control: $SOCKET is in use: is another safetygwd running?" "$WORK/second.log"
+check "the first daemon still answers" answering
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+check "the daemon removes its socket when it stops" test ! -e "$SOCKET"
+finish
