@@ -1,7 +1,6 @@
 #include "alarm.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -10,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alarm_store.h"
 #include "log.h"
 #include "payload.h"
 #include "publish.h"
+#include "statefile.h"
 #include "timeutil.h"
 
 #define TOPIC_MAX 256
@@ -21,7 +22,9 @@
 static pthread_mutex_t event_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t next_seq = 1;
 static char seq_path[1024];
-static const struct config *config;
+/* Copied at init: a reload may free the configuration (it cannot change these). */
+static char gateway_id[128];
+static int event_qos;
 
 static uint64_t read_saved_seq(void)
 {
@@ -38,25 +41,17 @@ static uint64_t read_saved_seq(void)
 /* Written before the event is sent, so a crash can skip a number but never reuse one. */
 static void save_seq(uint64_t seq)
 {
-    char temporary[1100];
-    snprintf(temporary, sizeof temporary, "%s.tmp", seq_path);
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-    if (fd < 0) {
-        log_error("alarm: cannot save sequence number to %s: %s", temporary, strerror(errno));
-        return;
-    }
     char text[32];
     int length = snprintf(text, sizeof text, "%" PRIu64 "\n", seq);
-    if (write(fd, text, (size_t)length) != length || fsync(fd) != 0)
-        log_error("alarm: cannot save sequence number to %s: %s", temporary, strerror(errno));
-    close(fd);
-    if (rename(temporary, seq_path) != 0)
-        log_error("alarm: cannot replace %s: %s", seq_path, strerror(errno));
+    if (statefile_write(seq_path, text, (size_t)length) != 0)
+        log_error("alarm: cannot save sequence number %" PRIu64 " to %s: %s", seq, seq_path,
+                  strerror(errno));
 }
 
-int alarm_init(const struct config *loaded)
+int alarm_init(const struct config *config)
 {
-    config = loaded;
+    snprintf(gateway_id, sizeof gateway_id, "%s", config->gateway.id);
+    event_qos = config->mqtt.qos;
     if (mkdir(config->gateway.state_dir, 0750) != 0 && errno != EEXIST) {
         log_error("alarm: cannot create state_dir %s: %s", config->gateway.state_dir,
                   strerror(errno));
@@ -84,7 +79,7 @@ static void publish_event(struct alarm_event *event)
     save_seq(event->seq);
     char *payload = payload_alarm_event(event);
     if (payload)
-        publish_send(topic, payload, config->mqtt.qos, false);
+        publish_send(topic, payload, event_qos, false, PUBLISH_KEPT);
     else
         log_error("alarm: out of memory for event %" PRIu64 " of %s", event->seq,
                   event->device->id);
@@ -129,21 +124,46 @@ static void emit(struct device *device, size_t rule_index, enum rule_transition 
     const struct rule_state *state = &device->rule_states[rule_index];
     uint64_t now_wall_ms = time_wall_ms();
     struct alarm_event event = {
-        .gateway_id = config->gateway.id,
+        .gateway_id = gateway_id,
         .raised = transition == RULE_RAISED,
         .device = device->def,
         .rule = rule,
         .value = rule->kind == RULE_OFFLINE ? (double)state->failed_polls : state->value,
         .ts_wall_ms = now_wall_ms,
     };
-    /* raised_at in wall time: now minus how long ago (monotonic) it was raised */
-    uint64_t age_ms = time_monotonic_ms() - state->raised_at_ms;
-    event.raised_at_wall_ms = now_wall_ms > age_ms ? now_wall_ms - age_ms : now_wall_ms;
+    if (event.raised)
+        device->raised_wall_ms[rule_index] = now_wall_ms;
+    event.raised_at_wall_ms = device->raised_wall_ms[rule_index];
     char action_error[256];
     if (event.raised && rule->action_index >= 0 && runner)
         run_interlock(device, rule, runner, &event, action_error, sizeof action_error);
     log_transition(device, rule, &event);
     publish_event(&event);
+}
+
+void alarm_retire(const struct device *device, size_t rule_index, const char *reason)
+{
+    const struct rule_def *rule = &device->def->rules[rule_index];
+    struct alarm_event event = {
+        .gateway_id = gateway_id,
+        .raised = false,
+        .device = device->def,
+        .rule = rule,
+        .value = device->rule_states[rule_index].value,
+        .raised_at_wall_ms = device->raised_wall_ms[rule_index],
+        .ts_wall_ms = time_wall_ms(),
+        .reason = reason,
+    };
+    log_info("alarm %s cleared on %s: %s", rule->name, device->def->id, reason);
+    publish_event(&event);
+    alarm_store_mark_changed();
+}
+
+void alarm_forget_device_state(const char *device_id)
+{
+    char topic[TOPIC_MAX];
+    snprintf(topic, sizeof topic, "device/%s/state", device_id);
+    publish_send(topic, "", 1, true, PUBLISH_KEPT); /* an empty retained message deletes it */
 }
 
 bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
@@ -164,6 +184,7 @@ bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
             continue;
         device->active_alarm_count += transition == RULE_RAISED ? 1 : (size_t)-1;
         emit(device, i, transition, runner);
+        alarm_store_mark_changed();
         changed = true;
     }
     return changed;
@@ -175,6 +196,6 @@ void alarm_publish_device_state(const struct device *device)
     snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
     char *payload = payload_device_state(device);
     if (payload)
-        publish_send(topic, payload, 1, true);
+        publish_send(topic, payload, 1, true, PUBLISH_LATEST);
     free(payload);
 }

@@ -35,6 +35,16 @@ int alarm_init(const struct config *config);
 bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
                     const struct action_runner *runner);
 
+/*
+ * Publishes the clear of an active alarm whose rule or device a reload removed,
+ * with the reason, so that the operations center is not left with an alarm no
+ * one will ever clear.
+ */
+void alarm_retire(const struct device *device, size_t rule_index, const char *reason);
+
+/* Removes the retained P/device/<id>/state of a device that is no longer configured. */
+void alarm_forget_device_state(const char *device_id);
+
 /* Publishes P/device/<id>/state (retained). */
 void alarm_publish_device_state(const struct device *device);
 

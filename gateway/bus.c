@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "action.h"
 #include "alarm.h"
+#include "command.h"
+#include "publish.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -136,9 +139,66 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
         bus->stats.polls_ok++;
     else
         bus->stats.polls_failed++;
-    pthread_mutex_unlock(&bus->lock);
     if (link_changed || alarms_changed)
         alarm_publish_device_state(device);
+    pthread_mutex_unlock(&bus->lock);
+}
+
+int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
+{
+    pthread_mutex_lock(&bus->lock);
+    bool full = bus->command_count == BUS_COMMAND_QUEUE;
+    if (!full) {
+        size_t slot = (bus->command_first + bus->command_count++) % BUS_COMMAND_QUEUE;
+        bus->commands[slot] = (struct pending_command){.device = device, .command = *command};
+        pthread_cond_signal(&bus->wake);
+    }
+    pthread_mutex_unlock(&bus->lock);
+    return full ? -1 : 0;
+}
+
+static bool take_command(struct bus *bus, struct pending_command *taken)
+{
+    pthread_mutex_lock(&bus->lock);
+    bool any = bus->command_count > 0;
+    if (any) {
+        *taken = bus->commands[bus->command_first];
+        bus->command_first = (bus->command_first + 1) % BUS_COMMAND_QUEUE;
+        bus->command_count--;
+    }
+    pthread_mutex_unlock(&bus->lock);
+    return any;
+}
+
+static void run_commands(struct bus *bus)
+{
+    struct pending_command pending;
+    while (take_command(bus, &pending)) {
+        const struct device_def *def = pending.device->def;
+        const struct action_def *action = &def->profile->actions[pending.command.action_index];
+        char error[256];
+        int result = run_action(bus, pending.device, action, pending.command.param, error,
+                                sizeof error);
+        log_info("command %s for %s: %s %s", pending.command.id, def->id, action->name,
+                 result == 0 ? "done" : error);
+        command_reply(def->id, pending.command.id, result == 0 ? NULL : error);
+    }
+}
+
+/* After every (re)connection the broker gets each device's current state again. */
+static void republish_states(struct bus *bus)
+{
+    uint64_t epoch = publish_connection_epoch();
+    if (epoch == bus->state_epoch)
+        return;
+    bus->state_epoch = epoch;
+    for (size_t i = 0; i < bus->device_count; i++) {
+        if (bus->devices[i]->link == DEVICE_UNKNOWN)
+            continue; /* its first poll publishes it */
+        pthread_mutex_lock(&bus->lock);
+        alarm_publish_device_state(bus->devices[i]);
+        pthread_mutex_unlock(&bus->lock);
+    }
 }
 
 /* Waits until deadline_ms or a stop request; returns true when asked to stop. */
@@ -150,19 +210,43 @@ static bool wait_until(struct bus *bus, uint64_t deadline_ms)
     struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
                              .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
     pthread_mutex_lock(&bus->lock);
-    while (!bus->stop_requested && pthread_cond_timedwait(&bus->wake, &bus->lock, &until) == 0) {
+    while (!bus->stop_requested && bus->command_count == 0 &&
+           pthread_cond_timedwait(&bus->wake, &bus->lock, &until) == 0) {
     }
     bool stop = bus->stop_requested;
     pthread_mutex_unlock(&bus->lock);
     return stop;
 }
 
+/*
+ * Test hook for the watchdog: the thread stops showing life (but still obeys
+ * a stop request) as a thread stuck in a driver call would.
+ */
+static void stall_for_test(struct bus *bus)
+{
+    log_warning("bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
+    for (;;) {
+        pthread_mutex_lock(&bus->lock);
+        bool stop = bus->stop_requested;
+        pthread_mutex_unlock(&bus->lock);
+        if (stop)
+            return;
+        usleep(100000);
+    }
+}
+
 static void *bus_thread(void *argument)
 {
     struct bus *bus = argument;
+    if (bus->stall_for_test) {
+        stall_for_test(bus);
+        return NULL;
+    }
     for (;;) {
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&bus->heartbeat_ms, now_ms);
+        run_commands(bus);
+        republish_states(bus);
         struct device *device = schedule_peek(&bus->schedule);
         if (!device || device->next_due_ms > now_ms) {
             if (wait_until(bus, device ? device->next_due_ms : now_ms + IDLE_WAKE_MS))
@@ -187,8 +271,34 @@ static size_t largest_point_count(struct device **devices, size_t count)
     return largest;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Same wire and same timing: an open connection can be handed over. */
+static bool same_line(const struct bus_def *a, const struct bus_def *b)
+{
+    return a->type == b->type && same_text(a->port, b->port) && a->baud == b->baud &&
+           a->parity == b->parity && a->data_bits == b->data_bits &&
+           a->stop_bits == b->stop_bits && a->rs485 == b->rs485 && same_text(a->host, b->host) &&
+           a->tcp_port == b->tcp_port && a->timeout_ms == b->timeout_ms;
+}
+
+static void take_over(struct bus *bus, struct bus *predecessor)
+{
+    bus->ctx = predecessor->ctx;
+    predecessor->ctx = NULL;
+    bus->link_up = predecessor->link_up;
+    bus->reconnect_backoff_ms = predecessor->reconnect_backoff_ms;
+    bus->next_connect_ms = predecessor->next_connect_ms;
+    bus->pacing.last_request_end_us = predecessor->pacing.last_request_end_us;
+    bus->stats = predecessor->stats;
+    bus->state_epoch = predecessor->state_epoch;
+}
+
 int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices,
-              size_t count)
+              size_t count, struct bus *predecessor)
 {
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
     bus->pacing.gap_ms = def->gap_ms;
@@ -200,24 +310,30 @@ int bus_start(struct bus *bus, const struct bus_def *def, struct device **device
     pthread_condattr_destroy(&attributes);
 
     bus->poll_values = calloc(largest_point_count(devices, count), sizeof *bus->poll_values);
-    bus->ctx = new_context(def);
+    if (predecessor && predecessor->ctx && same_line(def, predecessor->def))
+        take_over(bus, predecessor);
+    else
+        bus->ctx = new_context(def);
     if (!bus->poll_values || !bus->ctx || schedule_init(&bus->schedule, count) != 0) {
         log_error("bus %s: cannot set up: %s", def->name,
                   bus->ctx ? "out of memory" : modbus_strerror(errno));
-        bus_stop(bus);
+        bus_free(bus);
         return -1;
     }
     modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
     modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
     uint64_t now_ms = time_monotonic_ms();
     for (size_t i = 0; i < count; i++) {
-        devices[i]->next_due_ms = now_ms;
+        if (devices[i]->next_due_ms == 0)
+            devices[i]->next_due_ms = now_ms;
         schedule_push(&bus->schedule, devices[i]);
     }
     atomic_store(&bus->heartbeat_ms, now_ms);
+    const char *stall = getenv("SAFETYGW_TEST_STALL_BUS");
+    bus->stall_for_test = stall && strcmp(stall, def->name) == 0;
     if (pthread_create(&bus->thread, NULL, bus_thread, bus) != 0) {
         log_error("bus %s: cannot start its thread: %s", def->name, strerror(errno));
-        bus_stop(bus);
+        bus_free(bus);
         return -1;
     }
     bus->thread_started = true;
@@ -234,6 +350,21 @@ void bus_stop(struct bus *bus)
         pthread_join(bus->thread, NULL);
         bus->thread_started = false;
     }
+}
+
+/* Commands that never reached the wire are answered, not silently lost. */
+static void refuse_pending_commands(struct bus *bus)
+{
+    struct pending_command pending;
+    while (take_command(bus, &pending))
+        command_reply(pending.device->def->id, pending.command.id,
+                      "the gateway stopped or reloaded before the command ran; send it again");
+}
+
+void bus_free(struct bus *bus)
+{
+    bus_stop(bus);
+    refuse_pending_commands(bus);
     if (bus->ctx) {
         modbus_close(bus->ctx);
         modbus_free(bus->ctx);

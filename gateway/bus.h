@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "command.h"
 #include "config.h"
 #include "device.h"
 #include "device_poll.h"
@@ -29,6 +30,13 @@ struct bus_stats {
     uint64_t reconnects;
     double cycle_ms; /* smoothed interval between polls of the same device */
     bool link_up;
+};
+
+#define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
+
+struct pending_command {
+    struct device *device;
+    struct command command;
 };
 
 struct bus {
@@ -49,15 +57,33 @@ struct bus {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop_requested; /* under lock */
+    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under lock */
+    size_t command_first;
+    size_t command_count;
+    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
     struct bus_stats stats; /* under lock */
     _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
+    bool stall_for_test; /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
 };
 
-/* Prepares the bus for devices[0..count) and starts its thread. */
+/*
+ * Prepares the bus for devices[0..count) and starts its thread. Devices keep
+ * their next_due_ms if set (a reload), else are due at once. With a stopped
+ * predecessor of the same definition, the bus takes over its connection.
+ */
 int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices,
-              size_t count);
+              size_t count, struct bus *predecessor);
 
-/* Asks the thread to stop, joins it and frees what bus_start allocated. */
+/*
+ * Queues an operator command for the bus thread, which writes it before its
+ * next poll and publishes the result. Returns -1 when the queue is full.
+ */
+int bus_post_command(struct bus *bus, struct device *device, const struct command *command);
+
+/* Asks the thread to stop and joins it; the bus can still be read. */
 void bus_stop(struct bus *bus);
+
+/* Frees what bus_start allocated (after bus_stop). */
+void bus_free(struct bus *bus);
 
 #endif

@@ -165,7 +165,7 @@ struct mqtt_tls {
     char *cert_file;
     char *key_file;
     bool verify; /* verify the server certificate and host name (default true) */
-    char *min_version; /* "1.2" (default) or "1.3" */
+    char *min_version; /* "1.2", the only floor Paho can keep (see config/README.md) */
 };
 
 struct mqtt_config {

@@ -24,7 +24,8 @@ static const char *const mqtt_required[] = {"uri", NULL};
 static const char *const tls_keys[] = {"ca_file", "cert_file",   "key_file",
                                        "verify",  "min_version", NULL};
 static const char *const tls_required[] = {"ca_file", NULL};
-static const char *const tls_versions[] = {"1.2", "1.3", NULL};
+/* Paho cannot raise the floor above 1.2; 1.3 is still negotiated when the broker offers it. */
+static const char *const tls_versions[] = {"1.2", NULL};
 
 /* A file name as written, resolved against the folder of the file naming it. */
 static int read_path(struct config_yaml *file, const yaml_node_t *map, const char *key, char **out)

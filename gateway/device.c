@@ -26,7 +26,9 @@ int device_init(struct device *device, const struct device_def *def,
                             sizeof *device->values);
     device->rule_states =
         calloc(def->rule_count ? def->rule_count : 1, sizeof *device->rule_states);
-    if (!device->values || !device->rule_states) {
+    device->raised_wall_ms =
+        calloc(def->rule_count ? def->rule_count : 1, sizeof *device->raised_wall_ms);
+    if (!device->values || !device->rule_states || !device->raised_wall_ms) {
         device_free(device);
         return -1;
     }
@@ -40,8 +42,10 @@ void device_free(struct device *device)
 {
     free(device->values);
     free(device->rule_states);
+    free(device->raised_wall_ms);
     device->values = NULL;
     device->rule_states = NULL;
+    device->raised_wall_ms = NULL;
 }
 
 double device_rule_input(const struct device *device, const struct rule_def *rule)

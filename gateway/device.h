@@ -43,6 +43,7 @@ struct device {
     double *values; /* engineering value per profile point */
     bool values_valid; /* at least one good poll */
     struct rule_state *rule_states; /* one per def->rules entry */
+    uint64_t *raised_wall_ms; /* per rule: wall-clock time its active alarm was raised */
     size_t active_alarm_count;
     enum device_link link;
     uint32_t failed_in_row;

@@ -61,6 +61,7 @@ char *health_payload(struct runtime *runtime, uint64_t started_wall_ms)
                         json_integer((json_int_t)((now_wall_ms - started_wall_ms) / 1000u)));
     json_object_set_new(root, "mqtt_connected", json_boolean(publish_connected()));
     json_object_set_new(root, "queued", json_integer((json_int_t)publish_pending()));
+    json_object_set_new(root, "dropped", json_integer((json_int_t)publish_dropped()));
     json_object_set_new(root, "next_seq", json_integer((json_int_t)alarm_next_seq()));
     json_t *buses = json_array();
     for (size_t b = 0; b < runtime->buses_started; b++)
@@ -73,6 +74,6 @@ void health_publish(struct runtime *runtime, uint64_t started_wall_ms)
 {
     char *payload = health_payload(runtime, started_wall_ms);
     if (payload)
-        publish_send("health", payload, 0, false);
+        publish_send("health", payload, 0, false, PUBLISH_VOLATILE);
     free(payload);
 }

@@ -12,15 +12,19 @@
 #include <time.h>
 
 #include "alarm.h"
+#include "alarm_store.h"
+#include "command.h"
 #include "config.h"
+#include "control.h"
 #include "health.h"
 #include "log.h"
 #include "publish.h"
+#include "reload.h"
 #include "runtime.h"
 #include "timeutil.h"
 
 #define MAIN_TICK_MS 200
-#define DRAIN_TIMEOUT_MS 4000 /* SIGTERM must finish within systemd's 5 s */
+#define DRAIN_TIMEOUT_MS 4000 /* SIGTERM finishes within 5 s, well inside TimeoutStopSec */
 
 struct options {
     const char *config_path;
@@ -112,11 +116,30 @@ static uint64_t watchdog_interval_ms(void)
     return usec / 2000u; /* ping at half the period systemd allows */
 }
 
-static void run(struct runtime *runtime, const sigset_t *signals, uint64_t started_wall_ms)
+/* What the main loop needs between signals. */
+struct daemon {
+    const char *config_path;
+    struct config *config;
+    struct runtime runtime;
+    uint64_t started_wall_ms;
+};
+
+static void reload(struct daemon *daemon)
 {
-    const struct config *config = runtime->config;
+    log_info("SIGHUP: reloading %s", daemon->config_path);
+    /* The control thread reads the runtime that the reload swaps: not while it runs. */
+    control_stop();
+    if (reload_apply(daemon->config_path, &daemon->config, &daemon->runtime) == 0)
+        sd_notify(0, "READY=1");
+    if (control_start(&daemon->runtime, daemon->started_wall_ms) != 0)
+        log_error("control socket closed after the reload; restart to get it back");
+}
+
+static void run(struct daemon *daemon, const sigset_t *signals)
+{
+    struct runtime *runtime = &daemon->runtime;
     uint64_t watchdog_ms = watchdog_interval_ms();
-    uint64_t next_health_ms = time_monotonic_ms() + config->gateway.health_interval_ms;
+    uint64_t next_health_ms = time_monotonic_ms() + daemon->config->gateway.health_interval_ms;
     uint64_t next_watchdog_ms = 0;
     for (;;) {
         int signal_number = next_signal(signals, MAIN_TICK_MS);
@@ -124,14 +147,16 @@ static void run(struct runtime *runtime, const sigset_t *signals, uint64_t start
             log_info("%s: stopping", strsignal(signal_number));
             return;
         }
-        if (signal_number == SIGHUP)
-            log_warning("SIGHUP: reloading the configuration is not supported yet; "
-                        "restart the service to apply changes");
+        if (signal_number == SIGHUP) {
+            sd_notify(0, "RELOADING=1");
+            reload(daemon);
+        }
         uint64_t now_ms = time_monotonic_ms();
         publish_tick(now_ms);
+        alarm_store_save(runtime, false);
         if (now_ms >= next_health_ms) {
-            health_publish(runtime, started_wall_ms);
-            next_health_ms = now_ms + config->gateway.health_interval_ms;
+            health_publish(runtime, daemon->started_wall_ms);
+            next_health_ms = now_ms + daemon->config->gateway.health_interval_ms;
         }
         /* A stuck bus thread must stop the pings so systemd restarts us. */
         if (watchdog_ms && now_ms >= next_watchdog_ms &&
@@ -140,6 +165,37 @@ static void run(struct runtime *runtime, const sigset_t *signals, uint64_t start
             next_watchdog_ms = now_ms + watchdog_ms;
         }
     }
+}
+
+/*
+ * Order matters: the publisher exists before the buses (their first alarms are
+ * queued), the buses run before commands are subscribed (a command needs its
+ * device's bus), and at the end the active alarms are saved once the bus
+ * threads have stopped changing them.
+ */
+static int start(struct runtime *runtime, struct config *config, uint64_t started_wall_ms)
+{
+    command_init(runtime);
+    if (alarm_init(config) != 0 ||
+        publish_start(config, started_wall_ms, command_receive) != 0)
+        return -1;
+    if (runtime_start(runtime, config) != 0)
+        return -1;
+    if (control_start(runtime, started_wall_ms) != 0) {
+        runtime_free(runtime);
+        return -1;
+    }
+    publish_connect();
+    return 0;
+}
+
+static void stop(struct runtime *runtime)
+{
+    control_stop();
+    runtime_stop(runtime);
+    alarm_store_save(runtime, true);
+    publish_stop(DRAIN_TIMEOUT_MS);
+    runtime_free(runtime);
 }
 
 int main(int argc, char **argv)
@@ -151,28 +207,25 @@ int main(int argc, char **argv)
     sigset_t signals;
     block_signals(&signals);
 
-    struct config *config = load_config(options.config_path);
-    if (!config)
+    struct daemon daemon = {.config_path = options.config_path, .started_wall_ms = time_wall_ms()};
+    daemon.config = load_config(options.config_path);
+    if (!daemon.config)
         return 1;
-    uint64_t started_wall_ms = time_wall_ms();
-    struct runtime runtime;
-    if (alarm_init(config) != 0 || publish_start(config, started_wall_ms) != 0 ||
-        runtime_start(&runtime, config) != 0) {
+    if (start(&daemon.runtime, daemon.config, daemon.started_wall_ms) != 0) {
         publish_stop(0);
-        config_free(config);
+        config_free(daemon.config);
         return 1;
     }
     log_info("safetygwd %s started: gateway %s, %zu buses, %zu devices, MQTT %s",
-             SAFETYGW_VERSION, config->gateway.id, config->bus_count, config->device_count,
-             config->mqtt.uri);
+             SAFETYGW_VERSION, daemon.config->gateway.id, daemon.config->bus_count,
+             daemon.config->device_count, daemon.config->mqtt.uri);
     sd_notify(0, "READY=1");
 
-    run(&runtime, &signals, started_wall_ms);
+    run(&daemon, &signals);
 
     sd_notify(0, "STOPPING=1");
-    runtime_stop(&runtime);
-    publish_stop(DRAIN_TIMEOUT_MS);
-    config_free(config);
+    stop(&daemon.runtime);
+    config_free(daemon.config);
     log_info("stopped");
     return 0;
 }

@@ -95,24 +95,42 @@ char *payload_alarm_event(const struct alarm_event *event)
         if (event->action_error)
             json_object_set_new(root, "action_error", json_string(event->action_error));
     }
+    if (event->reason)
+        json_object_set_new(root, "reason", json_string(event->reason));
     json_object_set_new(root, "raised_at", timestamp(event->raised_at_wall_ms));
     json_object_set_new(root, "ts", timestamp(event->ts_wall_ms));
     return payload_dump(root);
 }
 
-static json_t *point_value(const struct point_def *point, double value)
+json_t *payload_bits(const struct point_def *point, double value)
 {
-    if (point->type == TYPE_BOOL)
-        return json_boolean(value != 0);
-    if (point->type != TYPE_BITS)
-        return payload_number(value);
-    /* Status words go out as their named bits, which is what a reader wants. */
     json_t *bits = json_object();
     unsigned long word = (unsigned long)llround(value);
     for (size_t b = 0; b < point->bit_count; b++)
         json_object_set_new(bits, point->bits[b].name,
                             json_boolean((word >> point->bits[b].bit) & 1u));
     return bits;
+}
+
+static json_t *point_value(const struct point_def *point, double value)
+{
+    if (point->type == TYPE_BOOL)
+        return json_boolean(value != 0);
+    /* Status words go out as their named bits, which is what a reader wants. */
+    return point->type == TYPE_BITS ? payload_bits(point, value) : payload_number(value);
+}
+
+json_t *payload_point_entry(const struct point_def *point, double value)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "point", json_string(point->name));
+    json_object_set_new(
+        root, "value", point->type == TYPE_BOOL ? json_boolean(value != 0) : payload_number(value));
+    if (point->unit)
+        json_object_set_new(root, "unit", json_string(point->unit));
+    if (point->type == TYPE_BITS)
+        json_object_set_new(root, "bits", payload_bits(point, value));
+    return root;
 }
 
 char *payload_device_state(const struct device *device)

@@ -26,6 +26,7 @@ struct alarm_event {
     const char *action; /* interlock run on raise, or NULL */
     bool action_ok;
     const char *action_error; /* why it failed, or NULL */
+    const char *reason; /* a clear that is not a return to normal (reload), or NULL */
 };
 
 char *payload_status(bool online, uint64_t started_wall_ms);
@@ -34,6 +35,12 @@ char *payload_device_state(const struct device *device);
 
 /* A number as people write it: 25 rather than 25.0, 27.5 rather than 27.500000000000004. */
 json_t *payload_number(double value);
+
+/* A status word's named bits: {"al1":true,"valve_closed":false,...}. */
+json_t *payload_bits(const struct point_def *point, double value);
+
+/* One point for people and scripts: {"point":..,"value":..,"unit":..[,"bits":{..}]}. */
+json_t *payload_point_entry(const struct point_def *point, double value);
 
 /* Dumps and frees root. */
 char *payload_dump(json_t *root);

@@ -1,7 +1,10 @@
 #include "runtime.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "alarm_store.h"
 #include "log.h"
 
 static int build_plans(struct runtime *runtime)
@@ -49,7 +52,35 @@ static int build_devices(struct runtime *runtime)
     return 0;
 }
 
-static int start_buses(struct runtime *runtime)
+static int compare_device_ids(const void *a, const void *b)
+{
+    const struct device *const *left = a, *const *right = b;
+    return strcmp((*left)->def->id, (*right)->def->id);
+}
+
+static int build_index(struct runtime *runtime)
+{
+    size_t count = runtime->config->device_count;
+    runtime->devices_by_id = calloc(count ? count : 1, sizeof *runtime->devices_by_id);
+    if (!runtime->devices_by_id)
+        return -1;
+    for (size_t d = 0; d < count; d++)
+        runtime->devices_by_id[d] = &runtime->devices[d];
+    qsort(runtime->devices_by_id, count, sizeof *runtime->devices_by_id, compare_device_ids);
+    return 0;
+}
+
+static struct bus *bus_named(struct runtime *runtime, const char *name)
+{
+    if (!runtime)
+        return NULL;
+    for (size_t b = 0; b < runtime->buses_started; b++)
+        if (strcmp(runtime->buses[b].def->name, name) == 0)
+            return &runtime->buses[b];
+    return NULL;
+}
+
+int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
 {
     const struct config *config = runtime->config;
     runtime->buses = calloc(config->bus_count ? config->bus_count : 1, sizeof *runtime->buses);
@@ -61,8 +92,9 @@ static int start_buses(struct runtime *runtime)
         while (first + count < config->device_count &&
                runtime->devices_by_bus[first + count]->def->bus_index == b)
             count++;
+        struct bus *before = bus_named(predecessor, config->buses[b].name);
         if (bus_start(&runtime->buses[b], &config->buses[b], &runtime->devices_by_bus[first],
-                      count) != 0)
+                      count, before) != 0)
             return -1;
         runtime->buses_started++;
         first += count;
@@ -70,12 +102,24 @@ static int start_buses(struct runtime *runtime)
     return 0;
 }
 
-int runtime_start(struct runtime *runtime, const struct config *config)
+int runtime_prepare(struct runtime *runtime, const struct config *config)
 {
     *runtime = (struct runtime){.config = config};
-    if (build_plans(runtime) != 0 || build_devices(runtime) != 0 || start_buses(runtime) != 0) {
-        log_error("cannot start polling (out of memory or a bus failed to start)");
-        runtime_stop(runtime);
+    if (build_plans(runtime) != 0 || build_devices(runtime) != 0 || build_index(runtime) != 0) {
+        log_error("cannot start polling: out of memory or a profile cannot be read");
+        runtime_free(runtime);
+        return -1;
+    }
+    return 0;
+}
+
+int runtime_start(struct runtime *runtime, const struct config *config)
+{
+    if (runtime_prepare(runtime, config) != 0)
+        return -1;
+    alarm_store_restore(runtime);
+    if (runtime_start_buses(runtime, NULL) != 0) {
+        runtime_free(runtime);
         return -1;
     }
     return 0;
@@ -83,9 +127,15 @@ int runtime_start(struct runtime *runtime, const struct config *config)
 
 void runtime_stop(struct runtime *runtime)
 {
-    const struct config *config = runtime->config;
     for (size_t b = 0; b < runtime->buses_started; b++)
         bus_stop(&runtime->buses[b]);
+}
+
+void runtime_free(struct runtime *runtime)
+{
+    const struct config *config = runtime->config;
+    for (size_t b = 0; b < runtime->buses_started; b++)
+        bus_free(&runtime->buses[b]);
     runtime->buses_started = 0;
     if (runtime->devices)
         for (size_t d = 0; d < config->device_count; d++)
@@ -95,6 +145,7 @@ void runtime_stop(struct runtime *runtime)
             readplan_free(&runtime->plans[p]);
     free(runtime->buses);
     free(runtime->devices_by_bus);
+    free(runtime->devices_by_id);
     free(runtime->devices);
     free(runtime->plans);
     *runtime = (struct runtime){.config = config};
@@ -109,3 +160,26 @@ bool runtime_buses_alive(struct runtime *runtime, uint64_t now_ms, uint64_t max_
     }
     return true;
 }
+
+struct device *runtime_find_device(struct runtime *runtime, const char *id)
+{
+    struct device_def key_def = {.id = (char *)id};
+    struct device key = {.def = &key_def}, *key_pointer = &key;
+    struct device **found =
+        bsearch(&key_pointer, runtime->devices_by_id, runtime->config->device_count,
+                sizeof *runtime->devices_by_id, compare_device_ids);
+    return found ? *found : NULL;
+}
+
+struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device)
+{
+    return &runtime->buses[device->def->bus_index];
+}
+
+static pthread_rwlock_t runtime_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+void runtime_lock_read(void) { pthread_rwlock_rdlock(&runtime_lock); }
+
+void runtime_lock_write(void) { pthread_rwlock_wrlock(&runtime_lock); }
+
+void runtime_unlock(void) { pthread_rwlock_unlock(&runtime_lock); }

@@ -23,12 +23,44 @@ struct runtime {
     struct read_plan *plans; /* one per config->profiles entry */
     struct device *devices; /* one per config->devices entry */
     struct device **devices_by_bus; /* devices grouped by bus, each bus a contiguous run */
+    struct device **devices_by_id; /* sorted by id, for look-ups */
     struct bus *buses; /* one per config->buses entry */
     size_t buses_started;
 };
 
+/* Builds everything, restores the saved active alarms, starts the bus threads. */
 int runtime_start(struct runtime *runtime, const struct config *config);
+
+/* The two halves of runtime_start, for a reload: build plans and devices ... */
+int runtime_prepare(struct runtime *runtime, const struct config *config);
+
+/*
+ * ... then start a thread per bus. A bus whose definition is unchanged from
+ * predecessor's bus of the same name (predecessor stopped, may be NULL) takes
+ * over its open connection instead of reconnecting.
+ */
+int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor);
+
+/*
+ * Threads that read the runtime from outside the bus threads (control socket,
+ * MQTT commands) hold the read lock while they do; a reload holds the write
+ * lock while it swaps one runtime for another.
+ */
+void runtime_lock_read(void);
+void runtime_lock_write(void);
+void runtime_unlock(void);
+
+/* Stops every bus thread; devices and buses can still be read afterwards. */
 void runtime_stop(struct runtime *runtime);
+
+/* Frees everything runtime_start built (stops first if still running). */
+void runtime_free(struct runtime *runtime);
+
+/* The device with that id, or NULL. Safe from any thread while the runtime runs. */
+struct device *runtime_find_device(struct runtime *runtime, const char *id);
+
+/* The bus that polls device. */
+struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device);
 
 /* True when every bus thread has shown life within max_silence_ms (for the watchdog). */
 bool runtime_buses_alive(struct runtime *runtime, uint64_t now_ms, uint64_t max_silence_ms);

@@ -99,7 +99,7 @@ static void test_every_documented_key_is_read(void **state)
         "  password_file: secrets/mqtt.pass\n"
         "  max_buffered: 5000\n"
         "  tls: { ca_file: tls/ca.pem, cert_file: /etc/c.pem, key_file: tls/k.pem,\n"
-        "         verify: false, min_version: \"1.3\" }\n"
+        "         verify: false, min_version: \"1.2\" }\n"
         "profiles: [ profiles/sensor.yaml ]\n"
         "buses:\n"
         "  - { name: b1, type: rtu, port: /dev/ttyS1, baud: 19200, parity: E,\n"
@@ -126,7 +126,7 @@ static void test_every_documented_key_is_read(void **state)
     snprintf(expected, sizeof expected, "%s/secrets/mqtt.pass", fixture->dir);
     assert_string_equal(config->mqtt.password_file, expected);
     assert_false(config->mqtt.tls.verify);
-    assert_string_equal(config->mqtt.tls.min_version, "1.3");
+    assert_string_equal(config->mqtt.tls.min_version, "1.2");
     assert_int_equal(config->buses[0].baud, 19200);
     assert_int_equal(config->buses[0].parity, 'E');
     assert_int_equal(config->buses[0].data_bits, 7);

@@ -69,14 +69,25 @@ wait_until() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# start_broker [PORT]: sets BROKER_PORT and BROKER_PID.
+# start_broker [PORT]: sets BROKER_PORT and BROKER_PID. The broker keeps its
+# sessions on disk (under $WORK), so a persistent subscriber misses nothing
+# across a broker restart. Extra configuration lines may be put in
+# $WORK/mosquitto.extra.conf (TLS, passwords) before the call.
 start_broker() {
     BROKER_PORT=${1:-${BROKER_PORT:-$(free_port)}}
+    mkdir -p "$WORK/broker"
+    # mosquitto started as root runs as its own user: let it write its store
+    chmod 755 "$WORK" && chmod 777 "$WORK/broker"
     cat >"$WORK/mosquitto.conf" <<CONF
+persistence true
+persistence_location $WORK/broker/
 listener $BROKER_PORT 127.0.0.1
-allow_anonymous true
-persistence false
 CONF
+    if [ -f "$WORK/mosquitto.extra.conf" ]; then
+        cat "$WORK/mosquitto.extra.conf" >>"$WORK/mosquitto.conf"
+    else
+        echo "allow_anonymous true" >>"$WORK/mosquitto.conf"
+    fi
     mosquitto -c "$WORK/mosquitto.conf" >>"$WORK/mosquitto.log" 2>&1 &
     BROKER_PID=$!
     PIDS="$PIDS $BROKER_PID"
@@ -94,6 +105,21 @@ subscribe() {
     PIDS="$PIDS $!"
     sleep 0.3
 }
+
+# subscribe_durable FILE TOPIC: like subscribe, with a persistent session that
+# reconnects by itself and gets what was queued for it while it was away.
+subscribe_durable() {
+    mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -v -c -i "test-sub-$$" -t "$2" \
+        >>"$1" 2>>"$WORK/sub.log" &
+    PIDS="$PIDS $!"
+    sleep 0.3
+}
+
+# alarm_seqs FILE: the seq of every alarm event received, in arrival order.
+alarm_seqs() { grep "^$TOPIC_PREFIX/alarm/" "$1" | cut -d' ' -f2- | jq -r .seq; }
+
+# Transitions the daemon logged: "alarm NAME raised|cleared ... on DEVICE".
+logged_events() { grep -c "alarm [a-z0-9_.]* \(raised\|cleared\)" "$WORK/daemon.log" || true; }
 
 # start_sim SITE [options...]: sets SIM_SOCKET.
 start_sim() {
@@ -149,4 +175,12 @@ SITE
   - { id: ebike-1, profile: ebike-charger-10, bus: conv-1, address: 2, poll_ms: $poll_ms,
       location: { compound: 长寿新村, shed: "A" } }
 SITE
+}
+
+# json_is FILTER <<<JSON: true when there is JSON and jq's FILTER holds for it
+# (jq -e alone succeeds on empty input).
+json_is() {
+    local input
+    input=$(cat)
+    [ -n "$input" ] && jq -e "$1" >/dev/null <<<"$input"
 }

@@ -18,14 +18,14 @@ sim hazard gas-2 gas_leak >/dev/null
 check "gas leak raises gas_high" wait_until 20 has_event "$WORK/mqtt.txt" gas-2 gas_high raised
 event=$(events "$WORK/mqtt.txt" gas-2 gas_high raised | head -1)
 echo "event: $event"
-check "alarm event has every field of the contract" jq -e '
+check "alarm event has every field of the contract" json_is '
     .gateway == "gw-test" and (.seq | type) == "number" and .severity == "critical" and
     .device == "gas-2" and .kind == "gas_alarm" and .location.room == "102" and
     .location.compound == "长寿新村" and .point == "gas_lel" and .value >= 25 and
     .threshold == 25 and .unit == "%LEL" and
     (.raised_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$")) and
     (.ts | test("Z$"))' <<<"$event"
-check "gas_high closed the valve (local interlock)" jq -e '.action == "close_valve" and .action_ok' <<<"$event"
+check "gas_high closed the valve (local interlock)" json_is '.action == "close_valve" and .action_ok' <<<"$event"
 valve_closed() { [ "$(sim get gas-2 status.valve_closed)" = "ok 1" ]; }
 check "the simulated valve is closed" wait_until 5 valve_closed
 check "no other flat raised anything" bash -c "! grep -q '/alarm/gas-[13] ' '$WORK/mqtt.txt'"
@@ -36,7 +36,7 @@ check "gas_high raised exactly once" test "$(events "$WORK/mqtt.txt" gas-2 gas_h
 # --- trapped passenger
 sim hazard lift-1 trapped >/dev/null
 check "trapped passenger raises trapped" wait_until 10 has_event "$WORK/mqtt.txt" lift-1 trapped raised
-check "trapped is critical, on events.trapped" jq -e '.severity == "critical" and .point == "events.trapped" and .value == 1' \
+check "trapped is critical, on events.trapped" json_is '.severity == "critical" and .point == "events.trapped" and .value == 1' \
     <<<"$(events "$WORK/mqtt.txt" lift-1 trapped raised | head -1)"
 sim calm lift-1 >/dev/null
 check "calm clears trapped" wait_until 10 has_event "$WORK/mqtt.txt" lift-1 trapped cleared
@@ -46,7 +46,7 @@ sim hazard ebike-1 port_overheat 3 >/dev/null
 check "port overheat raises port3.over_temperature" \
     wait_until 30 has_event "$WORK/mqtt.txt" ebike-1 port3.over_temperature raised
 event=$(events "$WORK/mqtt.txt" ebike-1 port3.over_temperature raised | head -1)
-check "over_temperature stopped port 3" jq -e '.action == "stop_port" and .action_ok and .point == "port3.temperature" and .unit == "°C"' <<<"$event"
+check "over_temperature stopped port 3" json_is '.action == "stop_port" and .action_ok and .point == "port3.temperature" and .unit == "°C"' <<<"$event"
 sim calm ebike-1 >/dev/null
 check "calm clears port3.over_temperature" \
     wait_until 30 has_event "$WORK/mqtt.txt" ebike-1 port3.over_temperature cleared

@@ -1,0 +1,175 @@
+#include "command.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "log.h"
+#include "payload.h"
+#include "publish.h"
+#include "runtime.h"
+
+#define TOPIC_MAX 256
+
+static struct runtime *commands_runtime;
+
+void command_init(struct runtime *runtime) { commands_runtime = runtime; }
+
+/* Ids are echoed into JSON and logs: printable ASCII, bounded. */
+static bool usable_id(const char *id)
+{
+    size_t length = strlen(id);
+    if (length == 0 || length > COMMAND_ID_MAX)
+        return false;
+    for (const char *c = id; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            return false;
+    return true;
+}
+
+static int fail(char *error, size_t error_size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *error, size_t error_size, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(error, error_size, format, arguments);
+    va_end(arguments);
+    return -1;
+}
+
+static int read_id(json_t *root, struct command *command, char *error, size_t error_size)
+{
+    json_t *id = json_object_get(root, "id");
+    if (!id)
+        return fail(error, error_size, "missing \"id\"");
+    if (!json_is_string(id))
+        return fail(error, error_size, "\"id\" must be a string");
+    if (!usable_id(json_string_value(id)))
+        return fail(error, error_size, "\"id\" must be 1-%d printable ASCII characters", COMMAND_ID_MAX);
+    snprintf(command->id, sizeof command->id, "%s", json_string_value(id));
+    return 0;
+}
+
+static int read_param(json_t *root, const struct action_def *action, struct command *command,
+                      char *error, size_t error_size)
+{
+    json_t *param = json_object_get(root, action->param_name);
+    if (!param)
+        return fail(error, error_size, "action needs \"%s\"", action->param_name);
+    if (!json_is_integer(param))
+        return fail(error, error_size, "\"%s\" must be an integer", action->param_name);
+    json_int_t value = json_integer_value(param);
+    if (value < 0 || value >= action->param_count)
+        return fail(error, error_size, "\"%s\" must be 0..%u", action->param_name,
+                    action->param_count - 1u);
+    command->param = (int)value;
+    return 0;
+}
+
+static int check_fields(json_t *root, const struct action_def *action, char *error,
+                        size_t error_size)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        bool known = strcmp(key, "id") == 0 || strcmp(key, "action") == 0 ||
+                     (action->param_name && strcmp(key, action->param_name) == 0);
+        if (!known)
+            return fail(error, error_size, "unknown field \"%.40s\"", key);
+    }
+    return 0;
+}
+
+static int read_action(const struct profile *profile, json_t *root, struct command *command,
+                       char *error, size_t error_size)
+{
+    json_t *action = json_object_get(root, "action");
+    if (!action)
+        return fail(error, error_size, "missing \"action\"");
+    if (!json_is_string(action))
+        return fail(error, error_size, "\"action\" must be a string");
+    command->action_index = config_action_index(profile, json_string_value(action));
+    if (command->action_index < 0)
+        return fail(error, error_size, "action \"%.40s\" is not declared for this device",
+                    json_string_value(action));
+    const struct action_def *declared = &profile->actions[command->action_index];
+    if (check_fields(root, declared, error, error_size) != 0)
+        return -1;
+    return declared->param_name ? read_param(root, declared, command, error, error_size) : 0;
+}
+
+int command_parse(const struct profile *profile, const char *payload, size_t length,
+                  struct command *command, char *error, size_t error_size)
+{
+    *command = (struct command){.action_index = -1, .param = -1};
+    if (length > COMMAND_MAX_PAYLOAD) {
+        snprintf(error, error_size, "command of %zu bytes is over the %d-byte limit", length,
+                 COMMAND_MAX_PAYLOAD);
+        return -1;
+    }
+    json_error_t parse_error;
+    json_t *root = json_loadb(payload, length, JSON_REJECT_DUPLICATES, &parse_error);
+    if (!root) {
+        snprintf(error, error_size, "not JSON: %s at byte %d", parse_error.text,
+                 parse_error.position);
+        return -1;
+    }
+    int result = -1;
+    if (!json_is_object(root))
+        snprintf(error, error_size, "command must be a JSON object");
+    else if (read_id(root, command, error, error_size) == 0)
+        result = read_action(profile, root, command, error, error_size);
+    json_decref(root);
+    return result;
+}
+
+void command_reply(const char *device_id, const char *command_id, const char *error)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "id", command_id && command_id[0] ? json_string(command_id)
+                                                                : json_null());
+    json_object_set_new(root, "ok", json_boolean(error == NULL));
+    if (error)
+        json_object_set_new(root, "error", json_string(error));
+    char *text = payload_dump(root);
+    char topic[TOPIC_MAX];
+    snprintf(topic, sizeof topic, "cmd-result/%s", device_id);
+    if (text)
+        publish_send(topic, text, 1, false, PUBLISH_KEPT);
+    free(text);
+}
+
+void command_receive(const char *device_id, const char *payload, size_t length)
+{
+    if (!usable_id(device_id)) {
+        log_warning("command: ignored a command for an unusable device id");
+        return;
+    }
+    struct command command;
+    char error[200];
+    runtime_lock_read(); /* a reload may be swapping the devices */
+    struct device *device = runtime_find_device(commands_runtime, device_id);
+    if (!device) {
+        static const struct profile no_actions = {.name = ""};
+        command_parse(&no_actions, payload, length, &command, error, sizeof error); /* its id */
+        snprintf(error, sizeof error, "no device \"%s\" on this gateway", device_id);
+    } else if (command_parse(device->def->profile, payload, length, &command, error,
+                             sizeof error) == 0) {
+        int posted = bus_post_command(runtime_bus_of(commands_runtime, device), device, &command);
+        if (posted == 0) {
+            runtime_unlock();
+            return; /* the bus thread answers once it has written */
+        }
+        snprintf(error, sizeof error, "too many commands waiting for bus");
+    }
+    runtime_unlock();
+    log_warning("command %s for %s refused: %s", command.id[0] ? command.id : "(no id)",
+                device_id, error);
+    command_reply(device_id, command.id, error);
+}

@@ -1,0 +1,48 @@
+/*
+ * command.h — operator commands from the operations center:
+ * P/cmd/<device-id> carries {"id":"..","action":"close_valve"} (plus the
+ * action's parameter, e.g. "port":3, for an indexed action). Only actions the
+ * device's profile declares are accepted; everything else is refused with a
+ * reason on P/cmd-result/<device-id>, never acted on.
+ *
+ * command_parse is pure (tested with hostile payloads); command_receive runs on
+ * Paho's thread and hands a valid command to the device's bus thread, which
+ * writes it between two polls and answers with command_reply.
+ */
+#ifndef SAFETYGW_COMMAND_H
+#define SAFETYGW_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+#define COMMAND_MAX_PAYLOAD 1024 /* bytes; a real command is under 100 */
+#define COMMAND_ID_MAX 64
+
+struct command {
+    char id[COMMAND_ID_MAX + 1]; /* the operator's id for the result; "" if unusable */
+    int action_index; /* into the profile's actions */
+    int param; /* the indexed action's parameter, or -1 */
+};
+
+/*
+ * Validates payload against profile. Returns 0 with command filled, or -1 with
+ * the reason in error; command->id is filled whenever the payload carried a
+ * usable id, so that even a refusal can name the request it answers.
+ */
+int command_parse(const struct profile *profile, const char *payload, size_t length,
+                  struct command *command, char *error, size_t error_size);
+
+struct runtime;
+
+/* Where command_receive finds devices and their buses. */
+void command_init(struct runtime *runtime);
+
+/* Paho's thread: one message from P/cmd/<device_id>. */
+void command_receive(const char *device_id, const char *payload, size_t length);
+
+/* Publishes P/cmd-result/<device_id>; error NULL means ok. */
+void command_reply(const char *device_id, const char *command_id, const char *error);
+
+#endif

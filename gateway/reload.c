@@ -1,0 +1,193 @@
+#include "reload.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarm.h"
+#include "alarm_store.h"
+#include "log.h"
+
+struct reload_counts {
+    size_t kept; /* same id, same definition */
+    size_t edited; /* same id, something in its entry or profile changed */
+    size_t added;
+    size_t removed;
+};
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_northbound(const struct config *a, const struct config *b)
+{
+    const struct mqtt_config *x = &a->mqtt, *y = &b->mqtt;
+    return same_text(a->gateway.id, b->gateway.id) && same_text(a->gateway.site, b->gateway.site) &&
+           same_text(a->gateway.state_dir, b->gateway.state_dir) &&
+           same_text(a->gateway.control_socket, b->gateway.control_socket) &&
+           same_text(x->uri, y->uri) && same_text(x->client_id, y->client_id) &&
+           same_text(x->topic_prefix, y->topic_prefix) && x->qos == y->qos &&
+           x->keepalive_s == y->keepalive_s && same_text(x->username, y->username) &&
+           same_text(x->password_file, y->password_file) && x->max_buffered == y->max_buffered &&
+           x->tls_enabled == y->tls_enabled && same_text(x->tls.ca_file, y->tls.ca_file) &&
+           same_text(x->tls.cert_file, y->tls.cert_file) &&
+           same_text(x->tls.key_file, y->tls.key_file) && x->tls.verify == y->tls.verify;
+}
+
+/* Same registers read and decoded the same way: last values stay meaningful. */
+static bool same_points(const struct profile *a, const struct profile *b)
+{
+    if (a->point_count != b->point_count)
+        return false;
+    for (size_t p = 0; p < a->point_count; p++) {
+        const struct point_def *x = &a->points[p], *y = &b->points[p];
+        if (strcmp(x->name, y->name) != 0 || x->table != y->table || x->address != y->address ||
+            x->type != y->type || x->word_order != y->word_order ||
+            x->byte_order != y->byte_order || x->scale != y->scale || x->offset != y->offset)
+            return false;
+    }
+    return true;
+}
+
+static int rule_named(const struct device_def *def, const char *name)
+{
+    for (size_t i = 0; i < def->rule_count; i++)
+        if (strcmp(def->rules[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool same_rules(const struct device_def *a, const struct device_def *b)
+{
+    if (a->rule_count != b->rule_count)
+        return false;
+    for (size_t i = 0; i < a->rule_count; i++) {
+        const struct rule_def *x = &a->rules[i], *y = &b->rules[i];
+        if (strcmp(x->name, y->name) != 0 || x->kind != y->kind || x->threshold != y->threshold ||
+            x->clear_threshold != y->clear_threshold || x->enabled != y->enabled ||
+            x->for_ms != y->for_ms || x->clear_for_ms != y->clear_for_ms)
+            return false;
+    }
+    return true;
+}
+
+static bool same_location(const struct device_def *a, const struct device_def *b)
+{
+    if (a->location_count != b->location_count)
+        return false;
+    for (size_t i = 0; i < a->location_count; i++)
+        if (strcmp(a->location[i].key, b->location[i].key) != 0 ||
+            strcmp(a->location[i].value, b->location[i].value) != 0)
+            return false;
+    return true;
+}
+
+static bool same_device(const struct device_def *a, const struct device_def *b,
+                        const struct config *before, const struct config *after)
+{
+    return a->address == b->address && a->poll_ms == b->poll_ms && same_location(a, b) &&
+           strcmp(before->buses[a->bus_index].name, after->buses[b->bus_index].name) == 0 &&
+           strcmp(a->profile->name, b->profile->name) == 0 &&
+           same_points(a->profile, b->profile) && same_rules(a, b);
+}
+
+/* Carries what a device had learnt over to its new self; returns true if it was edited. */
+static bool carry_over(struct device *old, struct device *fresh, const struct config *before,
+                       const struct config *after)
+{
+    if (same_points(old->def->profile, fresh->def->profile)) {
+        memcpy(fresh->values, old->values, fresh->def->profile->point_count * sizeof *old->values);
+        fresh->values_valid = old->values_valid;
+    }
+    fresh->link = old->link;
+    fresh->failed_in_row = old->failed_in_row;
+    fresh->backoff_ms = old->backoff_ms;
+    fresh->next_due_ms = old->next_due_ms;
+    fresh->last_poll_start_ms = old->last_poll_start_ms;
+    fresh->stats = old->stats;
+    for (size_t i = 0; i < old->def->rule_count; i++) {
+        int match = rule_named(fresh->def, old->def->rules[i].name);
+        if (match >= 0 && fresh->def->rules[match].enabled) {
+            fresh->rule_states[match] = old->rule_states[i];
+            fresh->raised_wall_ms[match] = old->raised_wall_ms[i];
+            fresh->active_alarm_count += old->rule_states[i].active;
+        } else if (old->rule_states[i].active) {
+            alarm_retire(old, i, "rule removed or disabled by a configuration reload");
+        }
+    }
+    return !same_device(old->def, fresh->def, before, after);
+}
+
+static void retire_device(struct device *old)
+{
+    for (size_t i = 0; i < old->def->rule_count; i++)
+        if (old->rule_states[i].active)
+            alarm_retire(old, i, "device removed by a configuration reload");
+    alarm_forget_device_state(old->def->id);
+}
+
+static struct reload_counts carry_over_all(struct runtime *old, struct runtime *fresh)
+{
+    struct reload_counts counts = {0};
+    for (size_t d = 0; d < fresh->config->device_count; d++) {
+        struct device *device = &fresh->devices[d];
+        struct device *before = runtime_find_device(old, device->def->id);
+        if (!before)
+            counts.added++;
+        else if (carry_over(before, device, old->config, fresh->config))
+            counts.edited++;
+        else
+            counts.kept++;
+    }
+    for (size_t d = 0; d < old->config->device_count; d++)
+        if (!runtime_find_device(fresh, old->devices[d].def->id)) {
+            retire_device(&old->devices[d]);
+            counts.removed++;
+        }
+    return counts;
+}
+
+static struct config *load(const char *path)
+{
+    struct config_errors errors = {0};
+    struct config *config = config_load(path, &errors);
+    for (size_t i = 0; i < errors.count; i++)
+        log_error("reload: %s", errors.messages[i]);
+    if (!config)
+        log_error("reload refused: %s has %zu errors; the running configuration stays", path,
+                  errors.count);
+    config_errors_free(&errors);
+    return config;
+}
+
+int reload_apply(const char *path, struct config **config, struct runtime *runtime)
+{
+    struct config *next = load(path);
+    if (!next)
+        return -1;
+    struct runtime fresh;
+    if (!same_northbound(*config, next)) {
+        log_error("reload refused: the gateway or mqtt section of %s changed; restart the "
+                  "service to apply that (systemctl restart safetygwd)",
+                  path);
+    } else if (runtime_prepare(&fresh, next) == 0) {
+        runtime_lock_write();
+        runtime_stop(runtime);
+        struct reload_counts counts = carry_over_all(runtime, &fresh);
+        int started = runtime_start_buses(&fresh, runtime);
+        runtime_free(runtime);
+        *runtime = fresh;
+        runtime_unlock();
+        config_free(*config);
+        *config = next;
+        alarm_store_mark_changed();
+        if (started != 0)
+            log_error("reload: a bus failed to start; see above");
+        log_info("reloaded %s: %zu devices kept, %zu edited, %zu added, %zu removed", path,
+                 counts.kept, counts.edited, counts.added, counts.removed);
+        return 0;
+    }
+    config_free(next);
+    return -1;
+}
