@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "alarm.h"
+#include "log.h"
 #include "payload.h"
 #include "publish.h"
 #include "timeutil.h"
@@ -73,7 +74,9 @@ char *health_payload(struct runtime *runtime, uint64_t started_wall_ms)
 void health_publish(struct runtime *runtime, uint64_t started_wall_ms)
 {
     char *payload = health_payload(runtime, started_wall_ms);
-    if (payload)
+    if (payload) {
+        log_debug("health: %s", payload); /* the statistics, also when the broker is away */
         publish_send("health", payload, 0, false, PUBLISH_VOLATILE);
+    }
     free(payload);
 }
