@@ -176,8 +176,8 @@ bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
         if (rule->kind == RULE_OFFLINE)
             transition = rules_eval_offline(rule, &device->rule_states[i], poll_ok, now_ms);
         else if (poll_ok)
-            transition = rules_eval(rule, &device->rule_states[i],
-                                    device_rule_input(device, rule), now_ms);
+            transition =
+                rules_eval(rule, &device->rule_states[i], device_rule_input(device, rule), now_ms);
         else
             continue; /* silence neither raises nor clears a value alarm */
         if (transition == RULE_NO_CHANGE)

@@ -15,7 +15,10 @@
 
 static atomic_bool changed;
 
-void alarm_store_mark_changed(void) { atomic_store(&changed, true); }
+void alarm_store_mark_changed(void)
+{
+    atomic_store(&changed, true);
+}
 
 static void store_path(const struct runtime *runtime, char *path, size_t size)
 {

@@ -9,8 +9,9 @@
 #include "action.h"
 #include "alarm.h"
 #include "command.h"
-#include "publish.h"
 #include "log.h"
+#include "publish.h"
+#include "telemetry.h"
 #include "timeutil.h"
 
 #define RECONNECT_MIN_MS 500
@@ -74,8 +75,7 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     modbus_flush(bus->ctx);
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
-    log_info("bus %s: opened %s", bus->def->name,
-             bus_address(bus->def, address, sizeof address));
+    log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
     pthread_mutex_lock(&bus->lock);
     bus->stats.link_up = true;
     bus->stats.reconnects++;
@@ -96,16 +96,15 @@ static void close_link(struct bus *bus, uint64_t now_ms)
     pthread_mutex_unlock(&bus->lock);
 }
 
-static int run_action(void *context, const struct device *device,
-                      const struct action_def *action, int param, char *error, size_t size)
+static int run_action(void *context, const struct device *device, const struct action_def *action,
+                      int param, char *error, size_t size)
 {
     struct bus *bus = context;
     if (!bus->link_up) {
         snprintf(error, size, "bus %s is down", bus->def->name);
         return -1;
     }
-    return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error,
-                          size);
+    return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error, size);
 }
 
 /* Interval between two polls of the same answering device, smoothed over the bus. */
@@ -142,6 +141,8 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
     if (link_changed || alarms_changed)
         alarm_publish_device_state(device);
     pthread_mutex_unlock(&bus->lock);
+    if (poll_ok)
+        telemetry_after_poll(device, now_ms);
 }
 
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
@@ -177,8 +178,8 @@ static void run_commands(struct bus *bus)
         const struct device_def *def = pending.device->def;
         const struct action_def *action = &def->profile->actions[pending.command.action_index];
         char error[256];
-        int result = run_action(bus, pending.device, action, pending.command.param, error,
-                                sizeof error);
+        int result =
+            run_action(bus, pending.device, action, pending.command.param, error, sizeof error);
         log_info("command %s for %s: %s %s", pending.command.id, def->id, action->name,
                  result == 0 ? "done" : error);
         command_reply(def->id, pending.command.id, result == 0 ? NULL : error);
@@ -280,9 +281,9 @@ static bool same_text(const char *a, const char *b)
 static bool same_line(const struct bus_def *a, const struct bus_def *b)
 {
     return a->type == b->type && same_text(a->port, b->port) && a->baud == b->baud &&
-           a->parity == b->parity && a->data_bits == b->data_bits &&
-           a->stop_bits == b->stop_bits && a->rs485 == b->rs485 && same_text(a->host, b->host) &&
-           a->tcp_port == b->tcp_port && a->timeout_ms == b->timeout_ms;
+           a->parity == b->parity && a->data_bits == b->data_bits && a->stop_bits == b->stop_bits &&
+           a->rs485 == b->rs485 && same_text(a->host, b->host) && a->tcp_port == b->tcp_port &&
+           a->timeout_ms == b->timeout_ms;
 }
 
 static void take_over(struct bus *bus, struct bus *predecessor)
@@ -297,8 +298,8 @@ static void take_over(struct bus *bus, struct bus *predecessor)
     bus->state_epoch = predecessor->state_epoch;
 }
 
-int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices,
-              size_t count, struct bus *predecessor)
+int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count,
+              struct bus *predecessor)
 {
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
     bus->pacing.gap_ms = def->gap_ms;

@@ -56,14 +56,14 @@ struct bus {
     bool thread_started;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool stop_requested; /* under lock */
+    bool stop_requested;                                /* under lock */
     struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under lock */
     size_t command_first;
     size_t command_count;
-    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
-    struct bus_stats stats; /* under lock */
+    uint64_t state_epoch;          /* publish_connection_epoch when states were last all sent */
+    struct bus_stats stats;        /* under lock */
     _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
-    bool stall_for_test; /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
+    bool stall_for_test;           /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
 };
 
 /*
@@ -71,8 +71,8 @@ struct bus {
  * their next_due_ms if set (a reload), else are due at once. With a stopped
  * predecessor of the same definition, the bus takes over its connection.
  */
-int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices,
-              size_t count, struct bus *predecessor);
+int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count,
+              struct bus *predecessor);
 
 /*
  * Queues an operator command for the bus thread, which writes it before its

@@ -16,7 +16,10 @@
 
 static struct runtime *commands_runtime;
 
-void command_init(struct runtime *runtime) { commands_runtime = runtime; }
+void command_init(struct runtime *runtime)
+{
+    commands_runtime = runtime;
+}
 
 /* Ids are echoed into JSON and logs: printable ASCII, bounded. */
 static bool usable_id(const char *id)
@@ -50,7 +53,8 @@ static int read_id(json_t *root, struct command *command, char *error, size_t er
     if (!json_is_string(id))
         return fail(error, error_size, "\"id\" must be a string");
     if (!usable_id(json_string_value(id)))
-        return fail(error, error_size, "\"id\" must be 1-%d printable ASCII characters", COMMAND_ID_MAX);
+        return fail(error, error_size, "\"id\" must be 1-%d printable ASCII characters",
+                    COMMAND_ID_MAX);
     snprintf(command->id, sizeof command->id, "%s", json_string_value(id));
     return 0;
 }
@@ -132,8 +136,8 @@ int command_parse(const struct profile *profile, const char *payload, size_t len
 void command_reply(const char *device_id, const char *command_id, const char *error)
 {
     json_t *root = json_object();
-    json_object_set_new(root, "id", command_id && command_id[0] ? json_string(command_id)
-                                                                : json_null());
+    json_object_set_new(root, "id",
+                        command_id && command_id[0] ? json_string(command_id) : json_null());
     json_object_set_new(root, "ok", json_boolean(error == NULL));
     if (error)
         json_object_set_new(root, "error", json_string(error));
@@ -169,7 +173,7 @@ void command_receive(const char *device_id, const char *payload, size_t length)
         snprintf(error, sizeof error, "too many commands waiting for bus");
     }
     runtime_unlock();
-    log_warning("command %s for %s refused: %s", command.id[0] ? command.id : "(no id)",
-                device_id, error);
+    log_warning("command %s for %s refused: %s", command.id[0] ? command.id : "(no id)", device_id,
+                error);
     command_reply(device_id, command.id, error);
 }

@@ -22,8 +22,8 @@
 
 struct command {
     char id[COMMAND_ID_MAX + 1]; /* the operator's id for the result; "" if unusable */
-    int action_index; /* into the profile's actions */
-    int param; /* the indexed action's parameter, or -1 */
+    int action_index;            /* into the profile's actions */
+    int param;                   /* the indexed action's parameter, or -1 */
 };
 
 /*

@@ -21,7 +21,7 @@
 enum point_table { TABLE_COIL, TABLE_DISCRETE, TABLE_INPUT, TABLE_HOLDING };
 
 enum point_type {
-    TYPE_BOOL,    /* one coil or discrete input (the only type those tables allow) */
+    TYPE_BOOL, /* one coil or discrete input (the only type those tables allow) */
     TYPE_UINT16,
     TYPE_INT16,
     TYPE_UINT32,  /* two registers */
@@ -37,7 +37,7 @@ enum word_order { WORD_ORDER_BIG /* high word first, "ABCD" */, WORD_ORDER_LITTL
 enum byte_order { BYTE_ORDER_BIG, BYTE_ORDER_LITTLE };
 
 struct bit_def {
-    char *name; /* "valve_closed" */
+    char *name;  /* "valve_closed" */
     uint8_t bit; /* 0..15 */
 };
 
@@ -50,10 +50,11 @@ struct point_def {
     enum byte_order byte_order;
     double scale; /* engineering value = raw * scale + offset */
     double offset;
-    char *unit; /* "%LEL", may be NULL */
+    char *unit;           /* "%LEL", may be NULL */
     struct bit_def *bits; /* TYPE_BITS only */
     size_t bit_count;
     int block_instance; /* index within its repeated block, or -1 */
+    double deadband;    /* telemetry: a change of more than this (engineering units) is sent */
 };
 
 enum rule_kind {
@@ -71,12 +72,12 @@ struct rule_def {
     char *name; /* alarm name: "gas_high", or "port3.over_temperature" from a block */
     enum rule_kind kind;
     int point_index; /* into profile->points; -1 for RULE_OFFLINE */
-    int bit; /* named bit of a TYPE_BITS point, or -1 for the whole value */
+    int bit;         /* named bit of a TYPE_BITS point, or -1 for the whole value */
     double threshold;
-    double clear_threshold; /* hysteresis; equals threshold when not given */
-    uint32_t for_ms; /* condition must hold this long before raising */
-    uint32_t clear_for_ms; /* clear condition must hold this long before clearing */
-    uint32_t rate_window_ms; /* RULE_RATE_ABOVE: span the rate is measured over */
+    double clear_threshold;       /* hysteresis; equals threshold when not given */
+    uint32_t for_ms;              /* condition must hold this long before raising */
+    uint32_t clear_for_ms;        /* clear condition must hold this long before clearing */
+    uint32_t rate_window_ms;      /* RULE_RATE_ABOVE: span the rate is measured over */
     uint32_t offline_after_polls; /* RULE_OFFLINE */
     enum severity severity;
     int action_index; /* into profile->actions, or -1 */
@@ -90,12 +91,12 @@ struct rule_def {
  * (e.g. "port": 0..9) that moves the address by param * param_stride.
  */
 struct action_def {
-    char *name; /* "close_valve", "stop_port" */
+    char *name;             /* "close_valve", "stop_port" */
     enum point_table table; /* TABLE_COIL or TABLE_HOLDING */
     uint16_t address;
     uint16_t value; /* written to each of count consecutive coils/registers */
     uint16_t count;
-    char *param_name; /* "port", or NULL */
+    char *param_name;     /* "port", or NULL */
     uint16_t param_count; /* valid parameters are 0..param_count-1 */
     uint16_t param_stride;
 };
@@ -112,8 +113,11 @@ struct profile {
     struct action_def *actions;
     size_t action_count;
     uint16_t max_registers; /* longest read to merge into (default 125) */
-    uint16_t max_gap; /* unused registers a merged read may span (default 0) */
-    uint32_t poll_ms; /* default poll interval for devices of this profile */
+    uint16_t max_gap;       /* unused registers a merged read may span (default 0) */
+    uint32_t poll_ms;       /* default poll interval for devices of this profile */
+    /* P/telemetry/<id>: every telemetry_period_ms (0: not periodic) and/or on change */
+    uint32_t telemetry_period_ms;
+    bool telemetry_on_change;
 };
 
 enum bus_type { BUS_RTU, BUS_TCP };
@@ -132,8 +136,8 @@ struct bus_def {
     char *host;
     uint16_t tcp_port;
     /* both */
-    uint32_t timeout_ms; /* response timeout of one request */
-    uint32_t gap_ms; /* silence between requests, for slow devices */
+    uint32_t timeout_ms;     /* response timeout of one request */
+    uint32_t gap_ms;         /* silence between requests, for slow devices */
     uint32_t backoff_max_ms; /* cap of an offline device's retry back-off */
 };
 
@@ -146,7 +150,7 @@ struct device_def {
     char *id;
     const struct profile *profile;
     size_t bus_index; /* into config->buses */
-    uint8_t address; /* Modbus slave address / TCP unit id, 1..247 */
+    uint8_t address;  /* Modbus slave address / TCP unit id, 1..247 */
     uint32_t poll_ms;
     struct location_field *location;
     size_t location_count;
@@ -164,15 +168,15 @@ struct mqtt_tls {
     char *ca_file;
     char *cert_file;
     char *key_file;
-    bool verify; /* verify the server certificate and host name (default true) */
+    bool verify;       /* verify the server certificate and host name (default true) */
     char *min_version; /* "1.2", the only floor Paho can keep (see config/README.md) */
 };
 
 struct mqtt_config {
-    char *uri; /* tcp://host:1883 or ssl://host:8883 */
-    char *client_id; /* default: gateway id */
+    char *uri;          /* tcp://host:1883 or ssl://host:8883 */
+    char *client_id;    /* default: gateway id */
     char *topic_prefix; /* default: safetygw/<site>/<gateway id> */
-    int qos; /* for alarm events, 0..2 (default 1) */
+    int qos;            /* for alarm events, 0..2 (default 1) */
     uint32_t keepalive_s;
     char *username;
     char *password_file;

@@ -24,14 +24,18 @@
 #define ACTION_MAX_COILS 1968    /* FC15 limit */
 #define ACTION_MAX_REGISTERS 123 /* FC16 limit */
 #define BIT_MAX 15
+#define TELEMETRY_PERIOD_MIN_MS 1000
+#define TELEMETRY_PERIOD_MAX_MS 86400000
 
 static const char *const profile_keys[] = {"name",          "kind",    "description", "poll_ms",
                                            "max_registers", "max_gap", "points",      "blocks",
-                                           "actions",       "rules",   NULL};
+                                           "actions",       "rules",   "telemetry",   NULL};
+static const char *const telemetry_keys[] = {"period_ms", "on_change", NULL};
+static const char *const telemetry_required[] = {NULL};
 static const char *const profile_required[] = {"name", "kind", "points", NULL};
-static const char *const point_keys[] = {"name",       "table",      "address", "type",
-                                         "word_order", "byte_order", "scale",   "offset",
-                                         "unit",       "bits",       NULL};
+static const char *const point_keys[] = {"name",       "table",      "address",  "type",
+                                         "word_order", "byte_order", "scale",    "offset",
+                                         "unit",       "bits",       "deadband", NULL};
 static const char *const point_required[] = {"name", "table", "address", NULL};
 static const char *const block_keys[] = {"name", "count", "stride", "points", "rules", NULL};
 static const char *const block_required[] = {"name", "count", "stride", "points", NULL};
@@ -162,6 +166,17 @@ static int check_point_end(struct config_yaml *file, yaml_node_t *node,
     return -1;
 }
 
+static int read_deadband(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+{
+    if (config_yaml_get_number(file, node, "deadband", &point->deadband) < 0)
+        return -1;
+    if (point->deadband >= 0)
+        return 0;
+    config_yaml_error(file, config_yaml_get(file, node, "deadband"),
+                      "deadband of point \"%s\" must be 0 or more", point->name);
+    return -1;
+}
+
 static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
 {
     int table = 0;
@@ -178,6 +193,7 @@ static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct
     result |= config_yaml_get_number(file, node, "scale", &point->scale);
     result |= config_yaml_get_number(file, node, "offset", &point->offset);
     result |= config_yaml_get_string(file, node, "unit", &point->unit);
+    result |= read_deadband(file, node, point);
     if (result == 0) {
         result |= read_bits(file, node, point);
         result |= check_point_end(file, node, point);
@@ -581,6 +597,28 @@ static void read_all_rules(struct profile_loader *loader, yaml_node_t *root)
     }
 }
 
+/* Optional: telemetry: { period_ms: 0 or 1000..86400000, on_change: bool }. */
+static int read_telemetry(struct config_yaml *file, yaml_node_t *node, struct profile *profile)
+{
+    if (!node)
+        return 0;
+    if (!config_yaml_expect_map(file, node, "telemetry"))
+        return -1;
+    int result =
+        config_yaml_check_keys(file, node, "telemetry", telemetry_keys, telemetry_required);
+    result |= config_yaml_get_u32(file, node, "period_ms", 0, TELEMETRY_PERIOD_MAX_MS,
+                                  &profile->telemetry_period_ms);
+    result |= config_yaml_get_bool(file, node, "on_change", &profile->telemetry_on_change);
+    if (result == 0 && profile->telemetry_period_ms != 0 &&
+        profile->telemetry_period_ms < TELEMETRY_PERIOD_MIN_MS) {
+        config_yaml_error(file, config_yaml_get(file, node, "period_ms"),
+                          "telemetry period_ms must be 0 (off) or %d..%d", TELEMETRY_PERIOD_MIN_MS,
+                          TELEMETRY_PERIOD_MAX_MS);
+        result = -1;
+    }
+    return result;
+}
+
 static int read_header(struct config_yaml *file, yaml_node_t *root, struct profile *profile)
 {
     int result =
@@ -596,7 +634,7 @@ static int read_header(struct config_yaml *file, yaml_node_t *root, struct profi
                                   &profile->max_registers);
     result |=
         config_yaml_get_u16(file, root, "max_gap", 0, PROFILE_MAX_REGISTERS - 1, &profile->max_gap);
-    return result;
+    return result | read_telemetry(file, config_yaml_get(file, root, "telemetry"), profile);
 }
 
 static void read_profile(struct config_yaml *file, yaml_node_t *root, struct profile *profile)

@@ -18,17 +18,21 @@ static uint32_t offline_after_polls(const struct device_def *def)
     return DEFAULT_OFFLINE_AFTER_POLLS;
 }
 
-int device_init(struct device *device, const struct device_def *def,
-                const struct read_plan *plan)
+int device_init(struct device *device, const struct device_def *def, const struct read_plan *plan)
 {
     *device = (struct device){.def = def, .plan = plan, .link = DEVICE_UNKNOWN};
-    device->values = calloc(def->profile->point_count ? def->profile->point_count : 1,
-                            sizeof *device->values);
+    device->values =
+        calloc(def->profile->point_count ? def->profile->point_count : 1, sizeof *device->values);
     device->rule_states =
         calloc(def->rule_count ? def->rule_count : 1, sizeof *device->rule_states);
     device->raised_wall_ms =
         calloc(def->rule_count ? def->rule_count : 1, sizeof *device->raised_wall_ms);
-    if (!device->values || !device->rule_states || !device->raised_wall_ms) {
+    bool telemetry = def->profile->telemetry_period_ms || def->profile->telemetry_on_change;
+    if (telemetry)
+        device->telemetry_values = calloc(def->profile->point_count ? def->profile->point_count : 1,
+                                          sizeof *device->telemetry_values);
+    if (!device->values || !device->rule_states || !device->raised_wall_ms ||
+        (telemetry && !device->telemetry_values)) {
         device_free(device);
         return -1;
     }
@@ -43,9 +47,11 @@ void device_free(struct device *device)
     free(device->values);
     free(device->rule_states);
     free(device->raised_wall_ms);
+    free(device->telemetry_values);
     device->values = NULL;
     device->rule_states = NULL;
     device->raised_wall_ms = NULL;
+    device->telemetry_values = NULL;
 }
 
 double device_rule_input(const struct device *device, const struct rule_def *rule)

@@ -21,14 +21,14 @@
 struct device_stats {
     uint64_t polls_ok;
     uint64_t polls_failed;
-    uint64_t timeouts; /* no (complete) answer in time */
-    uint64_t crc_errors; /* answers with a bad checksum: noise, baud or parity mismatch */
-    uint64_t exceptions; /* Modbus exception replies */
+    uint64_t timeouts;     /* no (complete) answer in time */
+    uint64_t crc_errors;   /* answers with a bad checksum: noise, baud or parity mismatch */
+    uint64_t exceptions;   /* Modbus exception replies */
     uint64_t other_errors; /* malformed replies, connection errors */
     uint32_t last_exception_code;
     uint64_t last_seen_wall_ms; /* last good poll; 0 = never */
-    uint32_t last_latency_us; /* whole poll, every request of it */
-    uint64_t latency_total_us; /* over polls_ok, for the mean */
+    uint32_t last_latency_us;   /* whole poll, every request of it */
+    uint64_t latency_total_us;  /* over polls_ok, for the mean */
 };
 
 enum device_link {
@@ -39,23 +39,26 @@ enum device_link {
 
 struct device {
     const struct device_def *def;
-    const struct read_plan *plan; /* shared by every device of the profile */
-    double *values; /* engineering value per profile point */
-    bool values_valid; /* at least one good poll */
+    const struct read_plan *plan;   /* shared by every device of the profile */
+    double *values;                 /* engineering value per profile point */
+    bool values_valid;              /* at least one good poll */
     struct rule_state *rule_states; /* one per def->rules entry */
-    uint64_t *raised_wall_ms; /* per rule: wall-clock time its active alarm was raised */
+    uint64_t *raised_wall_ms;       /* per rule: wall-clock time its active alarm was raised */
     size_t active_alarm_count;
     enum device_link link;
     uint32_t failed_in_row;
     uint32_t offline_after_polls; /* from the profile's offline rule, else 3 */
-    uint32_t backoff_ms; /* current retry interval while offline; 0 when not */
-    uint64_t next_due_ms; /* monotonic */
-    uint64_t last_poll_start_ms; /* monotonic; 0 = never polled */
+    uint32_t backoff_ms;          /* current retry interval while offline; 0 when not */
+    uint64_t next_due_ms;         /* monotonic */
+    uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
     struct device_stats stats;
+    /* telemetry (profiles that ask for it): values last sent, when the next is due */
+    double *telemetry_values;
+    bool telemetry_sent;
+    uint64_t telemetry_due_ms;
 };
 
-int device_init(struct device *device, const struct device_def *def,
-                const struct read_plan *plan);
+int device_init(struct device *device, const struct device_def *def, const struct read_plan *plan);
 void device_free(struct device *device);
 
 struct poll_outcome;

@@ -72,8 +72,8 @@ static void decode_request_points(const struct device *device, size_t request_in
 static void note_failure(struct poll_outcome *outcome, int error_number)
 {
     outcome->error_class = modbus_error_classify(error_number);
-    outcome->result = outcome->error_class == MODBUS_ERROR_LINK_LOST ? DEVICE_POLL_LINK_LOST
-                                                                      : DEVICE_POLL_FAILED;
+    outcome->result =
+        outcome->error_class == MODBUS_ERROR_LINK_LOST ? DEVICE_POLL_LINK_LOST : DEVICE_POLL_FAILED;
     if (outcome->error_class == MODBUS_ERROR_EXCEPTION)
         outcome->exception_code = modbus_error_exception_code(error_number);
 }

@@ -15,15 +15,15 @@
 
 enum device_poll_result {
     DEVICE_POLL_OK,
-    DEVICE_POLL_FAILED, /* the device did not answer well; the bus is fine */
+    DEVICE_POLL_FAILED,    /* the device did not answer well; the bus is fine */
     DEVICE_POLL_LINK_LOST, /* the tty or TCP connection is gone: reopen the bus */
 };
 
 struct poll_outcome {
     enum device_poll_result result;
     enum modbus_error_class error_class; /* when not OK */
-    int exception_code; /* MODBUS_ERROR_EXCEPTION: 1..11 */
-    uint32_t latency_us; /* time on the wire, all requests, without gap_ms pacing */
+    int exception_code;                  /* MODBUS_ERROR_EXCEPTION: 1..11 */
+    uint32_t latency_us;                 /* time on the wire, all requests, without gap_ms pacing */
 };
 
 /* Spacing of requests on a bus: gap_ms of silence after the previous request's end. */

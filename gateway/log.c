@@ -6,15 +6,21 @@
 
 static int max_priority = LOG_INFO;
 
-void log_set_level(int priority) { max_priority = priority; }
+void log_set_level(int priority)
+{
+    max_priority = priority;
+}
 
 int log_level_from_name(const char *name)
 {
     static const struct {
         const char *name;
         int priority;
-    } levels[] = {{"error", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-                  {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
+    } levels[] = {{"error", LOG_ERR},
+                  {"warning", LOG_WARNING},
+                  {"notice", LOG_NOTICE},
+                  {"info", LOG_INFO},
+                  {"debug", LOG_DEBUG}};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
         if (strcmp(name, levels[i].name) == 0)
             return levels[i].priority;

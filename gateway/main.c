@@ -176,8 +176,7 @@ static void run(struct daemon *daemon, const sigset_t *signals)
 static int start(struct runtime *runtime, struct config *config, uint64_t started_wall_ms)
 {
     command_init(runtime);
-    if (alarm_init(config) != 0 ||
-        publish_start(config, started_wall_ms, command_receive) != 0)
+    if (alarm_init(config) != 0 || publish_start(config, started_wall_ms, command_receive) != 0)
         return -1;
     if (runtime_start(runtime, config) != 0)
         return -1;
@@ -216,9 +215,9 @@ int main(int argc, char **argv)
         config_free(daemon.config);
         return 1;
     }
-    log_info("safetygwd %s started: gateway %s, %zu buses, %zu devices, MQTT %s",
-             SAFETYGW_VERSION, daemon.config->gateway.id, daemon.config->bus_count,
-             daemon.config->device_count, daemon.config->mqtt.uri);
+    log_info("safetygwd %s started: gateway %s, %zu buses, %zu devices, MQTT %s", SAFETYGW_VERSION,
+             daemon.config->gateway.id, daemon.config->bus_count, daemon.config->device_count,
+             daemon.config->mqtt.uri);
     sd_notify(0, "READY=1");
 
     run(&daemon, &signals);

@@ -26,4 +26,7 @@ enum modbus_error_class modbus_error_classify(int error_number)
     }
 }
 
-int modbus_error_exception_code(int error_number) { return error_number - MODBUS_ENOBASE; }
+int modbus_error_exception_code(int error_number)
+{
+    return error_number - MODBUS_ENOBASE;
+}

@@ -133,6 +133,25 @@ json_t *payload_point_entry(const struct point_def *point, double value)
     return root;
 }
 
+static json_t *values_object(const struct device *device)
+{
+    const struct profile *profile = device->def->profile;
+    json_t *values = json_object();
+    if (device->values_valid)
+        for (size_t p = 0; p < profile->point_count; p++)
+            json_object_set_new(values, profile->points[p].name,
+                                point_value(&profile->points[p], device->values[p]));
+    return values;
+}
+
+char *payload_telemetry(const struct device *device)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "ts", timestamp(device->stats.last_seen_wall_ms));
+    json_object_set_new(root, "values", values_object(device));
+    return payload_dump(root);
+}
+
 char *payload_device_state(const struct device *device)
 {
     const struct device_def *def = device->def;
@@ -143,12 +162,7 @@ char *payload_device_state(const struct device *device)
         if (device->rule_states[i].active)
             json_array_append_new(alarms, json_string(def->rules[i].name));
     json_object_set_new(root, "alarms", alarms);
-    json_t *values = json_object();
-    if (device->values_valid)
-        for (size_t p = 0; p < def->profile->point_count; p++)
-            json_object_set_new(values, def->profile->points[p].name,
-                                point_value(&def->profile->points[p], device->values[p]));
-    json_object_set_new(root, "values", values);
+    json_object_set_new(root, "values", values_object(device));
     if (device->stats.last_seen_wall_ms)
         json_object_set_new(root, "last_seen", timestamp(device->stats.last_seen_wall_ms));
     else

@@ -26,12 +26,15 @@ struct alarm_event {
     const char *action; /* interlock run on raise, or NULL */
     bool action_ok;
     const char *action_error; /* why it failed, or NULL */
-    const char *reason; /* a clear that is not a return to normal (reload), or NULL */
+    const char *reason;       /* a clear that is not a return to normal (reload), or NULL */
 };
 
 char *payload_status(bool online, uint64_t started_wall_ms);
 char *payload_alarm_event(const struct alarm_event *event);
 char *payload_device_state(const struct device *device);
+
+/* P/telemetry/<id>: {"ts":..,"values":{..}} with the device's current values. */
+char *payload_telemetry(const struct device *device);
 
 /* A number as people write it: 25 rather than 25.0, 27.5 rather than 27.500000000000004. */
 json_t *payload_number(double value);

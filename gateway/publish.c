@@ -68,8 +68,8 @@ static void on_connection_lost(void *context, char *cause)
 {
     (void)context;
     atomic_store(&connected, false);
-    log_warning("mqtt: connection to %s lost (%s); reconnecting, alarm events are kept",
-                mqtt.uri, cause ? cause : "no reason given");
+    log_warning("mqtt: connection to %s lost (%s); reconnecting, alarm events are kept", mqtt.uri,
+                cause ? cause : "no reason given");
 }
 
 /* Topic is P/cmd/<device-id>; anything else under the filter is ignored. */
@@ -161,8 +161,7 @@ static int start_connect(void)
         set_tls(&options, &tls);
     int rc = MQTTAsync_connect(client, &options);
     if (rc != MQTTASYNC_SUCCESS)
-        log_warning("mqtt: connect to %s not started: %s", mqtt.uri,
-                    MQTTAsync_strerror(rc));
+        log_warning("mqtt: connect to %s not started: %s", mqtt.uri, MQTTAsync_strerror(rc));
     return rc == MQTTASYNC_SUCCESS ? 0 : -1;
 }
 
@@ -173,8 +172,7 @@ static int read_password(void)
         return 0;
     FILE *file = fopen(mqtt.password_file, "r");
     if (!file) {
-        log_error("mqtt: cannot read password_file %s: %s", mqtt.password_file,
-                  strerror(errno));
+        log_error("mqtt: cannot read password_file %s: %s", mqtt.password_file, strerror(errno));
         return -1;
     }
     if (!fgets(password, sizeof password, file))
@@ -233,7 +231,10 @@ static int create_client(const char *dir)
     return 0;
 }
 
-static char *copy(const char *text) { return text ? strdup(text) : NULL; }
+static char *copy(const char *text)
+{
+    return text ? strdup(text) : NULL;
+}
 
 static void copy_settings(const struct config *config)
 {
@@ -252,9 +253,9 @@ static void copy_settings(const struct config *config)
 
 static void free_settings(void)
 {
-    char *strings[] = {mqtt.uri,          mqtt.client_id,     mqtt.topic_prefix,
-                       mqtt.username,     mqtt.password_file, mqtt.tls.ca_file,
-                       mqtt.tls.cert_file, mqtt.tls.key_file, mqtt.tls.min_version,
+    char *strings[] = {mqtt.uri,           mqtt.client_id,     mqtt.topic_prefix,
+                       mqtt.username,      mqtt.password_file, mqtt.tls.ca_file,
+                       mqtt.tls.cert_file, mqtt.tls.key_file,  mqtt.tls.min_version,
                        state_dir};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(strings[i]);
@@ -269,8 +270,7 @@ int publish_start(const struct config *config, uint64_t started_wall_ms,
     command_handler = on_command;
     full_topic(command_filter, sizeof command_filter, "cmd/+");
     char dir[1024];
-    if (read_password() != 0 || check_tls_files() != 0 ||
-        persistence_dir(dir, sizeof dir) != 0)
+    if (read_password() != 0 || check_tls_files() != 0 || persistence_dir(dir, sizeof dir) != 0)
         return -1;
     status_online = payload_status(true, started_wall_ms);
     status_offline = payload_status(false, started_wall_ms);
@@ -280,7 +280,10 @@ int publish_start(const struct config *config, uint64_t started_wall_ms,
     return 0;
 }
 
-void publish_connect(void) { start_connect(); }
+void publish_connect(void)
+{
+    start_connect();
+}
 
 void publish_tick(uint64_t now_ms)
 {
@@ -312,11 +315,20 @@ int publish_send(const char *topic_suffix, const char *payload, int qos, bool re
     return 0;
 }
 
-bool publish_connected(void) { return atomic_load(&connected); }
+bool publish_connected(void)
+{
+    return atomic_load(&connected);
+}
 
-uint64_t publish_connection_epoch(void) { return atomic_load(&connection_epoch); }
+uint64_t publish_connection_epoch(void)
+{
+    return atomic_load(&connection_epoch);
+}
 
-uint64_t publish_dropped(void) { return atomic_load(&dropped); }
+uint64_t publish_dropped(void)
+{
+    return atomic_load(&dropped);
+}
 
 size_t publish_pending(void)
 {

@@ -23,14 +23,13 @@
 #include "config.h"
 
 enum publish_kind {
-    PUBLISH_KEPT, /* alarm events, command results: buffered on disk until delivered */
-    PUBLISH_LATEST, /* retained state: sent only while connected, resent on reconnect */
+    PUBLISH_KEPT,     /* alarm events, command results: buffered on disk until delivered */
+    PUBLISH_LATEST,   /* retained state: sent only while connected, resent on reconnect */
     PUBLISH_VOLATILE, /* health: sent only while connected */
 };
 
 /* Receives P/cmd/<device-id> messages, on Paho's thread. */
-typedef void (*publish_command_handler)(const char *device_id, const char *payload,
-                                        size_t length);
+typedef void (*publish_command_handler)(const char *device_id, const char *payload, size_t length);
 
 /*
  * Creates the client, restoring what an earlier run left queued; returns -1 on

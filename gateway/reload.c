@@ -9,7 +9,7 @@
 #include "log.h"
 
 struct reload_counts {
-    size_t kept; /* same id, same definition */
+    size_t kept;   /* same id, same definition */
     size_t edited; /* same id, something in its entry or profile changed */
     size_t added;
     size_t removed;
@@ -88,8 +88,8 @@ static bool same_device(const struct device_def *a, const struct device_def *b,
 {
     return a->address == b->address && a->poll_ms == b->poll_ms && same_location(a, b) &&
            strcmp(before->buses[a->bus_index].name, after->buses[b->bus_index].name) == 0 &&
-           strcmp(a->profile->name, b->profile->name) == 0 &&
-           same_points(a->profile, b->profile) && same_rules(a, b);
+           strcmp(a->profile->name, b->profile->name) == 0 && same_points(a->profile, b->profile) &&
+           same_rules(a, b);
 }
 
 /* Carries what a device had learnt over to its new self; returns true if it was edited. */

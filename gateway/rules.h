@@ -18,8 +18,8 @@
 enum rule_transition { RULE_NO_CHANGE, RULE_RAISED, RULE_CLEARED };
 
 struct rule_state {
-    bool active; /* the alarm is raised */
-    bool condition_since_valid; /* a raise (or clear) condition is being timed */
+    bool active;                 /* the alarm is raised */
+    bool condition_since_valid;  /* a raise (or clear) condition is being timed */
     uint64_t condition_since_ms; /* when that condition started to hold */
     uint64_t raised_at_ms;
     double value; /* what the rule last judged: the value, or the rate per minute */
@@ -39,8 +39,8 @@ void rules_state_init(struct rule_state *state);
  * is the point's engineering value, or 0/1 for a rule on a named bit.
  * Returns RULE_RAISED or RULE_CLEARED on the poll that changes the alarm.
  */
-enum rule_transition rules_eval(const struct rule_def *rule, struct rule_state *state,
-                                double value, uint64_t now_ms);
+enum rule_transition rules_eval(const struct rule_def *rule, struct rule_state *state, double value,
+                                uint64_t now_ms);
 
 /* Feeds one poll outcome to a RULE_OFFLINE rule. */
 enum rule_transition rules_eval_offline(const struct rule_def *rule, struct rule_state *state,

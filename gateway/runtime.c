@@ -10,8 +10,8 @@
 static int build_plans(struct runtime *runtime)
 {
     const struct config *config = runtime->config;
-    runtime->plans = calloc(config->profile_count ? config->profile_count : 1,
-                            sizeof *runtime->plans);
+    runtime->plans =
+        calloc(config->profile_count ? config->profile_count : 1, sizeof *runtime->plans);
     if (!runtime->plans)
         return -1;
     for (size_t i = 0; i < config->profile_count; i++) {
@@ -25,8 +25,7 @@ static int build_plans(struct runtime *runtime)
     return 0;
 }
 
-static const struct read_plan *plan_of(const struct runtime *runtime,
-                                       const struct profile *profile)
+static const struct read_plan *plan_of(const struct runtime *runtime, const struct profile *profile)
 {
     return &runtime->plans[profile - runtime->config->profiles];
 }
@@ -93,8 +92,8 @@ int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
                runtime->devices_by_bus[first + count]->def->bus_index == b)
             count++;
         struct bus *before = bus_named(predecessor, config->buses[b].name);
-        if (bus_start(&runtime->buses[b], &config->buses[b], &runtime->devices_by_bus[first],
-                      count, before) != 0)
+        if (bus_start(&runtime->buses[b], &config->buses[b], &runtime->devices_by_bus[first], count,
+                      before) != 0)
             return -1;
         runtime->buses_started++;
         first += count;
@@ -178,8 +177,17 @@ struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device)
 
 static pthread_rwlock_t runtime_lock = PTHREAD_RWLOCK_INITIALIZER;
 
-void runtime_lock_read(void) { pthread_rwlock_rdlock(&runtime_lock); }
+void runtime_lock_read(void)
+{
+    pthread_rwlock_rdlock(&runtime_lock);
+}
 
-void runtime_lock_write(void) { pthread_rwlock_wrlock(&runtime_lock); }
+void runtime_lock_write(void)
+{
+    pthread_rwlock_wrlock(&runtime_lock);
+}
 
-void runtime_unlock(void) { pthread_rwlock_unlock(&runtime_lock); }
+void runtime_unlock(void)
+{
+    pthread_rwlock_unlock(&runtime_lock);
+}

@@ -10,9 +10,15 @@ static uint64_t clock_ms(clockid_t clock)
     return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
 }
 
-uint64_t time_monotonic_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+uint64_t time_monotonic_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
 
-uint64_t time_wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
+uint64_t time_wall_ms(void)
+{
+    return clock_ms(CLOCK_REALTIME);
+}
 
 void time_format_rfc3339(uint64_t wall_ms, char *buf, size_t size)
 {

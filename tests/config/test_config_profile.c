@@ -176,6 +176,39 @@ static void test_block_stride_too_small_makes_instances_overlap(void **state)
                         "point \"port1.state\" overlaps point \"port0.voltage\" (input 257)");
 }
 
+static void test_telemetry_settings_and_deadbands_are_read(void **state)
+{
+    struct config_fixture *fixture = *state;
+    const struct profile *profile =
+        load_profile(fixture,
+                     "name: p\n"
+                     "kind: demo\n"
+                     "telemetry: { period_ms: 60000, on_change: true }\n"
+                     "points:\n"
+                     "  - { name: gas, table: holding, address: 0, deadband: 1.5 }\n"
+                     "  - { name: temp, table: holding, address: 1 }\n",
+                     "p");
+    assert_non_null(profile);
+    assert_int_equal(profile->telemetry_period_ms, 60000);
+    assert_true(profile->telemetry_on_change);
+    assert_true(profile->points[0].deadband == 1.5);
+    assert_true(profile->points[1].deadband == 0);
+}
+
+static void test_bad_telemetry_settings_are_errors(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(load_profile(fixture,
+                             "name: p\n"
+                             "kind: demo\n"
+                             "telemetry: { period_ms: 500, every: 3 }\n"
+                             "points:\n"
+                             "  - { name: gas, table: holding, address: 0, deadband: -1 }\n",
+                             "p"));
+    assert_config_error(fixture, "profiles/p.yaml", 3, 30, "unknown key \"every\"");
+    assert_config_error(fixture, "profiles/p.yaml", 5, 56, "deadband of point \"gas\" must be 0");
+}
+
 static void test_overlapping_registers_in_one_table_are_errors(void **state)
 {
     struct config_fixture *fixture = *state;
@@ -454,6 +487,8 @@ int main(void)
         TEST(test_named_bit_rule_binds_the_bits_point_and_the_bit_number),
         TEST(test_block_expands_points_by_stride_and_rules_per_instance),
         TEST(test_block_stride_too_small_makes_instances_overlap),
+        TEST(test_telemetry_settings_and_deadbands_are_read),
+        TEST(test_bad_telemetry_settings_are_errors),
         TEST(test_overlapping_registers_in_one_table_are_errors),
         TEST(test_rule_on_unknown_point_or_bit_names_the_profile_file_and_line),
         TEST(test_rule_needs_exactly_one_condition_and_a_fitting_clear),

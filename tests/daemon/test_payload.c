@@ -10,24 +10,50 @@
 
 #include "payload.h"
 
-static struct bit_def status_bits[] = {{.name = "al1", .bit = 1}, {.name = "valve_closed", .bit = 4}};
+static struct bit_def status_bits[] = {{.name = "al1", .bit = 1},
+                                       {.name = "valve_closed", .bit = 4}};
 static struct point_def points[] = {
     {.name = "gas_lel", .table = TABLE_HOLDING, .type = TYPE_UINT16, .scale = 0.1, .unit = "%LEL"},
-    {.name = "status", .table = TABLE_HOLDING, .address = 1, .type = TYPE_BITS, .scale = 1,
-     .bits = status_bits, .bit_count = 2},
+    {.name = "status",
+     .table = TABLE_HOLDING,
+     .address = 1,
+     .type = TYPE_BITS,
+     .scale = 1,
+     .bits = status_bits,
+     .bit_count = 2},
 };
 static struct rule_def rules[] = {
-    {.name = "gas_high", .kind = RULE_ABOVE, .point_index = 0, .bit = -1, .threshold = 25,
-     .clear_threshold = 20, .severity = SEVERITY_CRITICAL, .action_index = -1},
-    {.name = "device_al1", .kind = RULE_EQUALS, .point_index = 1, .bit = 1, .threshold = 1,
-     .clear_threshold = 1, .severity = SEVERITY_MAJOR, .action_index = -1},
+    {.name = "gas_high",
+     .kind = RULE_ABOVE,
+     .point_index = 0,
+     .bit = -1,
+     .threshold = 25,
+     .clear_threshold = 20,
+     .severity = SEVERITY_CRITICAL,
+     .action_index = -1},
+    {.name = "device_al1",
+     .kind = RULE_EQUALS,
+     .point_index = 1,
+     .bit = 1,
+     .threshold = 1,
+     .clear_threshold = 1,
+     .severity = SEVERITY_MAJOR,
+     .action_index = -1},
 };
-static struct profile profile = {.name = "gas-alarm", .kind = "gas_alarm", .points = points,
-                                 .point_count = 2, .rules = rules, .rule_count = 2};
+static struct profile profile = {.name = "gas-alarm",
+                                 .kind = "gas_alarm",
+                                 .points = points,
+                                 .point_count = 2,
+                                 .rules = rules,
+                                 .rule_count = 2};
 static struct location_field location[] = {{.key = "compound", .value = "长寿新村"},
                                            {.key = "room", .value = "301"}};
-static struct device_def device = {.id = "gas-12-2-301", .profile = &profile, .address = 1,
-                                   .location = location, .location_count = 2, .rules = rules,
+static struct device_def device = {.id = "gas-12-2-301",
+                                   .profile = &profile,
+                                   .address = 1,
+                                   .location = location,
+                                   .location_count = 2,
+                                   .rules = rules,
                                    .rule_count = 2};
 
 static json_t *parse(char *text)
@@ -42,10 +68,14 @@ static json_t *parse(char *text)
 static void test_alarm_event_carries_every_contract_field(void **state)
 {
     (void)state;
-    struct alarm_event event = {.gateway_id = "cs-gw-01", .seq = 1042, .raised = true,
-                                .device = &device, .rule = &rules[0],
+    struct alarm_event event = {.gateway_id = "cs-gw-01",
+                                .seq = 1042,
+                                .raised = true,
+                                .device = &device,
+                                .rule = &rules[0],
                                 .value = 27.500000000000004, /* 275 * 0.1 */
-                                .raised_at_wall_ms = 1795766401250, .ts_wall_ms = 1795766401250};
+                                .raised_at_wall_ms = 1795766401250,
+                                .ts_wall_ms = 1795766401250};
     json_t *root = parse(payload_alarm_event(&event));
     assert_string_equal(json_string_value(json_object_get(root, "gateway")), "cs-gw-01");
     assert_int_equal(json_integer_value(json_object_get(root, "seq")), 1042);
@@ -70,8 +100,12 @@ static void test_alarm_event_carries_every_contract_field(void **state)
 static void test_cleared_event_reports_the_clear_threshold(void **state)
 {
     (void)state;
-    struct alarm_event event = {.gateway_id = "g", .seq = 2, .raised = false, .device = &device,
-                                .rule = &rules[0], .value = 19.5};
+    struct alarm_event event = {.gateway_id = "g",
+                                .seq = 2,
+                                .raised = false,
+                                .device = &device,
+                                .rule = &rules[0],
+                                .value = 19.5};
     json_t *root = parse(payload_alarm_event(&event));
     assert_string_equal(json_string_value(json_object_get(root, "event")), "cleared");
     assert_int_equal(json_integer_value(json_object_get(root, "threshold")), 20);
@@ -81,8 +115,8 @@ static void test_cleared_event_reports_the_clear_threshold(void **state)
 static void test_bit_rule_names_its_bit(void **state)
 {
     (void)state;
-    struct alarm_event event = {.gateway_id = "g", .raised = true, .device = &device,
-                                .rule = &rules[1], .value = 1};
+    struct alarm_event event = {
+        .gateway_id = "g", .raised = true, .device = &device, .rule = &rules[1], .value = 1};
     json_t *root = parse(payload_alarm_event(&event));
     assert_string_equal(json_string_value(json_object_get(root, "point")), "status.al1");
     json_decref(root);
@@ -93,8 +127,11 @@ static void test_device_state_lists_alarms_and_named_bits(void **state)
     (void)state;
     double values[] = {3.2, 0x12}; /* al1 (bit 1) and valve_closed (bit 4) set */
     struct rule_state rule_states[2] = {{.active = false}, {.active = true}};
-    struct device live = {.def = &device, .values = values, .values_valid = true,
-                          .rule_states = rule_states, .link = DEVICE_ONLINE,
+    struct device live = {.def = &device,
+                          .values = values,
+                          .values_valid = true,
+                          .rule_states = rule_states,
+                          .link = DEVICE_ONLINE,
                           .stats = {.last_seen_wall_ms = 1795766401250}};
     json_t *root = parse(payload_device_state(&live));
     assert_true(json_is_true(json_object_get(root, "online")));

@@ -1,0 +1,48 @@
+#include "telemetry.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payload.h"
+#include "publish.h"
+#include "timeutil.h"
+
+#define TOPIC_MAX 256
+
+static bool moved_beyond_deadband(const struct device *device)
+{
+    const struct profile *profile = device->def->profile;
+    for (size_t p = 0; p < profile->point_count; p++)
+        if (fabs(device->values[p] - device->telemetry_values[p]) > profile->points[p].deadband)
+            return true;
+    return false;
+}
+
+static bool due(const struct device *device, uint64_t now_ms)
+{
+    const struct profile *profile = device->def->profile;
+    if (!device->telemetry_sent)
+        return true;
+    if (profile->telemetry_period_ms && now_ms >= device->telemetry_due_ms)
+        return true;
+    return profile->telemetry_on_change && moved_beyond_deadband(device);
+}
+
+void telemetry_after_poll(struct device *device, uint64_t now_ms)
+{
+    const struct profile *profile = device->def->profile;
+    if (!device->telemetry_values || !due(device, now_ms))
+        return;
+    char topic[TOPIC_MAX];
+    snprintf(topic, sizeof topic, "telemetry/%s", device->def->id);
+    char *payload = payload_telemetry(device);
+    if (payload && publish_send(topic, payload, 0, false, PUBLISH_VOLATILE) == 0) {
+        memcpy(device->telemetry_values, device->values,
+               profile->point_count * sizeof *device->values);
+        device->telemetry_sent = true;
+        device->telemetry_due_ms = now_ms + profile->telemetry_period_ms;
+    }
+    free(payload);
+}
