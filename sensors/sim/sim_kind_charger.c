@@ -15,6 +15,12 @@
 #define MAX_PORTS 64
 #define AMBIENT_C 25.0
 #define HEATING_C_PER_A 4.5 /* 3 A settles near 38 C */
+/*
+ * A port's contacts and cable warm over minutes, not seconds: with a 5-minute
+ * time constant a port starting to charge at 3 A rises under 3 C a minute, below
+ * the profile's temperature_rising threshold (5 C/min), as a healthy port should.
+ */
+#define HEATING_TIME_CONSTANT_MS 300000.0
 #define OVERHEAT_PEAK_C 80.0
 #define OVERHEAT_RAMP_STEPS (10000u / SIM_STEP_MS)
 #define POWER_FACTOR 0.95
@@ -229,7 +235,8 @@ static void heat(struct sim_device *device, struct port *port)
     double settle = AMBIENT_C + (powered ? port->current_a * HEATING_C_PER_A : 0.0);
     /* A stopped port cools by about 1 C a step; otherwise it drifts to where its current puts it.
      */
-    double rate = port->temperature_c - settle > 5.0 ? 1.0 / (port->temperature_c - settle) : 0.05;
+    double rate = port->temperature_c - settle > 5.0 ? 1.0 / (port->temperature_c - settle)
+                                                     : SIM_STEP_MS / HEATING_TIME_CONSTANT_MS;
     port->temperature_c +=
         (settle - port->temperature_c) * rate + sim_random_uniform(&device->random, -0.05, 0.05);
 }
