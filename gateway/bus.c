@@ -18,6 +18,13 @@
 #define RECONNECT_MAX_MS 30000
 #define IDLE_WAKE_MS 1000 /* wake at least this often, to beat the watchdog heartbeat */
 #define CYCLE_SMOOTHING 0.1
+/*
+ * Retries of offline devices may take at most this share of a bus's time: each
+ * retry of a dead device holds the line for a whole timeout, and a bus that
+ * spends its time waiting on the dead is the complaint users have of every
+ * other gateway.
+ */
+#define OFFLINE_RETRY_BUDGET_PERCENT 5
 
 static modbus_t *new_context(const struct bus_def *def)
 {
@@ -133,6 +140,10 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
         update_cycle(bus, device, now_ms);
     device->last_poll_start_ms = now_ms;
     bool link_changed = device_record_poll(device, bus->poll_values, &outcome, time_wall_ms());
+    if (link_changed && device->link == DEVICE_OFFLINE)
+        bus->offline_count++;
+    else if (link_changed && bus->offline_count > 0 && device->link == DEVICE_ONLINE)
+        bus->offline_count--;
     bool alarms_changed = alarm_evaluate(device, poll_ok, time_monotonic_ms(), &runner);
     if (poll_ok)
         bus->stats.polls_ok++;
@@ -202,6 +213,20 @@ static void republish_states(struct bus *bus)
     }
 }
 
+/*
+ * Each retry of an offline device costs up to one timeout of line time; with
+ * N offline devices, retrying each no more often than N timeouts / budget
+ * keeps them all within the budget.
+ */
+static struct backoff_limits backoff_limits(const struct bus *bus)
+{
+    uint64_t budget_ms = (uint64_t)bus->def->timeout_ms * bus->offline_count * 100u /
+                         OFFLINE_RETRY_BUDGET_PERCENT;
+    uint32_t max_ms = bus->def->backoff_max_ms;
+    return (struct backoff_limits){.min_ms = budget_ms < max_ms ? (uint32_t)budget_ms : max_ms,
+                                   .max_ms = max_ms};
+}
+
 /* Waits until deadline_ms or a stop request; returns true when asked to stop. */
 static bool wait_until(struct bus *bus, uint64_t deadline_ms)
 {
@@ -257,7 +282,7 @@ static void *bus_thread(void *argument)
         schedule_pop(&bus->schedule);
         uint64_t due_ms = device->next_due_ms;
         poll_one(bus, device, now_ms);
-        device_schedule_next(device, due_ms, time_monotonic_ms(), bus->def->backoff_max_ms);
+        device_schedule_next(device, due_ms, time_monotonic_ms(), backoff_limits(bus));
         schedule_push(&bus->schedule, device);
     }
     return NULL;
@@ -327,6 +352,8 @@ int bus_start(struct bus *bus, const struct bus_def *def, struct device **device
     for (size_t i = 0; i < count; i++) {
         if (devices[i]->next_due_ms == 0)
             devices[i]->next_due_ms = now_ms;
+        devices[i]->schedule_rank = i;
+        bus->offline_count += devices[i]->link == DEVICE_OFFLINE; /* carried over by a reload */
         schedule_push(&bus->schedule, devices[i]);
     }
     atomic_store(&bus->heartbeat_ms, now_ms);

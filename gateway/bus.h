@@ -43,6 +43,7 @@ struct bus {
     const struct bus_def *def;
     struct device **devices; /* this bus's devices (owned by the runtime) */
     size_t device_count;
+    size_t offline_count; /* devices offline now; bus thread only */
     struct schedule schedule;
     double *poll_values; /* scratch for one poll, sized for the largest profile */
 

@@ -114,7 +114,7 @@ bool device_record_poll(struct device *device, const double *values,
 }
 
 void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
-                          uint32_t backoff_max_ms)
+                          struct backoff_limits limits)
 {
     if (device->link != DEVICE_OFFLINE) {
         /* Keep the cadence; a bus that fell behind polls round-robin from now. */
@@ -123,6 +123,8 @@ void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_m
         return;
     }
     uint32_t doubled = device->backoff_ms ? device->backoff_ms * 2 : device->def->poll_ms * 2;
-    device->backoff_ms = doubled < backoff_max_ms ? doubled : backoff_max_ms;
+    if (doubled < limits.min_ms)
+        doubled = limits.min_ms;
+    device->backoff_ms = doubled < limits.max_ms ? doubled : limits.max_ms;
     device->next_due_ms = now_ms + device->backoff_ms;
 }

@@ -50,6 +50,7 @@ struct device {
     uint32_t offline_after_polls; /* from the profile's offline rule, else 3 */
     uint32_t backoff_ms;          /* current retry interval while offline; 0 when not */
     uint64_t next_due_ms;         /* monotonic */
+    size_t schedule_rank; /* place on its bus: breaks ties between equal due times */
     uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
     struct device_stats stats;
     /* telemetry (profiles that ask for it): values last sent, when the next is due */
@@ -70,13 +71,19 @@ struct poll_outcome;
 bool device_record_poll(struct device *device, const double *values,
                         const struct poll_outcome *outcome, uint64_t wall_ms);
 
+/* Bounds of an offline device's retry interval. */
+struct backoff_limits {
+    uint32_t min_ms; /* the bus's retry budget (see bus.c) */
+    uint32_t max_ms; /* the bus's backoff_max_ms */
+};
+
 /*
  * Sets next_due_ms after a poll that was due at due_ms: the next interval for
- * a device that answers, a doubling back-off (capped at backoff_max_ms) for
- * one that is offline.
+ * a device that answers; for one that is offline a back-off that doubles from
+ * twice its poll interval, kept within limits.
  */
 void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
-                          uint32_t backoff_max_ms);
+                          struct backoff_limits limits);
 
 /* The value a rule judges: the point's value, or 0/1 for a named bit. */
 double device_rule_input(const struct device *device, const struct rule_def *rule);

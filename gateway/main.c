@@ -4,6 +4,7 @@
  * the systemd watchdog and the periodic health message.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +130,9 @@ static void reload(struct daemon *daemon)
     log_info("SIGHUP: reloading %s", daemon->config_path);
     /* The control thread reads the runtime that the reload swaps: not while it runs. */
     control_stop();
-    if (reload_apply(daemon->config_path, &daemon->config, &daemon->runtime) == 0)
+    int reloaded = reload_apply(daemon->config_path, &daemon->config, &daemon->runtime);
+    malloc_trim(0);
+    if (reloaded == 0)
         sd_notify(0, "READY=1");
     if (control_start(&daemon->runtime, daemon->started_wall_ms) != 0)
         log_error("control socket closed after the reload; restart to get it back");
@@ -206,10 +209,16 @@ int main(int argc, char **argv)
     sigset_t signals;
     block_signals(&signals);
 
+    /*
+     * Bus threads allocate almost nothing (alarm payloads): one malloc arena for
+     * all of them instead of one each saves megabytes with a hundred buses.
+     */
+    mallopt(M_ARENA_MAX, 1);
     struct daemon daemon = {.config_path = options.config_path, .started_wall_ms = time_wall_ms()};
     daemon.config = load_config(options.config_path);
     if (!daemon.config)
         return 1;
+    malloc_trim(0); /* give back what parsing the YAML document took */
     if (start(&daemon.runtime, daemon.config, daemon.started_wall_ms) != 0) {
         publish_stop(0);
         config_free(daemon.config);

@@ -213,12 +213,21 @@ static int persistence_dir(char *dir, size_t size)
 
 static int create_client(const char *dir)
 {
+    /*
+     * OpenSSL's start-up touches megabytes of libcrypto; a gateway without TLS
+     * does not need it (measured: 3 MiB of resident memory).
+     */
+    MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+    init.do_openssl_init = mqtt.tls_enabled;
+    MQTTAsync_global_init(&init);
     MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
     create.sendWhileDisconnected = 1;
     create.maxBufferedMessages = (int)mqtt.max_buffered;
     /* A full buffer refuses the newest event (counted) rather than losing the oldest. */
     create.deleteOldestMessages = 0;
     create.restoreMessages = 1;
+    /* QoS 0 (telemetry, health) is never replayed: writing each to disk would only wear it. */
+    create.persistQoS0 = 0;
     int rc = MQTTAsync_createWithOptions(&client, mqtt.uri, mqtt.client_id,
                                          MQTTCLIENT_PERSISTENCE_DEFAULT, (void *)dir, &create);
     if (rc != MQTTASYNC_SUCCESS) {

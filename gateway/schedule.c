@@ -19,9 +19,16 @@ void schedule_free(struct schedule *schedule)
     schedule->count = schedule->capacity = 0;
 }
 
+/*
+ * Equal due times (every device of a bus starts due at once) are broken by the
+ * device's fixed place on the bus, so the round keeps its order and each
+ * device is polled every poll_ms, not somewhere between half and twice that.
+ */
 static int due_before(const struct device *a, const struct device *b)
 {
-    return a->next_due_ms < b->next_due_ms;
+    if (a->next_due_ms != b->next_due_ms)
+        return a->next_due_ms < b->next_due_ms;
+    return a->schedule_rank < b->schedule_rank;
 }
 
 static void swap(struct device **heap, size_t i, size_t j)

@@ -1,0 +1,677 @@
+#!/usr/bin/env python3
+"""safetygw benchmarks: the measurements behind `bench/run` (see bench/README.md).
+
+    bench/bench.py --build build/bench [--only NAME[,NAME...]] [--keep]
+
+Starts a private mosquitto, the simulator and the daemon of a release build for each
+figure, all on 127.0.0.1 at free ports, with every file in one temporary folder, and
+prints one table: each figure beside its target and, where it has one, its physical
+limit. Every process it starts is stopped again (also on Ctrl-C or SIGTERM).
+
+Standard library only; needs mosquitto and mosquitto_sub on PATH.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(HERE)
+PROFILES = os.path.join(SOURCE, "config", "profiles")
+SAMPLE_SITE = os.path.join(SOURCE, "config", "sites", "changshou", "gateway.yaml")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SIM_LATENCY_MS = 10  # the simulator's default reply latency on RTU buses, passed explicitly
+GAS_READ_REGISTERS = 8  # the gas-alarm profile is one FC03 read of HR0..HR7
+FIGURES = ("wire", "dead", "latency", "throughput", "site", "meter", "startup")
+
+
+def log(text):
+    print("bench: " + text, file=sys.stderr, flush=True)
+
+
+# --- Modbus RTU wire time (DOMAIN.md; the simulator's sim_wire.c uses the same formula) ---
+
+def bits_per_char(parity, data_bits, stop_bits):
+    return 1 + data_bits + (0 if parity == "N" else 1) + stop_bits
+
+
+def read_wire_ms(baud, parity, data_bits, stop_bits, registers, latency_ms):
+    """One FC03 transaction: 8-byte request, 5 + 2N byte reply, two t3.5 gaps, latency."""
+    char_ms = bits_per_char(parity, data_bits, stop_bits) * 1000.0 / baud
+    t35_ms = 3.5 * char_ms if baud <= 19200 else 1.75
+    return (8 + 5 + 2 * registers) * char_ms + 2 * t35_ms + latency_ms
+
+
+# --- processes -------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ports(count):
+    """`count` distinct free ports (held open together so none repeats)."""
+    holders, ports = [], []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            holders.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in holders:
+            s.close()
+    return ports
+
+
+def wait_for(what, predicate, timeout_s, interval_s=0.05):
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out waiting for " + what)
+        time.sleep(interval_s)
+
+
+class Processes:
+    """Every child this run started; stop_all() ends them, newest first."""
+
+    def __init__(self, work):
+        self.work = work
+        self.running = []
+
+    def start(self, name, argv, stdout=None):
+        logfile = open(os.path.join(self.work, name + ".log"), "ab")
+        proc = subprocess.Popen(argv, stdout=stdout or logfile, stderr=logfile,
+                                stdin=subprocess.DEVNULL)
+        proc.bench_name = name
+        self.running.append(proc)
+        return proc
+
+    def stop(self, proc, timeout_s=10):
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc in self.running:
+            self.running.remove(proc)
+
+    def stop_all(self):
+        for proc in reversed(list(self.running)):
+            self.stop(proc)
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14 and 15 of stat
+
+
+def memory_kib(pid):
+    """VmRSS, VmHWM, RssAnon, RssFile of a process, in KiB."""
+    found = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                found[key] = int(value.split()[0])
+    return found
+
+
+def memory_text(kib):
+    return "%.1f MiB (anon %.1f + files %.1f; peak %.1f)" % (
+        kib["VmRSS"] / 1024, kib["RssAnon"] / 1024, kib["RssFile"] / 1024, kib["VmHWM"] / 1024)
+
+
+class SimControl:
+    """One connection to the simulator's control socket: a command, a reply line."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.buffer = b""
+
+    def send(self, command):
+        self.sock.sendall(command.encode() + b"\n")
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("simulator closed its control socket")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        reply = line.decode()
+        if not reply.startswith("ok"):
+            raise RuntimeError("simulator: %s -> %s" % (command, reply))
+        return reply
+
+    def served(self, bus=None):
+        """Requests answered: on one bus, or summed over every bus."""
+        reply = self.send("counters" + (" " + bus if bus else ""))
+        return sum(int(word.split("=")[1]) for word in reply.split()
+                   if word.startswith("served="))
+
+    def ignored(self, bus):
+        """Requests nobody answered on a bus (silent devices)."""
+        return int(self.send("counters " + bus).split("ignored=")[1].split()[0])
+
+    def close(self):
+        self.sock.close()
+
+
+# --- sites -----------------------------------------------------------------------------
+
+def gas_device(dev_id, bus, address, poll_ms, profile="gas-alarm"):
+    return ("  - { id: %s, profile: %s, bus: %s, address: %d, poll_ms: %d,\n"
+            "      location: { building: \"%s\", room: \"%d\" } }\n"
+            % (dev_id, profile, bus, address, poll_ms, bus, address))
+
+
+def write_site(path, work, broker_port, buses, devices, profiles=(PROFILES,),
+               health_interval_ms=60000):
+    """buses: YAML flow maps (strings); devices: lines from gas_device()."""
+    with open(path, "w") as f:
+        f.write("gateway: { id: gw-bench, site: bench, state_dir: %s/state-%s,\n"
+                "           control_socket: %s/control-%s.sock, health_interval_ms: %d }\n"
+                % (work, os.path.basename(path), work, os.path.basename(path),
+                   health_interval_ms))
+        f.write("mqtt: { uri: \"tcp://127.0.0.1:%d\", topic_prefix: bench/gw, qos: 1 }\n"
+                % broker_port)
+        f.write("profiles: [ %s ]\n" % ", ".join(profiles))
+        f.write("buses:\n")
+        for bus in buses:
+            f.write("  - " + bus + "\n")
+        f.write("devices:\n")
+        f.writelines(devices)
+
+
+def tcp_site(path, work, broker_port, converters, per_converter, poll_ms,
+             profile="gas-alarm", profiles=(PROFILES,)):
+    ports = free_ports(converters)
+    buses, devices = [], []
+    for c in range(converters):
+        name = "conv-%03d" % (c + 1)
+        buses.append("{ name: %s, type: tcp, host: 127.0.0.1, port: %d, timeout_ms: 500 }"
+                     % (name, ports[c]))
+        for a in range(1, per_converter + 1):
+            devices.append(gas_device("dev-%03d-%03d" % (c + 1, a), name, a, poll_ms, profile))
+    write_site(path, work, broker_port, buses, devices, profiles)
+
+
+# A Modbus TCP meter of DESIGN.md's last target: 10 holding registers read in one request.
+METER_PROFILE = """\
+name: meter-10
+kind: meter
+description: ten holding registers in one FC03 read (bench only)
+poll_ms: 1000
+%%s
+points:
+%s
+rules:
+  - { name: offline, offline_after: 3, severity: major }
+""" % "".join("  - { name: r%d, table: holding, address: %d, type: uint16 }\n" % (i, i)
+              for i in range(10))
+
+
+# --- the bench -------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, build, work):
+        self.build = build
+        self.work = work
+        self.sim = os.path.join(build, "sensors", "sim", "safetygw-sim")
+        self.daemon = os.path.join(build, "gateway", "safetygwd")
+        self.cli = os.path.join(build, "gateway", "safetygw")
+        self.procs = Processes(work)
+        self.rows = []  # (figure, measured, target, limit, verdict)
+        self.notes = []
+        self.broker_port = None
+
+    # -- helpers --
+
+    def start_broker(self):
+        self.broker_port = free_port()
+        conf = os.path.join(self.work, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 100000\n" % self.broker_port)
+        self.procs.start("mosquitto", ["mosquitto", "-c", conf])
+
+        def broker_up():
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.broker_port)) == 0
+        wait_for("mosquitto", broker_up, 10)
+
+    def start_sim(self, name, site, *options):
+        control = os.path.join(self.work, name + ".sock")
+        proc = self.procs.start(name, [self.sim, "-c", site, "--control", control,
+                                       "--log-level", "warning", *options])
+        wait_for("the simulator", lambda: os.path.exists(control) or proc.poll() is not None,
+                 60)
+        if proc.poll() is not None:
+            raise RuntimeError("the simulator exited; see %s/%s.log" % (self.work, name))
+        return proc, SimControl(control)
+
+    def start_daemon(self, name, site):
+        proc = self.procs.start(name, [self.daemon, "-c", site, "--log-level", "warning"])
+        time.sleep(0.2)
+        if proc.poll() is not None:
+            raise RuntimeError("the daemon exited; see %s/%s.log" % (self.work, name))
+        return proc
+
+    def wait_polled(self, control, served_at_least, timeout_s=60, bus=None):
+        wait_for("%d polls" % served_at_least, lambda: control.served(bus) >= served_at_least,
+                 timeout_s, 0.2)
+
+    def window(self, control, daemon, seconds, bus=None):
+        """Polls answered and daemon CPU seconds over a window of `seconds`."""
+        served0, cpu0, t0 = control.served(bus), cpu_seconds(daemon.pid), time.monotonic()
+        time.sleep(seconds)
+        served1, cpu1, t1 = control.served(bus), cpu_seconds(daemon.pid), time.monotonic()
+        return served1 - served0, cpu1 - cpu0, t1 - t0
+
+    def row(self, figure, measured, target, limit="", verdict=""):
+        self.rows.append((figure, measured, target, limit, verdict))
+
+    def stop_all(self):
+        self.procs.stop_all()
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    # -- 1 and 2: one RTU bus of 31 gas alarms polled as fast as it goes --
+
+    def rtu_bus(self, baud, parity, window_s, dead_window_s):
+        tag = "%d8%s1" % (baud, parity)
+        site = self.path("rtu-%s.yaml" % tag)
+        port = self.path("tty-" + tag)
+        devices = [gas_device("gas-%02d" % a, "bldg", a, 10) for a in range(1, 32)]
+        write_site(site, self.work, self.broker_port,
+                   ["{ name: bldg, type: rtu, port: %s, baud: %d, parity: %s, data_bits: 8, "
+                    "stop_bits: 1, timeout_ms: 300 }" % (port, baud, parity)], devices)
+        sim, control = self.start_sim("sim-" + tag, site, "--latency-ms", str(SIM_LATENCY_MS))
+        daemon = self.start_daemon("daemon-" + tag, site)
+        try:
+            self.wait_polled(control, 2 * 31)
+            time.sleep(1)
+            polls, _, seconds = self.window(control, daemon, window_s)
+            bound_ms = read_wire_ms(baud, parity, 8, 1, GAS_READ_REGISTERS, SIM_LATENCY_MS)
+            achieved_ms = seconds * 1000.0 / polls
+            efficiency = bound_ms / achieved_ms
+            self.row("1. wire efficiency, 31 gas alarms, %d 8%s1" % (baud, parity),
+                     "cycle %.0f ms = %.1f %% of limit" % (31 * achieved_ms, 100 * efficiency),
+                     ">= 95 %", "cycle %.0f ms (%.1f ms a read)" % (31 * bound_ms, bound_ms),
+                     "ok" if efficiency >= 0.95 else "MISS")
+            if dead_window_s:
+                healthy_rate = polls / seconds
+                for address in (10, 20, 30):  # 3 of 31 (~10 %) never answer again
+                    control.send("fault gas-%02d silent" % address)
+                ignored0 = control.ignored("bldg")
+                first, _, first_s = self.window(control, daemon, dead_window_s)
+                ignored1 = control.ignored("bldg")
+                later, _, later_s = self.window(control, daemon, dead_window_s)
+                ignored2 = control.ignored("bldg")
+                self.notes.append(
+                    "dead devices: %d requests to the silent devices (a 300 ms timeout each) "
+                    "in 0-%d s, %d in %d-%d s" % (ignored1 - ignored0, dead_window_s,
+                                                  ignored2 - ignored1, dead_window_s,
+                                                  2 * dead_window_s))
+                first_ratio = first / first_s / healthy_rate
+                later_ratio = later / later_s / healthy_rate
+                self.row("2. dead devices: 3 of 31 silent, %d 8%s1" % (baud, parity),
+                         "%.0f %% (0-%d s after), %.0f %% (%d-%d s)"
+                         % (100 * first_ratio, dead_window_s, 100 * later_ratio, dead_window_s,
+                            2 * dead_window_s),
+                         ">= 80 %", "100 % (silent devices cost no time)",
+                         "ok" if min(first_ratio, later_ratio) >= 0.80 else "MISS")
+        finally:
+            control.close()
+            self.procs.stop(daemon)
+            self.procs.stop(sim)
+
+    # -- 3: alarm latency, sim register change -> event at a subscriber --
+
+    def latency(self, spread_s):
+        site = self.path("latency.yaml")
+        ports = free_ports(4)
+        buses, devices = [], []
+        poll_ms = 1000
+        for c in range(4):  # Modbus TCP converters, 40 alarms each
+            name = "conv-%d" % (c + 1)
+            buses.append("{ name: %s, type: tcp, host: 127.0.0.1, port: %d, timeout_ms: 500 }"
+                         % (name, ports[c]))
+            devices += [gas_device("%s-%02d" % (name, a), name, a, poll_ms) for a in range(1, 41)]
+        for r in range(2):  # RS-485 buses with wire timing, 25 alarms each at 19200 8E1
+            name = "rtu-%d" % (r + 1)
+            buses.append("{ name: %s, type: rtu, port: %s, baud: 19200, parity: E, "
+                         "data_bits: 8, stop_bits: 1, timeout_ms: 300 }"
+                         % (name, self.path("tty-" + name)))
+            devices += [gas_device("%s-%02d" % (name, a), name, a, poll_ms) for a in range(1, 26)]
+        write_site(site, self.work, self.broker_port, buses, devices)
+        ids = [line.split("id: ")[1].split(",")[0] for line in devices]
+
+        arrivals = {}  # device -> arrival time of its first "raised" event (wall clock, s)
+        made = {}  # device -> that event's "ts": when the daemon made it (wall clock, s)
+        changed = {}  # device -> when the simulator was told to change it (wall clock, s)
+        sub = self.procs.start("subscriber", [
+            "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker_port), "-q", "1",
+            "-t", "bench/gw/alarm/+", "-F", "%U %t %p"], stdout=subprocess.PIPE)
+
+        def read_events():
+            for raw in sub.stdout:
+                parts = raw.decode(errors="replace").split(" ", 2)
+                if len(parts) == 3 and '"event":"raised"' in parts[2]:
+                    device = parts[1].rsplit("/", 1)[1]
+                    # the first raise after the change (gas_low, gas_high, device_al1/2)
+                    if device in changed and device not in arrivals:
+                        arrivals[device] = float(parts[0])
+                        made[device] = event_time(parts[2])
+        reader = threading.Thread(target=read_events, daemon=True)
+        reader.start()
+
+        sim, control = self.start_sim("sim-latency", site, "--latency-ms", str(SIM_LATENCY_MS))
+        daemon = self.start_daemon("daemon-latency", site)
+        try:
+            self.wait_polled(control, 3 * len(ids))
+            time.sleep(1)
+            order = list(ids)
+            random.Random(8).shuffle(order)
+            rng = random.Random(88)
+            start = time.monotonic()
+            at = sorted(rng.uniform(0, spread_s) for _ in order)
+            for device, offset in zip(order, at):
+                delay = start + offset - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                changed[device] = time.time()
+                control.send("set %s gas_lel 30" % device)
+            wait_for("the last alarms", lambda: len(arrivals) >= len(order), 10, 0.1)
+        except RuntimeError:
+            pass  # counted below as missing
+        finally:
+            control.close()
+            self.procs.stop(daemon)
+            self.procs.stop(sim)
+            self.procs.stop(sub)
+        latencies = sorted(1000.0 * (arrivals[d] - changed[d]) for d in changed if d in arrivals)
+        missing = len(changed) - len(latencies)
+        if not latencies:
+            self.row("3. alarm latency", "no events arrived", "p99 <= %d ms" % (poll_ms + 50),
+                     "", "MISS")
+            return
+        p50 = statistics.median(latencies)
+        p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
+        worst = latencies[-1]
+        by_type = {}
+        for d in changed:
+            if d in arrivals:
+                by_type.setdefault(d.split("-")[0], []).append(1000.0 * (arrivals[d] - changed[d]))
+        self.row("3. alarm latency, %d hazards on %d devices, poll %d ms" % (
+                     len(changed), len(changed), poll_ms),
+                 "p50 %.0f, p99 %.0f, max %.0f ms%s" % (
+                     p50, p99, worst, ", %d missing" % missing if missing else ""),
+                 "p99 <= %d ms" % (poll_ms + 50),
+                 "poll interval %d ms" % poll_ms,
+                 "ok" if p99 <= poll_ms + 50 and not missing else "MISS")
+        detect = sorted(1000.0 * (made[d] - changed[d]) for d in changed if d in made)
+        deliver = sorted(1000.0 * (arrivals[d] - made[d]) for d in changed if d in made)
+        self.notes.append("latency split at the event's ts (ms resolution): change -> event made "
+                          "p50 %.0f / max %.0f ms; event made -> subscriber p50 %.0f / max %.0f ms"
+                          % (statistics.median(detect), detect[-1], statistics.median(deliver),
+                             deliver[-1]))
+        self.notes.append("latency per bus type: " + "; ".join(
+            "%s p50 %.0f / max %.0f ms (%d)" % (t, statistics.median(v), max(v), len(v))
+            for t, v in sorted(by_type.items())))
+
+    # -- 4: throughput, 10,000 devices on 100 converters --
+
+    def throughput(self, window_s):
+        site = self.path("tcp-10000.yaml")
+        tcp_site(site, self.work, self.broker_port, 100, 100, 100)
+        sim, control = self.start_sim("sim-10000", site, "--no-wire-delay")
+        daemon = self.start_daemon("daemon-10000", site)
+        try:
+            self.wait_polled(control, 30000, 120)
+            time.sleep(2)
+            sim_cpu0 = cpu_seconds(sim.pid)
+            polls, cpu, seconds = self.window(control, daemon, window_s)
+            sim_cpu = cpu_seconds(sim.pid) - sim_cpu0
+            memory = memory_kib(daemon.pid)
+        finally:
+            control.close()
+            self.procs.stop(daemon)
+            self.procs.stop(sim)
+        rate = polls / seconds
+        self.row("4. throughput, 10,000 devices on 100 TCP converters",
+                 "%.0f polls/s" % rate, ">= 20,000 polls/s", "",
+                 "ok" if rate >= 20000 else "MISS")
+        self.row("4. daemon CPU per 1,000 polls", "%.3f CPU s (%.0f %% of one core)"
+                 % (1000.0 * cpu / polls, 100.0 * cpu / seconds), "", "", "")
+        self.row("4. daemon resident memory", memory_text(memory), "<= 32 MiB", "",
+                 "ok" if memory["VmHWM"] <= 32 * 1024 else "MISS")
+        self.notes.append("throughput: the simulator used %.0f %% of one core meanwhile"
+                          % (100.0 * sim_cpu / seconds))
+        return site
+
+    # -- 5: the sample site at its configured intervals --
+
+    def sample_site(self, warmup_s, window_s):
+        site = self.path("changshou.yaml")
+        demo = self.path("demo")
+        text = open(SAMPLE_SITE, encoding="utf-8").read()
+        text = text.replace("/tmp/safetygw-demo", demo)
+        text = text.replace("tcp://127.0.0.1:1883", "tcp://127.0.0.1:%d" % self.broker_port)
+        text = text.replace("[ ../../profiles ]", "[ %s ]" % PROFILES)
+        lines = text.splitlines(keepends=True)
+        tcp_lines = [i for i, l in enumerate(lines) if "type: tcp" in l and "port:" in l]
+        for i, port in zip(tcp_lines, free_ports(len(tcp_lines))):
+            head, _, tail = lines[i].partition("port: ")
+            lines[i] = head + "port: %d" % port + tail[tail.index(","):]
+        with open(site, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        sim, control = self.start_sim("sim-site", site, "--latency-ms", str(SIM_LATENCY_MS))
+        daemon = self.start_daemon("daemon-site", site)
+        try:
+            time.sleep(warmup_s)
+            polls, cpu, seconds = self.window(control, daemon, window_s)
+            memory = memory_kib(daemon.pid)
+        finally:
+            control.close()
+            self.procs.stop(daemon)
+            self.procs.stop(sim)
+        percent = 100.0 * cpu / seconds
+        self.row("5. sample site, 798 devices, %d s (%.0f polls/s)" % (window_s, polls / seconds),
+                 "CPU %.2f %% of one core" % percent, "<= 1 %", "",
+                 "ok" if percent <= 1.0 else "MISS")
+        self.row("5. sample site resident memory", memory_text(memory), "<= 8 MiB", "",
+                 "ok" if memory["VmHWM"] <= 8 * 1024 else "MISS")
+
+    # -- DESIGN.md: 5,000 meters of 10 registers at 1 s on 100 converters --
+
+    def meters(self, warmup_s, window_s, publish):
+        """publish: each read also published as one message on P/telemetry/<id>."""
+        profiles = self.path("meter-profiles")
+        os.makedirs(profiles, exist_ok=True)
+        site = self.path("meters-5000.yaml")
+        telemetry = "telemetry: { period_ms: 1000 }" if publish else ""
+        with open(os.path.join(profiles, "meter-10.yaml"), "w") as f:
+            f.write(METER_PROFILE % telemetry)
+        tcp_site(site, self.work, self.broker_port, 100, 50, 1000, "meter-10", (profiles,))
+        if subprocess.run([self.cli, "check", site], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            self.notes.append("D: this daemon has no telemetry publishing (profile key "
+                              "`telemetry` refused): polling only")
+            return
+        messages = [0]
+        sub = self.procs.start("subscriber-meters", [
+            "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker_port),
+            "-t", "bench/gw/telemetry/+", "-F", "%t"], stdout=subprocess.PIPE)
+
+        def count_messages():
+            for _ in sub.stdout:
+                messages[0] += 1
+        threading.Thread(target=count_messages, daemon=True).start()
+        sim, control = self.start_sim("sim-meters", site, "--no-wire-delay")
+        daemon = self.start_daemon("daemon-meters", site)
+        try:
+            time.sleep(warmup_s)
+            messages0 = messages[0]
+            polls, cpu, seconds = self.window(control, daemon, window_s)
+            published = messages[0] - messages0
+            memory = memory_kib(daemon.pid)
+        finally:
+            control.close()
+            self.procs.stop(daemon)
+            self.procs.stop(sim)
+            self.procs.stop(sub)
+        percent = 100.0 * cpu / seconds
+        what = ("%.0f polls/s, %.0f messages/s" % (polls / seconds, published / seconds)
+                if telemetry else "polling only, %.0f polls/s" % (polls / seconds))
+        label = "published" if publish else "polling only"
+        self.row("D. 5,000 meters at 1 s, 100 converters (%s)" % what,
+                 "CPU %.2f %% of one core" % percent, "<= 3 %",
+                 "", "ok" if percent <= 3.0 else "MISS")
+
+        self.row("D. 5,000 meters resident memory (%s)" % label, memory_text(memory),
+                 "<= 8 MiB", "", "ok" if memory["VmHWM"] <= 8 * 1024 else "MISS")
+
+    # -- 6: start-up --
+
+    def startup(self, site, runs):
+        if site is None:
+            site = self.path("tcp-10000.yaml")
+            tcp_site(site, self.work, self.broker_port or 1883, 100, 100, 100)
+        # A fresh interpreter per run, so that its children's peak RSS is safetygw's alone.
+        probe = ("import resource, subprocess, sys, time\n"
+                 "t0 = time.monotonic()\n"
+                 "result = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+                 "print(time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)"
+                 ".ru_maxrss, result.returncode)\n")
+        times, peaks = [], []
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-c", probe, self.cli, "check", site],
+                                 stdout=subprocess.PIPE, check=True).stdout.split()
+            if out[2] != b"0":
+                raise RuntimeError("safetygw check %s failed" % site)
+            times.append(float(out[0]))
+            peaks.append(int(out[1]))
+        peak_kib = max(peaks)
+        self.row("6. start-up: load and validate 10,000 devices (median of %d)" % runs,
+                 "%.0f ms, peak %.1f MiB" % (1000 * statistics.median(times), peak_kib / 1024),
+                 "", "", "")
+
+
+def event_time(payload):
+    """The event's "ts" (RFC 3339 UTC with milliseconds) as seconds since the epoch."""
+    import calendar
+    import json
+    ts = json.loads(payload)["ts"]
+    whole = calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S"))
+    return whole + float("0" + ts[19:].rstrip("Z"))
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d cores, %s" % (model, os.cpu_count(), os.uname().release)
+
+
+def print_table(bench, started):
+    rows = [("figure", "measured", "target", "physical limit", "")] + bench.rows
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    print()
+    print("safetygw bench, %s, %s" % (time.strftime("%Y-%m-%d %H:%M %Z"), machine()))
+    print()
+    for i, r in enumerate(rows):
+        print("| " + " | ".join(r[c].ljust(widths[c]) for c in range(5)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for note in bench.notes:
+        print("- " + note)
+    print("- whole run: %.0f s" % (time.monotonic() - started))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", required=True, help="release build folder")
+    parser.add_argument("--only", default=",".join(FIGURES),
+                        help="comma-separated subset of: " + ", ".join(FIGURES))
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    unknown = only - set(FIGURES)
+    if unknown:
+        parser.error("unknown figure(s): " + ", ".join(sorted(unknown)))
+
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="safetygw-bench.")
+    os.chmod(work, 0o755)
+    bench = Bench(os.path.abspath(args.build), work)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    failed = False
+    try:
+        bench.start_broker()
+        if "wire" in only or "dead" in only:
+            log("1-2. one RTU bus, 31 gas alarms, 9600 8N1 (healthy, then 3 silent)")
+            bench.rtu_bus(9600, "N", 10, 20 if "dead" in only else 0)
+            if "wire" in only:
+                log("1. one RTU bus, 31 gas alarms, 19200 8E1")
+                bench.rtu_bus(19200, "E", 10, 0)
+        if "latency" in only:
+            log("3. alarm latency: 210 hazards over 40 s")
+            bench.latency(40)
+        site_10000 = None
+        if "throughput" in only:
+            log("4. throughput: 10,000 devices on 100 Modbus TCP converters")
+            site_10000 = bench.throughput(15)
+        if "site" in only:
+            log("5. the sample site for 60 s")
+            bench.sample_site(10, 60)
+        if "meter" in only:
+            log("D. 5,000 meters at 1 s on 100 converters for 30 s, polling only")
+            bench.meters(5, 30, False)
+            log("D. 5,000 meters at 1 s on 100 converters for 30 s, each read published")
+            bench.meters(5, 30, True)
+        if "startup" in only:
+            log("6. start-up")
+            bench.startup(site_10000, 5)
+    except KeyboardInterrupt:
+        log("interrupted")
+        failed = True
+    except Exception as error:  # report what was measured so far, then fail
+        log("error: %s" % error)
+        failed = True
+    finally:
+        bench.stop_all()
+    print_table(bench, started)
+    if args.keep or failed:
+        log("work folder and logs kept in " + work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
