@@ -42,7 +42,14 @@ void telemetry_after_poll(struct device *device, uint64_t now_ms)
         memcpy(device->telemetry_values, device->values,
                profile->point_count * sizeof *device->values);
         device->telemetry_sent = true;
-        device->telemetry_due_ms = now_ms + profile->telemetry_period_ms;
+        /*
+         * Due half a poll early, so that a period equal to the poll interval sends
+         * on every poll instead of on every other one when a poll comes a little early.
+         */
+        uint32_t early_ms = profile->telemetry_period_ms < device->def->poll_ms
+                                ? profile->telemetry_period_ms / 2
+                                : device->def->poll_ms / 2;
+        device->telemetry_due_ms = now_ms + profile->telemetry_period_ms - early_ms;
     }
     free(payload);
 }
