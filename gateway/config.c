@@ -23,6 +23,7 @@
 #include "config_mqtt.h"
 #include "config_profile.h"
 #include "config_yaml.h"
+#include "log.h"
 
 #define GATEWAY_HEALTH_DEFAULT_MS 60000
 #define GATEWAY_HEALTH_MIN_MS 1000
@@ -181,6 +182,19 @@ static void read_root(struct config_yaml *file, yaml_node_t *root, struct config
     read_profiles(file, config_yaml_get(file, root, "profiles"), config);
     config_bus_read_list(file, config_yaml_get(file, root, "buses"), config);
     config_device_read_list(file, config_yaml_get(file, root, "devices"), config);
+}
+
+struct config *config_load_logged(const char *path, const char *prefix, const char *outcome)
+{
+    struct config_errors errors = {NULL, 0};
+    struct config *config = config_load(path, &errors);
+    for (size_t i = 0; i < errors.count; i++)
+        log_error("%s%s", prefix, errors.messages[i]);
+    if (!config)
+        log_error("%s%s: %zu error%s; %s", prefix, path, errors.count, errors.count == 1 ? "" : "s",
+                  outcome);
+    config_errors_free(&errors);
+    return config;
 }
 
 struct config *config_load(const char *path, struct config_errors *errors)

@@ -220,6 +220,12 @@ struct config *config_load(const char *path, struct config_errors *errors);
 void config_free(struct config *config);
 void config_errors_free(struct config_errors *errors);
 
+/*
+ * config_load for the daemon: every error goes to the log (after prefix), then
+ * a last line "path: N errors; outcome". Returns NULL when there were errors.
+ */
+struct config *config_load_logged(const char *path, const char *prefix, const char *outcome);
+
 /* Loads one profile file on its own (for `safetygw probe --profile FILE`). */
 struct profile *config_load_profile_file(const char *path, struct config_errors *errors);
 void config_free_profile(struct profile *profile);

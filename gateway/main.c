@@ -85,18 +85,6 @@ static int parse_options(int argc, char **argv, struct options *options)
     return 0;
 }
 
-static struct config *load_config(const char *path)
-{
-    struct config_errors errors = {0};
-    struct config *config = config_load(path, &errors);
-    for (size_t i = 0; i < errors.count; i++)
-        log_error("%s", errors.messages[i]);
-    if (!config)
-        log_error("%s: %zu errors; not starting", path, errors.count);
-    config_errors_free(&errors);
-    return config;
-}
-
 /* Signals are taken synchronously by the main loop; every thread inherits the mask. */
 static void block_signals(sigset_t *set)
 {
@@ -226,7 +214,7 @@ int main(int argc, char **argv)
      */
     mallopt(M_ARENA_MAX, 1);
     struct daemon daemon = {.config_path = options.config_path, .started_wall_ms = time_wall_ms()};
-    daemon.config = load_config(options.config_path);
+    daemon.config = config_load_logged(options.config_path, "", "not starting");
     if (!daemon.config)
         return 1;
     malloc_trim(0); /* give back what parsing the YAML document took */

@@ -148,22 +148,10 @@ static struct reload_counts carry_over_all(struct runtime *old, struct runtime *
     return counts;
 }
 
-static struct config *load(const char *path)
-{
-    struct config_errors errors = {0};
-    struct config *config = config_load(path, &errors);
-    for (size_t i = 0; i < errors.count; i++)
-        log_error("reload: %s", errors.messages[i]);
-    if (!config)
-        log_error("reload refused: %s has %zu errors; the running configuration stays", path,
-                  errors.count);
-    config_errors_free(&errors);
-    return config;
-}
-
 int reload_apply(const char *path, struct config **config, struct runtime *runtime)
 {
-    struct config *next = load(path);
+    struct config *next =
+        config_load_logged(path, "reload: ", "reload refused, the running configuration stays");
     if (!next)
         return -1;
     struct runtime fresh;

@@ -12,8 +12,6 @@ PROFILES="$SAFETYGW_SOURCE_DIR/config/profiles"
 
 WORK=$(mktemp -d /tmp/safetygw-test.XXXXXX)
 PIDS=""
-FAILURES=0
-CHECKS=0
 
 cleanup() {
     for pid in $PIDS; do kill "$pid" 2>/dev/null || true; done
@@ -31,21 +29,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
-pass() { echo "ok: $*"; }
-
-# check DESCRIPTION COMMAND...: runs the command, counts a failure if it fails.
-check() {
-    local description=$1; shift
-    CHECKS=$((CHECKS + 1))
-    if "$@"; then pass "$description"; else fail "$description"; fi
-}
-
-# Ends the test: prints the closing line ctest shows and exits non-zero on failure.
-finish() {
-    echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
-    [ "$FAILURES" -eq 0 ]
-}
+. "$SAFETYGW_SOURCE_DIR/tests/checks.sh"
 
 # A TCP port on 127.0.0.1 that nothing listens on now.
 free_port() {

@@ -43,7 +43,7 @@ check "the added device raises alarms" wait_until 20 has_event "$WORK/mqtt.txt" 
 cp "$WORK/site.yaml" "$WORK/good.yaml"
 sed -i 's/timeout_ms: 200/timeout_ms: 200, baudrate: 9600/' "$WORK/site.yaml"
 kill -HUP "$DAEMON_PID"
-refused() { grep -q "reload refused: .* has 1 errors" "$WORK/daemon.log"; }
+refused() { grep -q "reload: .*site.yaml: 1 error; reload refused, the running configuration stays" "$WORK/daemon.log"; }
 check "a broken configuration is refused" wait_until 10 refused
 check "with the error and its line" grep -q "reload: .*site.yaml:[0-9]*:[0-9]*: unknown key \"baudrate\"" "$WORK/daemon.log"
 sim hazard lift-1 trapped >/dev/null

@@ -10,8 +10,6 @@ SYSUSERS="$SAFETYGW_SOURCE_DIR/systemd/safetygw.sysusers"
 TMPFILES="$SAFETYGW_SOURCE_DIR/systemd/safetygw.tmpfiles"
 
 WORK=$(mktemp -d /tmp/safetygw-service-test.XXXXXX)
-FAILURES=0
-CHECKS=0
 CLEANUP_HOOKS=""
 
 cleanup() {
@@ -25,21 +23,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
-pass() { echo "ok: $*"; }
-
-# check DESCRIPTION COMMAND...: runs the command, counts a failure if it fails.
-check() {
-    local description=$1; shift
-    CHECKS=$((CHECKS + 1))
-    if "$@"; then pass "$description"; else fail "$description"; fi
-}
-
-# Ends the test: prints the closing line ctest shows and exits non-zero on failure.
-finish() {
-    echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
-    [ "$FAILURES" -eq 0 ]
-}
+. "$SAFETYGW_SOURCE_DIR/tests/checks.sh"
 
 # cache_value NAME: a value from the build's CMakeCache.txt.
 cache_value() {
