@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mqtt_store.h"
 #include "payload.h"
 #include "timeutil.h"
 
@@ -213,6 +214,11 @@ static int persistence_dir(char *dir, size_t size)
 
 static int create_client(const char *dir)
 {
+    /* Paho keeps a pointer to both for the client's life. */
+    static char store_dir[1024];
+    static MQTTClient_persistence store;
+    snprintf(store_dir, sizeof store_dir, "%s", dir);
+    store = mqtt_store_callbacks(store_dir);
     /*
      * OpenSSL's start-up touches megabytes of libcrypto; a gateway without TLS
      * does not need it (measured: 3 MiB of resident memory).
@@ -229,7 +235,7 @@ static int create_client(const char *dir)
     /* QoS 0 (telemetry, health) is never replayed: writing each to disk would only wear it. */
     create.persistQoS0 = 0;
     int rc = MQTTAsync_createWithOptions(&client, mqtt.uri, mqtt.client_id,
-                                         MQTTCLIENT_PERSISTENCE_DEFAULT, (void *)dir, &create);
+                                         MQTTCLIENT_PERSISTENCE_USER, &store, &create);
     if (rc != MQTTASYNC_SUCCESS) {
         log_error("mqtt: cannot create client for %s with store %s: %s", mqtt.uri, dir,
                   MQTTAsync_strerror(rc));
