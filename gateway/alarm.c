@@ -16,8 +16,6 @@
 #include "statefile.h"
 #include "timeutil.h"
 
-#define TOPIC_MAX 256
-
 /* Guarded by event_lock: numbering, persisting and sending are one step. */
 static pthread_mutex_t event_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t next_seq = 1;
@@ -72,7 +70,7 @@ uint64_t alarm_next_seq(void)
 
 static void publish_event(struct alarm_event *event)
 {
-    char topic[TOPIC_MAX];
+    char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "alarm/%s", event->device->id);
     pthread_mutex_lock(&event_lock);
     event->seq = next_seq++;
@@ -161,7 +159,7 @@ void alarm_retire(const struct device *device, size_t rule_index, const char *re
 
 void alarm_forget_device_state(const char *device_id)
 {
-    char topic[TOPIC_MAX];
+    char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "device/%s/state", device_id);
     publish_send(topic, "", 1, true, PUBLISH_KEPT); /* an empty retained message deletes it */
 }
@@ -192,7 +190,7 @@ bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
 
 void alarm_publish_device_state(const struct device *device)
 {
-    char topic[TOPIC_MAX];
+    char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
     char *payload = payload_device_state(device);
     if (payload)

@@ -129,7 +129,8 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
     struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
                                    .error_class = MODBUS_ERROR_LINK_LOST};
     if (bus->link_up || open_link(bus, now_ms))
-        device_poll(bus->ctx, device, &bus->pacing, bus->poll_values, &outcome);
+        device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
+                    &outcome);
     if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
         close_link(bus, now_ms);
 
@@ -220,8 +221,8 @@ static void republish_states(struct bus *bus)
  */
 static struct backoff_limits backoff_limits(const struct bus *bus)
 {
-    uint64_t budget_ms = (uint64_t)bus->def->timeout_ms * bus->offline_count * 100u /
-                         OFFLINE_RETRY_BUDGET_PERCENT;
+    uint64_t budget_ms =
+        (uint64_t)bus->def->timeout_ms * bus->offline_count * 100u / OFFLINE_RETRY_BUDGET_PERCENT;
     uint32_t max_ms = bus->def->backoff_max_ms;
     return (struct backoff_limits){.min_ms = budget_ms < max_ms ? (uint32_t)budget_ms : max_ms,
                                    .max_ms = max_ms};
@@ -297,6 +298,15 @@ static size_t largest_point_count(struct device **devices, size_t count)
     return largest;
 }
 
+static size_t largest_plan_buffer(struct device **devices, size_t count)
+{
+    size_t largest = 1;
+    for (size_t i = 0; i < count; i++)
+        if (devices[i]->plan->buffer_count > largest)
+            largest = devices[i]->plan->buffer_count;
+    return largest;
+}
+
 static bool same_text(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -335,12 +345,14 @@ int bus_start(struct bus *bus, const struct bus_def *def, struct device **device
     pthread_cond_init(&bus->wake, &attributes);
     pthread_condattr_destroy(&attributes);
 
+    bus->poll_registers = calloc(largest_plan_buffer(devices, count), sizeof *bus->poll_registers);
     bus->poll_values = calloc(largest_point_count(devices, count), sizeof *bus->poll_values);
     if (predecessor && predecessor->ctx && same_line(def, predecessor->def))
         take_over(bus, predecessor);
     else
         bus->ctx = new_context(def);
-    if (!bus->poll_values || !bus->ctx || schedule_init(&bus->schedule, count) != 0) {
+    if (!bus->poll_registers || !bus->poll_values || !bus->ctx ||
+        schedule_init(&bus->schedule, count) != 0) {
         log_error("bus %s: cannot set up: %s", def->name,
                   bus->ctx ? "out of memory" : modbus_strerror(errno));
         bus_free(bus);
@@ -399,7 +411,9 @@ void bus_free(struct bus *bus)
         bus->ctx = NULL;
     }
     schedule_free(&bus->schedule);
+    free(bus->poll_registers);
     free(bus->poll_values);
+    bus->poll_registers = NULL;
     bus->poll_values = NULL;
     pthread_cond_destroy(&bus->wake);
     pthread_mutex_destroy(&bus->lock);

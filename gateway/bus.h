@@ -45,7 +45,9 @@ struct bus {
     size_t device_count;
     size_t offline_count; /* devices offline now; bus thread only */
     struct schedule schedule;
-    double *poll_values; /* scratch for one poll, sized for the largest profile */
+    /* scratch for one poll, sized for the largest read plan and profile */
+    uint16_t *poll_registers;
+    double *poll_values;
 
     modbus_t *ctx;
     bool link_up;

@@ -92,12 +92,7 @@ static void print_values(const json_t *values)
     json_array_foreach((json_t *)values, i, value)
     {
         char shown[BITS_TEXT_MAX];
-        const json_t *bits = json_object_get(value, "bits");
-        if (bits)
-            cli_format_bits(bits, shown, sizeof shown);
-        else
-            cli_format_value(json_object_get(value, "value"), json_object_get(value, "unit"), shown,
-                             sizeof shown);
+        cli_format_point(value, shown, sizeof shown);
         const char *cells[] = {text(value, "point"), shown};
         cli_table_add(table, cells);
     }

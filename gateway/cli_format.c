@@ -105,6 +105,16 @@ void cli_format_alarm_detail(const json_t *alarm, char *out, size_t size)
     snprintf(out, size, "%s = %s (threshold %s)", point ? point : "?", value, threshold);
 }
 
+void cli_format_point(const json_t *point, char *out, size_t size)
+{
+    const json_t *bits = json_object_get(point, "bits");
+    if (bits)
+        cli_format_bits(bits, out, size);
+    else
+        cli_format_value(json_object_get(point, "value"), json_object_get(point, "unit"), out,
+                         size);
+}
+
 void cli_format_bits(const json_t *bits, char *out, size_t size)
 {
     const char *name;

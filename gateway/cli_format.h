@@ -30,6 +30,12 @@ void cli_format_value(const json_t *value, const json_t *unit, char *out, size_t
 /* A status word's named bits as the names of those set: "al1,valve_closed", or "none". */
 void cli_format_bits(const json_t *bits, char *out, size_t size);
 
+/*
+ * One point of a values array ({"point","value","unit"[,"bits"]}): its named bits
+ * set, or its value with its unit.
+ */
+void cli_format_point(const json_t *point, char *out, size_t size);
+
 /* What raised an alarm: "gas_lel = 30 %LEL (threshold 25 %LEL)", "no valid answer for 3 polls". */
 void cli_format_alarm_detail(const json_t *alarm, char *out, size_t size);
 

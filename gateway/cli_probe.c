@@ -200,30 +200,6 @@ static modbus_t *open_link(const struct probe_request *request)
 }
 
 /* --raw: the plan's reads once more, the registers kept as they came. */
-static int read_raw(modbus_t *ctx, const struct read_plan *plan, uint16_t *registers)
-{
-    uint8_t bits[READPLAN_MAX_BITS];
-    for (size_t r = 0; r < plan->request_count; r++) {
-        const struct read_request *read = &plan->requests[r];
-        uint16_t *into = registers + read->buffer_offset;
-        int count = -1;
-        if (read->table == TABLE_HOLDING)
-            count = modbus_read_registers(ctx, read->address, read->count, into);
-        else if (read->table == TABLE_INPUT)
-            count = modbus_read_input_registers(ctx, read->address, read->count, into);
-        else if (read->table == TABLE_COIL)
-            count = modbus_read_bits(ctx, read->address, read->count, bits);
-        else
-            count = modbus_read_input_bits(ctx, read->address, read->count, bits);
-        if (count != read->count)
-            return -1;
-        for (int i = 0; (read->table == TABLE_COIL || read->table == TABLE_DISCRETE) && i < count;
-             i++)
-            into[i] = bits[i];
-    }
-    return 0;
-}
-
 static void raw_text(const struct profile *profile, const struct read_plan *plan,
                      const uint16_t *registers, size_t p, char *out, size_t size)
 {
@@ -275,12 +251,7 @@ static void print_points(const json_t *result, bool raw)
     json_array_foreach(json_object_get(result, "values"), i, point)
     {
         char shown[CLI_FORMAT_MAX];
-        const json_t *bits = json_object_get(point, "bits");
-        if (bits)
-            cli_format_bits(bits, shown, sizeof shown);
-        else
-            cli_format_value(json_object_get(point, "value"), json_object_get(point, "unit"), shown,
-                             sizeof shown);
+        cli_format_point(point, shown, sizeof shown);
         const char *cells[] = {json_string_value(json_object_get(point, "point")), shown,
                                json_string_value(json_object_get(point, "raw"))};
         cli_table_add(table, cells);
@@ -321,22 +292,20 @@ static int probe(const struct probe_request *request, const struct profile *prof
     struct bus_pacing pacing = {0};
     struct poll_outcome outcome;
     double *values = calloc(profile->point_count ? profile->point_count : 1, sizeof *values);
-    uint16_t *registers = request->raw ? calloc(plan->buffer_count + 1, sizeof *registers) : NULL;
-    if (!values || (request->raw && !registers)) {
+    uint16_t *registers = calloc(plan->buffer_count + 1, sizeof *registers);
+    if (!values || !registers) {
         free(values);
         free(registers);
         fprintf(stderr, "safetygw probe: out of memory\n");
         return CLI_EXIT_USAGE;
     }
-    device_poll(ctx, &device, &pacing, values, &outcome);
+    device_poll(ctx, &device, &pacing, registers, values, &outcome);
     int code = CLI_EXIT_OK;
-    if (outcome.result == DEVICE_POLL_OK && registers && read_raw(ctx, plan, registers) != 0)
-        fprintf(stderr, "safetygw probe: the second read (for --raw) failed: %s\n",
-                modbus_strerror(errno));
     if (outcome.result != DEVICE_POLL_OK) {
         code = report_failure(request, profile, &outcome);
     } else {
-        json_t *result = result_json(profile, plan, values, registers, &outcome);
+        json_t *result =
+            result_json(profile, plan, values, request->raw ? registers : NULL, &outcome);
         if (request->json)
             cli_socket_print_json(result);
         else {

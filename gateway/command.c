@@ -12,8 +12,6 @@
 #include "publish.h"
 #include "runtime.h"
 
-#define TOPIC_MAX 256
-
 static struct runtime *commands_runtime;
 
 void command_init(struct runtime *runtime)
@@ -142,7 +140,7 @@ void command_reply(const char *device_id, const char *command_id, const char *er
     if (error)
         json_object_set_new(root, "error", json_string(error));
     char *text = payload_dump(root);
-    char topic[TOPIC_MAX];
+    char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "cmd-result/%s", device_id);
     if (text)
         publish_send(topic, text, 1, false, PUBLISH_KEPT);

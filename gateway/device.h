@@ -50,7 +50,7 @@ struct device {
     uint32_t offline_after_polls; /* from the profile's offline rule, else 3 */
     uint32_t backoff_ms;          /* current retry interval while offline; 0 when not */
     uint64_t next_due_ms;         /* monotonic */
-    size_t schedule_rank; /* place on its bus: breaks ties between equal due times */
+    size_t schedule_rank;         /* place on its bus: breaks ties between equal due times */
     uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
     struct device_stats stats;
     /* telemetry (profiles that ask for it): values last sent, when the next is due */

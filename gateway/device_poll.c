@@ -7,8 +7,6 @@
 #include "log.h"
 #include "modbus_error.h"
 
-#define MAX_BITS_PER_READ 2000 /* Modbus limit for FC01/FC02 */
-
 static uint64_t monotonic_us(void)
 {
     struct timespec now;
@@ -38,7 +36,7 @@ void device_poll_request_done(struct bus_pacing *pacing)
 /* Reads one request of the plan into regs (bits arrive as 0/1 per element). */
 static int read_request(modbus_t *ctx, const struct read_request *request, uint16_t *regs)
 {
-    uint8_t bits[MAX_BITS_PER_READ];
+    uint8_t bits[READPLAN_MAX_BITS];
     int count;
     switch (request->table) {
     case TABLE_HOLDING:
@@ -60,13 +58,13 @@ static int read_request(modbus_t *ctx, const struct read_request *request, uint1
     return count;
 }
 
-static void decode_request_points(const struct device *device, size_t request_index,
-                                  const uint16_t *regs, double *values)
+/* Every point from the device's buffer, each from where the plan put its first register. */
+static void decode_points(const struct device *device, const uint16_t *registers, double *values)
 {
     const struct profile *profile = device->def->profile;
     for (size_t p = 0; p < profile->point_count; p++)
-        if (device->plan->point_request[p] == request_index)
-            values[p] = codec_decode(&profile->points[p], regs + device->plan->point_offset[p]);
+        values[p] = codec_decode(&profile->points[p],
+                                 registers + readplan_point_buffer_index(device->plan, p));
 }
 
 static void note_failure(struct poll_outcome *outcome, int error_number)
@@ -79,9 +77,8 @@ static void note_failure(struct poll_outcome *outcome, int error_number)
 }
 
 void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *pacing,
-                 double *values, struct poll_outcome *outcome)
+                 uint16_t *registers, double *values, struct poll_outcome *outcome)
 {
-    uint16_t regs[MAX_BITS_PER_READ];
     uint64_t busy_us = 0;
 
     *outcome = (struct poll_outcome){.result = DEVICE_POLL_OK};
@@ -90,7 +87,7 @@ void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *
         const struct read_request *request = &device->plan->requests[r];
         device_poll_wait_gap(pacing);
         uint64_t started_us = monotonic_us();
-        int count = read_request(ctx, request, regs);
+        int count = read_request(ctx, request, registers + request->buffer_offset);
         int error_number = errno;
         device_poll_request_done(pacing);
         busy_us += pacing->last_request_end_us - started_us;
@@ -106,7 +103,7 @@ void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *
             note_failure(outcome, count < 0 ? error_number : EMBBADDATA);
             return;
         }
-        decode_request_points(device, r, regs, values);
     }
+    decode_points(device, registers, values);
     outcome->latency_us = (uint32_t)busy_us;
 }

@@ -38,8 +38,12 @@ void device_poll_wait_gap(struct bus_pacing *pacing);
 /* Marks the end of a request on the bus (poll or write). */
 void device_poll_request_done(struct bus_pacing *pacing);
 
-/* Reads every request of the device's plan; values gets one entry per profile point. */
+/*
+ * Reads every request of the device's plan into registers (plan->buffer_count
+ * entries, laid out as the plan says; bits as 0/1), then decodes values (one
+ * entry per profile point). The registers stay for whoever wants them raw.
+ */
 void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *pacing,
-                 double *values, struct poll_outcome *outcome);
+                 uint16_t *registers, double *values, struct poll_outcome *outcome);
 
 #endif

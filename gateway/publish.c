@@ -14,7 +14,6 @@
 #include "payload.h"
 #include "timeutil.h"
 
-#define TOPIC_MAX 512
 #define PASSWORD_MAX 512
 #define RECONNECT_MIN_S 1
 #define RECONNECT_MAX_S 30
@@ -31,7 +30,7 @@ static publish_command_handler command_handler;
 static char *status_online;
 static char *status_offline;
 static char password[PASSWORD_MAX];
-static char command_filter[TOPIC_MAX];
+static char command_filter[PUBLISH_TOPIC_MAX];
 static atomic_bool connected;
 static atomic_uint_fast64_t connection_epoch;
 static atomic_uint_fast64_t dropped;
@@ -141,7 +140,7 @@ static int start_connect(void)
     MQTTAsync_connectOptions options = MQTTAsync_connectOptions_initializer;
     MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
     MQTTAsync_SSLOptions tls = MQTTAsync_SSLOptions_initializer;
-    char will_topic[TOPIC_MAX];
+    char will_topic[PUBLISH_TOPIC_MAX];
     full_topic(will_topic, sizeof will_topic, "status");
     will.topicName = will_topic;
     will.message = status_offline;
@@ -314,7 +313,7 @@ int publish_send(const char *topic_suffix, const char *payload, int qos, bool re
 {
     if (kind != PUBLISH_KEPT && !atomic_load(&connected))
         return 1;
-    char topic[TOPIC_MAX];
+    char topic[PUBLISH_TOPIC_MAX];
     full_topic(topic, sizeof topic, topic_suffix);
     MQTTAsync_message message = MQTTAsync_message_initializer;
     message.payload = (void *)payload;

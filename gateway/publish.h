@@ -22,6 +22,9 @@
 
 #include "config.h"
 
+/* Room for P/<suffix>: a topic prefix and a device id are each at most a few hundred bytes. */
+#define PUBLISH_TOPIC_MAX 512
+
 enum publish_kind {
     PUBLISH_KEPT,     /* alarm events, command results: buffered on disk until delivered */
     PUBLISH_LATEST,   /* retained state: sent only while connected, resent on reconnect */

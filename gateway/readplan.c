@@ -45,22 +45,6 @@ static unsigned request_limit(const struct profile *profile, enum point_table ta
     return profile->max_registers;
 }
 
-/* The YAML name of a table, for messages. */
-static const char *table_name(enum point_table table)
-{
-    switch (table) {
-    case TABLE_COIL:
-        return "coil";
-    case TABLE_DISCRETE:
-        return "discrete";
-    case TABLE_INPUT:
-        return "input";
-    case TABLE_HOLDING:
-        return "holding";
-    }
-    return "?";
-}
-
 /* What the sweep orders points by; index keeps profile order among equals. */
 struct sort_key {
     enum point_table table;
@@ -87,13 +71,13 @@ static int check_point_fits(const struct profile *profile, const struct point_de
     if (limit < width) {
         set_error(error, error_size,
                   "profile %s: point %s (%s %u) needs %u registers, more than max_registers %u",
-                  profile->name, point->name, table_name(point->table), point->address, width,
+                  profile->name, point->name, point_table_name(point->table), point->address, width,
                   limit);
         return -1;
     }
     if ((unsigned)point->address + width - 1 > UINT16_MAX) {
         set_error(error, error_size, "profile %s: point %s (%s %u) runs past address 65535",
-                  profile->name, point->name, table_name(point->table), point->address);
+                  profile->name, point->name, point_table_name(point->table), point->address);
         return -1;
     }
     return 0;

@@ -9,8 +9,6 @@
 #include "publish.h"
 #include "timeutil.h"
 
-#define TOPIC_MAX 256
-
 static bool moved_beyond_deadband(const struct device *device)
 {
     const struct profile *profile = device->def->profile;
@@ -35,7 +33,7 @@ void telemetry_after_poll(struct device *device, uint64_t now_ms)
     const struct profile *profile = device->def->profile;
     if (!device->telemetry_values || !due(device, now_ms))
         return;
-    char topic[TOPIC_MAX];
+    char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "telemetry/%s", device->def->id);
     char *payload = payload_telemetry(device);
     if (payload && publish_send(topic, payload, 0, false, PUBLISH_VOLATILE) == 0) {

@@ -117,6 +117,9 @@ start_sim() {
 
 sim() { "$SIM" --control "$SIM_SOCKET" send "$*"; }
 
+# The daemon has reached the broker (at least once).
+daemon_connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
+
 start_daemon() {
     "$DAEMON" -c "$1" --log-level debug >>"$WORK/daemon.log" 2>&1 &
     DAEMON_PID=$!

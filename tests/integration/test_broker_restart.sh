@@ -7,8 +7,7 @@ start_broker
 write_site "$WORK/site.yaml" 2
 start_sim "$WORK/site.yaml" --no-wire-delay
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "daemon connects" wait_until 10 connected
+check "daemon connects" wait_until 10 daemon_connected
 
 stop_broker
 lost() { grep -q "mqtt: connection to .* lost" "$WORK/daemon.log"; }

@@ -18,8 +18,7 @@ trap 'unmount_state; cleanup' EXIT
 start_sim "$WORK/site.yaml" --no-wire-delay
 subscribe "$WORK/mqtt.txt" "$TOPIC_PREFIX/alarm/#"
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "daemon connects" wait_until 10 connected
+check "daemon connects" wait_until 10 daemon_connected
 dd if=/dev/zero of="$WORK/state/filler" bs=4k 2>/dev/null || true
 check "the disk under state_dir is full" test "$(df --output=avail "$WORK/state" | tail -1)" -eq 0
 

@@ -2,7 +2,8 @@
 # The field side comes and goes: the simulator (every RS-485 pty and every
 # Modbus TCP converter) disappears and comes back. The daemon reports the
 # devices offline, reopens the tty and reconnects the TCP bus by itself, and
-# the devices come back online.
+# the devices come back online. (That reconnects are backed off is not asserted
+# here: the devices' own offline back-off spaces the attempts out as well.)
 . "$(dirname "$0")/lib.sh"
 
 start_broker
@@ -21,6 +22,4 @@ check "tcp device goes offline when its converter disappears" wait_until 20 has_
 start_sim "$WORK/site.yaml" --no-wire-delay
 check "the tty is reopened: rtu device back online" wait_until 60 has_event "$WORK/mqtt.txt" gas-1 offline cleared
 check "the TCP bus reconnects: tcp device back online" wait_until 60 has_event "$WORK/mqtt.txt" lift-1 offline cleared
-check "reconnects are backed off, not a storm" \
-    test "$(grep -c "bus conv-1: cannot open" "$WORK/daemon.log")" -lt 40
 finish

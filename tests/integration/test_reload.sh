@@ -11,8 +11,7 @@ start_sim "$WORK/full.yaml" --no-wire-delay
 grep -v "id: gas-4," "$WORK/full.yaml" >"$WORK/site.yaml"  # the daemon starts without gas-4
 subscribe "$WORK/mqtt.txt" "$TOPIC_PREFIX/#"
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "daemon connects" wait_until 10 connected
+check "daemon connects" wait_until 10 daemon_connected
 
 sim hazard gas-1 gas_leak >/dev/null
 check "gas-1 raises gas_high before the reload" wait_until 20 has_event "$WORK/mqtt.txt" gas-1 gas_high raised

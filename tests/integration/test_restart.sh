@@ -10,8 +10,7 @@ write_site "$WORK/site.yaml" 2
 start_sim "$WORK/site.yaml" --no-wire-delay
 subscribe_durable "$WORK/mqtt.txt" "$TOPIC_PREFIX/alarm/#"
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "daemon connects" wait_until 10 connected
+check "daemon connects" wait_until 10 daemon_connected
 sleep 1
 
 stop_broker

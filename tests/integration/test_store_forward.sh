@@ -8,8 +8,7 @@ write_site "$WORK/site.yaml" 2
 start_sim "$WORK/site.yaml" --no-wire-delay
 subscribe_durable "$WORK/mqtt.txt" "$TOPIC_PREFIX/alarm/#"
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "daemon connects" wait_until 10 connected
+check "daemon connects" wait_until 10 daemon_connected
 sleep 2
 
 stop_broker
@@ -25,7 +24,6 @@ settled() { grep -q "alarm gas_low cleared .* on gas-1" "$WORK/daemon.log" &&
 check "hazards cleared during the outage" wait_until 25 settled
 expected=$(logged_events)
 echo "events during the outage: $expected"
-check "nothing arrived while the broker was down" test -z "$(alarm_seqs "$WORK/mqtt.txt")"
 sleep $((30 - (SECONDS - outage_started)))
 
 start_broker "$BROKER_PORT"

@@ -64,8 +64,7 @@ site_with_tls test-ca "$WORK/mqtt.pass"
 start_sim "$WORK/site.yaml" --no-wire-delay
 subscribe_tls
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "TLS with the right CA, client certificate and password connects" wait_until 15 connected
+check "TLS with the right CA, client certificate and password connects" wait_until 15 daemon_connected
 online() { grep -q "^$TOPIC_PREFIX/status .*online" "$WORK/mqtt.txt"; }
 check "and publishes over it" wait_until 10 online
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" || true

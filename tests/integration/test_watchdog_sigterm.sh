@@ -40,8 +40,7 @@ check "a stuck bus thread stops the pings" test "$(pings)" -le 3
 # SIGTERM while the broker is down: the queued event survives on disk.
 subscribe_durable "$WORK/mqtt.txt" "$TOPIC_PREFIX/alarm/#"
 start_daemon "$WORK/site.yaml"
-connected() { grep -q "mqtt: connected" "$WORK/daemon.log"; }
-check "daemon connects" wait_until 10 connected
+check "daemon connects" wait_until 10 daemon_connected
 stop_broker
 sim hazard lift-1 trapped >/dev/null
 raised() { grep -q "alarm trapped raised" "$WORK/daemon.log"; }
