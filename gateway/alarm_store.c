@@ -25,21 +25,13 @@ static void store_path(const struct runtime *runtime, char *path, size_t size)
     snprintf(path, size, "%s/%s", runtime->config->gateway.state_dir, STORE_FILE);
 }
 
-static int rule_index(const struct device *device, const char *name)
-{
-    for (size_t i = 0; i < device->def->rule_count; i++)
-        if (strcmp(device->def->rules[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static void restore_one(struct runtime *runtime, json_t *entry, uint64_t now_ms)
 {
     const char *device_id = json_string_value(json_object_get(entry, "device"));
     const char *alarm = json_string_value(json_object_get(entry, "alarm"));
     json_t *raised = json_object_get(entry, "raised_at_ms");
     struct device *device = device_id ? runtime_find_device(runtime, device_id) : NULL;
-    int index = device && alarm ? rule_index(device, alarm) : -1;
+    int index = device && alarm ? config_rule_index(device->def, alarm) : -1;
     if (index < 0 || !json_is_integer(raised) || !device->def->rules[index].enabled) {
         log_info("alarm store: dropping saved alarm %s of %s (no longer configured)",
                  alarm ? alarm : "?", device_id ? device_id : "?");

@@ -290,6 +290,14 @@ int config_point_index(const struct profile *profile, const char *point_name)
     return -1;
 }
 
+int config_rule_index(const struct device_def *device, const char *rule_name)
+{
+    for (size_t i = 0; i < device->rule_count; i++)
+        if (strcmp(device->rules[i].name, rule_name) == 0)
+            return (int)i;
+    return -1;
+}
+
 int config_action_index(const struct profile *profile, const char *action_name)
 {
     for (size_t i = 0; i < profile->action_count; i++) {

@@ -235,6 +235,7 @@ const struct profile *config_find_profile(const struct config *config, const cha
 const struct device_def *config_find_device(const struct config *config, const char *id);
 int config_point_index(const struct profile *profile, const char *point_name);
 int config_action_index(const struct profile *profile, const char *action_name);
+int config_rule_index(const struct device_def *device, const char *rule_name);
 
 /* Totals for `safetygw check`: points and rules over all devices. */
 size_t config_total_points(const struct config *config);

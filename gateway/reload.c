@@ -50,14 +50,6 @@ static bool same_points(const struct profile *a, const struct profile *b)
     return true;
 }
 
-static int rule_named(const struct device_def *def, const char *name)
-{
-    for (size_t i = 0; i < def->rule_count; i++)
-        if (strcmp(def->rules[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static bool same_rules(const struct device_def *a, const struct device_def *b)
 {
     if (a->rule_count != b->rule_count)
@@ -107,7 +99,7 @@ static bool carry_over(struct device *old, struct device *fresh, const struct co
     fresh->last_poll_start_ms = old->last_poll_start_ms;
     fresh->stats = old->stats;
     for (size_t i = 0; i < old->def->rule_count; i++) {
-        int match = rule_named(fresh->def, old->def->rules[i].name);
+        int match = config_rule_index(fresh->def, old->def->rules[i].name);
         if (match >= 0 && fresh->def->rules[match].enabled) {
             fresh->rule_states[match] = old->rule_states[i];
             fresh->raised_wall_ms[match] = old->raised_wall_ms[i];

@@ -69,8 +69,8 @@ check "no malformed command closed the valve" test "$(sim get gas-2 status.valve
 command no-such-device '{"id":"ghost","action":"close_valve"}'
 check "a command for an unknown device is refused" wait_until 10 answered no-such-device ghost
 
+subscribe "$WORK/mqtt.txt" "$TOPIC_PREFIX/alarm/#" # before the hazard, or its event may pass unseen
 sim hazard lift-1 trapped >/dev/null
-subscribe "$WORK/mqtt.txt" "$TOPIC_PREFIX/alarm/#"
 check "the daemon keeps polling and raising alarms" \
     wait_until 10 has_event "$WORK/mqtt.txt" lift-1 trapped raised
 check "the daemon is still running" kill -0 "$DAEMON_PID"
