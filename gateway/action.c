@@ -3,19 +3,32 @@
 #include <errno.h>
 #include <stdio.h>
 
-#define MAX_WRITE_COUNT 123 /* FC16 limit; FC15 allows more, no profile needs it */
+/*
+ * The limits are config.h's, which the loader enforces; they are checked again
+ * here because a write past them would overrun these buffers. They must agree
+ * with what libmodbus sends in one request, or an action `check` accepted
+ * would fail on the wire.
+ */
+_Static_assert(ACTION_MAX_COILS == MODBUS_MAX_WRITE_BITS, "FC15 coil limit differs from libmodbus");
+_Static_assert(ACTION_MAX_REGISTERS == MODBUS_MAX_WRITE_REGISTERS,
+               "FC16 register limit differs from libmodbus");
+
+static unsigned max_write_count(enum point_table table)
+{
+    return table == TABLE_COIL ? ACTION_MAX_COILS : ACTION_MAX_REGISTERS;
+}
 
 static int write_values(modbus_t *ctx, const struct action_def *action, int address)
 {
     if (action->table == TABLE_COIL) {
-        uint8_t bits[MAX_WRITE_COUNT];
+        uint8_t bits[ACTION_MAX_COILS];
         for (unsigned i = 0; i < action->count; i++)
             bits[i] = action->value ? 1 : 0;
         if (action->count == 1)
             return modbus_write_bit(ctx, address, bits[0]);
         return modbus_write_bits(ctx, address, action->count, bits);
     }
-    uint16_t registers[MAX_WRITE_COUNT];
+    uint16_t registers[ACTION_MAX_REGISTERS];
     for (unsigned i = 0; i < action->count; i++)
         registers[i] = action->value;
     if (action->count == 1)
@@ -35,9 +48,11 @@ int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
         }
         first += param * action->param_stride;
     }
-    if (action->count == 0 || action->count > MAX_WRITE_COUNT || first + action->count > 65536) {
-        snprintf(error, error_size, "%s writes %u values from %d, beyond what Modbus allows",
-                 action->name, action->count, first);
+    unsigned limit = max_write_count(action->table);
+    if (action->count == 0 || action->count > limit || first + action->count > 65536) {
+        snprintf(error, error_size,
+                 "%s writes %u %s values from %d; one Modbus write takes 1..%u, up to 65535",
+                 action->name, action->count, point_table_name(action->table), first, limit);
         return -1;
     }
     modbus_set_slave(ctx, address);

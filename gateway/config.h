@@ -86,6 +86,17 @@ struct rule_def {
 };
 
 /*
+ * The most coils or registers one action writes, in its one request: FC15
+ * Write Multiple Coils takes 1..1968 (0x7B0) coils, FC16 Write Multiple
+ * Registers 1..123 (0x7B) registers (Modbus Application Protocol V1.1b3,
+ * 6.11 and 6.12): both fill the request's 246 data bytes, a coil being one bit
+ * and a register two bytes. The loader refuses a larger count and action.c
+ * writes up to these, so what `safetygw check` accepts is what the daemon writes.
+ */
+#define ACTION_MAX_COILS 1968
+#define ACTION_MAX_REGISTERS 123
+
+/*
  * A write the gateway may perform on a device: on a rule's raise (local
  * interlock) or on an operator's command. An indexed action takes a parameter
  * (e.g. "port": 0..9) that moves the address by param * param_stride.
@@ -94,8 +105,8 @@ struct action_def {
     char *name;             /* "close_valve", "stop_port" */
     enum point_table table; /* TABLE_COIL or TABLE_HOLDING */
     uint16_t address;
-    uint16_t value; /* written to each of count consecutive coils/registers */
-    uint16_t count;
+    uint16_t value;       /* written to each of count consecutive coils/registers */
+    uint16_t count;       /* 1..ACTION_MAX_COILS or 1..ACTION_MAX_REGISTERS */
     char *param_name;     /* "port", or NULL */
     uint16_t param_count; /* valid parameters are 0..param_count-1 */
     uint16_t param_stride;

@@ -21,8 +21,6 @@
 #define PROFILE_POLL_MAX_MS 3600000
 #define PROFILE_MAX_REGISTERS 125 /* longest FC03/FC04 read, Modbus application protocol 6.3 */
 #define BLOCK_MAX_COUNT 256
-#define ACTION_MAX_COILS 1968    /* FC15 limit */
-#define ACTION_MAX_REGISTERS 123 /* FC16 limit */
 #define BIT_MAX 15
 #define TELEMETRY_PERIOD_MIN_MS 1000
 #define TELEMETRY_PERIOD_MAX_MS 86400000

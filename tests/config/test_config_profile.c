@@ -308,6 +308,45 @@ static void test_unknown_action_and_indexed_action_outside_a_block_are_errors(vo
                         "uses indexed action \"stop_port\" (by port) outside a block");
 }
 
+static void test_action_counts_over_one_modbus_write_are_errors(void **state)
+{
+    /* FC15 writes at most 1968 coils, FC16 at most 123 registers (config.h). */
+    struct config_fixture *fixture = *state;
+    assert_null(load_profile(fixture,
+                             "name: p\n"
+                             "kind: demo\n"
+                             "points: [ { name: v, table: input, address: 0 } ]\n"
+                             "actions:\n"
+                             "  all_coils: { table: coil, address: 0, count: 1969 }\n"
+                             "  all_registers: { table: holding, address: 0, count: 124 }\n",
+                             "p"));
+    assert_int_equal(fixture->errors.count, 2);
+    assert_config_error(fixture, "profiles/p.yaml", 5, 48, "count 1969 is out of range 1..1968");
+    assert_config_error(fixture, "profiles/p.yaml", 6, 55, "count 124 is out of range 1..123");
+}
+
+static void test_action_counts_of_one_full_modbus_write_are_accepted(void **state)
+{
+    struct config_fixture *fixture = *state;
+    const struct profile *profile =
+        load_profile(fixture,
+                     "name: p\n"
+                     "kind: demo\n"
+                     "points: [ { name: v, table: input, address: 0 } ]\n"
+                     "actions:\n"
+                     "  all_coils: { table: coil, address: 0, count: 1968 }\n"
+                     "  all_registers: { table: holding, address: 0, count: 123 }\n",
+                     "p");
+    assert_non_null(profile);
+    const struct action_def *coils = &profile->actions[config_action_index(profile, "all_coils")];
+    const struct action_def *registers =
+        &profile->actions[config_action_index(profile, "all_registers")];
+    assert_int_equal(coils->count, ACTION_MAX_COILS);
+    assert_int_equal(coils->count, 1968);
+    assert_int_equal(registers->count, ACTION_MAX_REGISTERS);
+    assert_int_equal(registers->count, 123);
+}
+
 static void test_point_type_must_fit_its_table(void **state)
 {
     struct config_fixture *fixture = *state;
@@ -493,6 +532,8 @@ int main(void)
         TEST(test_rule_on_unknown_point_or_bit_names_the_profile_file_and_line),
         TEST(test_rule_needs_exactly_one_condition_and_a_fitting_clear),
         TEST(test_unknown_action_and_indexed_action_outside_a_block_are_errors),
+        TEST(test_action_counts_over_one_modbus_write_are_errors),
+        TEST(test_action_counts_of_one_full_modbus_write_are_accepted),
         TEST(test_point_type_must_fit_its_table),
         TEST(test_profile_ranges_are_checked),
         TEST(test_duplicate_profile_names_are_errors),
