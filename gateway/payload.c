@@ -1,5 +1,6 @@
 #include "payload.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -8,12 +9,45 @@
 /* Engineering values carry at most this many decimals; the rest is float noise. */
 #define VALUE_DECIMALS 1e6
 
+/* Integers up to this are exact in a double and in json_int_t. */
+#define LARGEST_EXACT_INTEGER 9e15
+
+const char *payload_number_error(double value)
+{
+    if (isnan(value))
+        return "not a number";
+    if (isinf(value))
+        return value > 0 ? "positive infinity" : "negative infinity";
+    return NULL;
+}
+
+/*
+ * JSON has no NaN or infinity, and Jansson's json_real() returns NULL for
+ * them, which json_object_set_new() then drops with the key: null keeps the
+ * key, and payload_set_number() says why beside it.
+ */
 json_t *payload_number(double value)
 {
+    if (!isfinite(value))
+        return json_null();
+    /* value * VALUE_DECIMALS would overflow to infinity; such a value has no decimals to trim. */
+    if (fabs(value) >= DBL_MAX / VALUE_DECIMALS)
+        return json_real(value);
     double rounded = round(value * VALUE_DECIMALS) / VALUE_DECIMALS;
-    if (rounded == floor(rounded) && fabs(rounded) < 9e15)
+    if (rounded == floor(rounded) && fabs(rounded) < LARGEST_EXACT_INTEGER)
         return json_integer((json_int_t)rounded);
     return json_real(rounded);
+}
+
+void payload_set_number(json_t *object, const char *key, double value)
+{
+    json_object_set_new(object, key, payload_number(value));
+    const char *error = payload_number_error(value);
+    if (!error)
+        return;
+    char error_key[64];
+    snprintf(error_key, sizeof error_key, "%s_error", key);
+    json_object_set_new(object, error_key, json_string(error));
 }
 
 char *payload_dump(json_t *root)
@@ -65,9 +99,8 @@ static void add_point_fields(json_t *root, const struct alarm_event *event)
         snprintf(name, sizeof name, "%s", point->name);
     }
     json_object_set_new(root, "point", json_string(name));
-    json_object_set_new(root, "value", payload_number(event->value));
-    double threshold = event->raised ? rule->threshold : rule->clear_threshold;
-    json_object_set_new(root, "threshold", payload_number(threshold));
+    payload_set_number(root, "value", event->value);
+    payload_set_number(root, "threshold", event->raised ? rule->threshold : rule->clear_threshold);
     if (rule->kind == RULE_RATE_ABOVE)
         json_object_set_new(root, "unit", json_sprintf("%s/min", point->unit ? point->unit : ""));
     else if (point->unit)
@@ -112,8 +145,11 @@ json_t *payload_bits(const struct point_def *point, double value)
     return bits;
 }
 
+/* A point's value in "values": null when not finite (see payload_number). */
 static json_t *point_value(const struct point_def *point, double value)
 {
+    if (!isfinite(value))
+        return json_null();
     if (point->type == TYPE_BOOL)
         return json_boolean(value != 0);
     /* Status words go out as their named bits, which is what a reader wants. */
@@ -124,31 +160,48 @@ json_t *payload_point_entry(const struct point_def *point, double value)
 {
     json_t *root = json_object();
     json_object_set_new(root, "point", json_string(point->name));
-    json_object_set_new(
-        root, "value", point->type == TYPE_BOOL ? json_boolean(value != 0) : payload_number(value));
+    if (point->type == TYPE_BOOL && isfinite(value))
+        json_object_set_new(root, "value", json_boolean(value != 0));
+    else
+        payload_set_number(root, "value", value);
     if (point->unit)
         json_object_set_new(root, "unit", json_string(point->unit));
-    if (point->type == TYPE_BITS)
+    if (point->type == TYPE_BITS && isfinite(value))
         json_object_set_new(root, "bits", payload_bits(point, value));
     return root;
 }
 
-static json_t *values_object(const struct device *device)
+/*
+ * "values" of the device's points, and beside it "value_errors" naming each
+ * point whose value is null and why ({"port3.temperature":"not a number"}),
+ * only when there is one.
+ */
+static void add_values(json_t *root, const struct device *device)
 {
     const struct profile *profile = device->def->profile;
     json_t *values = json_object();
-    if (device->values_valid)
-        for (size_t p = 0; p < profile->point_count; p++)
-            json_object_set_new(values, profile->points[p].name,
-                                point_value(&profile->points[p], device->values[p]));
-    return values;
+    json_t *errors = NULL;
+    for (size_t p = 0; device->values_valid && p < profile->point_count; p++) {
+        const struct point_def *point = &profile->points[p];
+        double value = device->values[p];
+        json_object_set_new(values, point->name, point_value(point, value));
+        const char *error = payload_number_error(value);
+        if (!error)
+            continue;
+        if (!errors)
+            errors = json_object();
+        json_object_set_new(errors, point->name, json_string(error));
+    }
+    json_object_set_new(root, "values", values);
+    if (errors)
+        json_object_set_new(root, "value_errors", errors);
 }
 
 char *payload_telemetry(const struct device *device)
 {
     json_t *root = json_object();
     json_object_set_new(root, "ts", timestamp(device->stats.last_seen_wall_ms));
-    json_object_set_new(root, "values", values_object(device));
+    add_values(root, device);
     return payload_dump(root);
 }
 
@@ -162,7 +215,7 @@ char *payload_device_state(const struct device *device)
         if (device->rule_states[i].active)
             json_array_append_new(alarms, json_string(def->rules[i].name));
     json_object_set_new(root, "alarms", alarms);
-    json_object_set_new(root, "values", values_object(device));
+    add_values(root, device);
     if (device->stats.last_seen_wall_ms)
         json_object_set_new(root, "last_seen", timestamp(device->stats.last_seen_wall_ms));
     else

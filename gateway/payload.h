@@ -36,13 +36,32 @@ char *payload_device_state(const struct device *device);
 /* P/telemetry/<id>: {"ts":..,"values":{..}} with the device's current values. */
 char *payload_telemetry(const struct device *device);
 
-/* A number as people write it: 25 rather than 25.0, 27.5 rather than 27.500000000000004. */
+/*
+ * A number as people write it: 25 rather than 25.0, 27.5 rather than
+ * 27.500000000000004. JSON has no NaN or infinity: those are null, so that
+ * the key is never silently dropped (docs/mqtt.md, "Values that are not numbers").
+ */
 json_t *payload_number(double value);
+
+/*
+ * Why value is null in JSON: "not a number", "positive infinity" or
+ * "negative infinity"; NULL when it is finite.
+ */
+const char *payload_number_error(double value);
+
+/*
+ * Sets key to payload_number(value) and, when value is not finite, also
+ * "<key>_error" to the reason: {"value":null,"value_error":"not a number"}.
+ */
+void payload_set_number(json_t *object, const char *key, double value);
 
 /* A status word's named bits: {"al1":true,"valve_closed":false,...}. */
 json_t *payload_bits(const struct point_def *point, double value);
 
-/* One point for people and scripts: {"point":..,"value":..,"unit":..[,"bits":{..}]}. */
+/*
+ * One point for people and scripts: {"point":..,"value":..,"unit":..[,"bits":{..}]};
+ * a value that is not finite is "value":null with "value_error" and no "bits".
+ */
 json_t *payload_point_entry(const struct point_def *point, double value);
 
 /* Dumps and frees root. */
