@@ -21,27 +21,51 @@
  * A NaN reading (a float32 register holding NaN) is treated like a missed
  * poll: it neither raises nor clears nor restarts a timer.
  *
- * Rate of change (rate_above). The rate is the change per minute between a
- * reference sample and the current one, judged only once they are at least
- * rate_window_ms apart, so sensor noise is averaged over a whole window:
+ * Rate of change (rate_above R, clear_below C, over rate_window_ms W). The
+ * rate at a reading is the fastest rise to it, per minute, from an earlier
+ * reading at most W before it:
  *
- *   - While the alarm is clear, the reference follows the value down: a
- *     reading at or below the reference becomes the new reference (and is
- *     judged "not rising"). The reference is therefore the last low point, a
- *     rise is measured from where it began, and a steady rise of r per minute
- *     is judged as exactly r one window after it starts, whatever the phase
- *     of the window. A flat value always ties its reference and is judged 0.
- *   - Once a reading is a window or more past the reference, the rate over
- *     that span is judged and the reading becomes the new reference.
- *   - While the alarm is active, only whole windows are judged (the
- *     reference no longer follows the value down), so a noisy dip in a rise
- *     that continues does not clear the alarm; a rise that stops or reverses
- *     clears within one to two windows.
+ *   rate = max over earlier readings s of (value - v_s) / max(t - t_s, W/4)
  *
- * Between judgements the last judged rate stands (state->value), so for_ms
- * and clear_for_ms are timed against it on every reading. A rate of zero or
- * less never raises, whatever the threshold. A peak-to-peak noise of n
- * reads at most as n per window, so rate_above must exceed that.
+ * The floor of W/4 on the span (15 s of the default minute) keeps noise from
+ * reading as a rate: two close readings that differ by n would otherwise be
+ * a rate of n per poll interval. With it a rise counts only once it is at
+ * least what R gives over W/4 (1.25 degrees for 5 per minute), however fast
+ * it came; past W/4 it must be R per minute over its whole span. So:
+ *   - a rise at r >= R raises once it has risen that much, (R / r) * W/4
+ *     after it began (2.5 s at 30 per minute), plus one confirming reading
+ *     (below): within 4.5 s at a 1 s poll, 12.5 s at a 5 s poll;
+ *   - a rise slower than R never raises, however long it lasts;
+ *   - noise of n peak to peak on a steady value never raises while n is less
+ *     than what R gives over W/4. On a slow rise r it adds up to n / (W/4) per
+ *     minute (4 per minute for n = 1 and the default window).
+ * Why W/4: a floor of W/6 (10 s) needs only 0.83 degrees at 5 per minute,
+ * less than the 1 degree peak to peak of a +-0.5 sensor; W/2 would need 2.5
+ * and take up to 15 s to catch 30 per minute at a 5 s poll.
+ *
+ * Memory is fixed: the window is cut into RULES_RATE_SLICES slices aligned to
+ * the clock, and of each only its lowest reading (the latest of equal ones)
+ * and its time are kept, since the lowest is where a rise is measured from.
+ * A low older than W no longer counts.
+ *
+ * One odd reading is not a rise or a fall. A reading counts as a low only
+ * together with the reading before (the higher of the two is remembered), so
+ * a single low glitch does not become the start of a "rise". And the rule
+ * judges the rates of the last two readings: it raises when both are >= R
+ * (and > 0) and clears when both are < C, so a single high glitch does not
+ * raise and a single dip during a rise does not clear. for_ms and
+ * clear_for_ms are then timed as for every rule. The judged rate
+ * (state->value) is the lower of the two while clear and the higher while
+ * active, so a raised event's value is >= R and a cleared one's < C.
+ *
+ * Until there is a low within W (the first reading, after a gap of W or
+ * more, after the clock went back or rate_window_ms changed) the rate is
+ * unknown: such a reading, and the one after it, neither raise nor clear nor
+ * restart a timer. A rise that stops clears once no low within W is far
+ * enough below the value: at the latest when every reading from before the
+ * stop is older than W, plus one confirming reading.
+ *
+ * A NaN or infinite reading is skipped by a rate rule like a missed poll.
  *
  * Offline: failed_polls counts failed polls in a row; the alarm raises when
  * it reaches offline_after_polls and clears on the first good poll
@@ -55,6 +79,7 @@
 #include "rules.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MS_PER_MINUTE 60000.0
@@ -118,39 +143,120 @@ static enum rule_transition clear_disabled(struct rule_state *state)
     return RULE_CLEARED;
 }
 
-static void set_rate_reference(struct rule_state *state, double value, uint64_t now_ms)
+/* The span of a rise is taken as at least this part of rate_window_ms (see above). */
+#define RATE_MIN_SPAN_DIVISOR 4
+/* A jump the float offsets of the lows cannot carry; the history starts again. */
+#define RATE_JUMP_MAX 1e30
+
+static uint32_t rate_slice_ms(const struct rule_def *rule)
 {
-    state->rate_reference_valid = true;
-    state->rate_reference_value = value;
-    state->rate_reference_ms = now_ms;
+    uint32_t slice_ms = rule->rate_window_ms / RULES_RATE_SLICES;
+    return slice_ms > 0 ? slice_ms : 1;
 }
 
-static double rate_per_minute(double change, uint64_t span_ms)
+/* low_at counts in these steps, so that it fits 16 bits: 1 ms for slices up to 65.5 s. */
+static uint32_t rate_time_unit_ms(uint32_t slice_ms)
 {
-    return change * MS_PER_MINUTE / (double)span_ms;
+    return (slice_ms - 1) / UINT16_MAX + 1;
 }
 
-/* Updates state->value, the judged rate per minute, as described at the top. */
-static void judge_rate(const struct rule_def *rule, struct rule_state *state, double value,
+static void rate_reset(struct rule_rate_history *history, uint32_t slice_ms, double value,
                        uint64_t now_ms)
 {
-    uint64_t window_ms = rule->rate_window_ms > 0 ? rule->rate_window_ms : 1;
+    memset(history, 0, sizeof *history);
+    history->slice_ms = slice_ms;
+    history->newest_slice = now_ms / slice_ms;
+    history->last_value = value;
+    history->last_rate = NAN;
+}
 
-    if (!state->rate_reference_valid || now_ms < state->rate_reference_ms) {
-        /* Nothing to measure from yet (or the clock went back): start a window. */
-        set_rate_reference(state, value, now_ms);
+/*
+ * The fastest rise per minute from a remembered low within the window to
+ * value, or NaN when there is no such low.
+ */
+static double rate_fastest_rise(const struct rule_def *rule,
+                                const struct rule_rate_history *history, double value,
+                                uint64_t now_ms)
+{
+    uint64_t min_span_ms = rule->rate_window_ms / RATE_MIN_SPAN_DIVISOR;
+    uint32_t unit_ms = rate_time_unit_ms(history->slice_ms);
+    double fastest = NAN;
+    for (uint64_t age = 0; age < RULES_RATE_SLOTS && age <= history->newest_slice; age++) {
+        uint64_t slice = history->newest_slice - age;
+        unsigned slot = slice % RULES_RATE_SLOTS;
+        if (!(history->filled & (1u << slot)))
+            continue;
+        uint64_t low_ms = slice * history->slice_ms + (uint64_t)history->low_at[slot] * unit_ms;
+        uint64_t span_ms = now_ms > low_ms ? now_ms - low_ms : 0;
+        if (span_ms > rule->rate_window_ms)
+            continue;
+        double low = history->last_value + history->low_offset[slot];
+        double rate =
+            (value - low) * MS_PER_MINUTE / (double)(span_ms > min_span_ms ? span_ms : min_span_ms);
+        if (isnan(fastest) || rate > fastest)
+            fastest = rate;
+    }
+    return fastest;
+}
+
+/* Takes in a reading: its slice's low, and the lows re-based on it. */
+static void rate_remember(struct rule_rate_history *history, double value, double low_candidate,
+                          uint64_t now_ms)
+{
+    uint64_t slice = now_ms / history->slice_ms;
+    for (uint64_t next = history->newest_slice + 1;
+         next <= slice && next - history->newest_slice <= RULES_RATE_SLOTS; next++)
+        history->filled &= (uint8_t) ~(1u << (next % RULES_RATE_SLOTS));
+    history->newest_slice = slice;
+
+    for (unsigned slot = 0; slot < RULES_RATE_SLOTS; slot++)
+        if (history->filled & (1u << slot))
+            history->low_offset[slot] =
+                (float)(history->last_value + history->low_offset[slot] - value);
+    history->last_value = value;
+
+    unsigned slot = slice % RULES_RATE_SLOTS;
+    float offset = (float)(low_candidate - value);
+    if ((history->filled & (1u << slot)) && offset > history->low_offset[slot])
         return;
-    }
-    uint64_t span_ms = now_ms - state->rate_reference_ms;
-    double change = value - state->rate_reference_value;
+    uint64_t since_slice_ms = now_ms - slice * history->slice_ms;
+    history->low_offset[slot] = offset;
+    history->low_at[slot] = (uint16_t)(since_slice_ms / rate_time_unit_ms(history->slice_ms));
+    history->filled |= (uint8_t)(1u << slot);
+}
 
-    if (!state->active && change <= 0.0) {
-        state->value = rate_per_minute(change, span_ms > window_ms ? span_ms : window_ms);
-        set_rate_reference(state, value, now_ms);
-    } else if (span_ms >= window_ms) {
-        state->value = rate_per_minute(change, span_ms);
-        set_rate_reference(state, value, now_ms);
-    }
+/*
+ * Judges one reading of a rate rule as described at the top. Returns false
+ * when the rate of this reading or of the one before is unknown.
+ */
+static bool judge_rate(const struct rule_def *rule, struct rule_rate_history *history, double value,
+                       uint64_t now_ms, double *rate, double *previous_rate)
+{
+    uint32_t slice_ms = rate_slice_ms(rule);
+    if (history->slice_ms != slice_ms || now_ms / slice_ms < history->newest_slice ||
+        !(fabs(value - history->last_value) < RATE_JUMP_MAX))
+        rate_reset(history, slice_ms, value, now_ms);
+
+    *rate = rate_fastest_rise(rule, history, value, now_ms);
+    *previous_rate = history->last_rate;
+    history->last_rate = (float)*rate;
+    rate_remember(history, value, fmax(value, history->last_value), now_ms);
+    return !isnan(*rate) && !isnan(*previous_rate);
+}
+
+static enum rule_transition eval_rate(const struct rule_def *rule, struct rule_state *state,
+                                      double value, uint64_t now_ms)
+{
+    if (!isfinite(value))
+        return RULE_NO_CHANGE;
+    double rate, previous_rate;
+    if (!judge_rate(rule, &state->rate, value, now_ms, &rate, &previous_rate))
+        return RULE_NO_CHANGE;
+    double raise_rate = fmin(rate, previous_rate);
+    double clear_rate = fmax(rate, previous_rate);
+    state->value = state->active ? clear_rate : raise_rate;
+    return advance(rule, state, raise_rate > 0.0 && raise_rate >= rule->threshold,
+                   clear_rate < rule->clear_threshold, now_ms);
 }
 
 enum rule_transition rules_eval(const struct rule_def *rule, struct rule_state *state, double value,
@@ -182,12 +288,8 @@ enum rule_transition rules_eval(const struct rule_def *rule, struct rule_state *
         state->value = value;
         return advance(rule, state, !equal, equal, now_ms);
     }
-    case RULE_RATE_ABOVE: {
-        judge_rate(rule, state, value, now_ms);
-        double rate = state->value;
-        return advance(rule, state, rate > 0.0 && rate >= rule->threshold,
-                       rate < rule->clear_threshold, now_ms);
-    }
+    case RULE_RATE_ABOVE:
+        return eval_rate(rule, state, value, now_ms);
     case RULE_OFFLINE:
         break;
     }

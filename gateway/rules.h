@@ -17,18 +17,36 @@
 
 enum rule_transition { RULE_NO_CHANGE, RULE_RAISED, RULE_CLEARED };
 
+/* A rate rule remembers one low reading per slice of rate_window_ms (see rules.c). */
+#define RULES_RATE_SLICES 4
+#define RULES_RATE_SLOTS (RULES_RATE_SLICES + 1) /* the slices a window can touch */
+
+/*
+ * RULE_RATE_ABOVE's memory of the last window: the lowest reading of each
+ * slice and when it was read. Fixed size and inside struct rule_state, so a
+ * state is still copied by assignment (reload, snapshots) and nothing is
+ * allocated per rule or per reading. Compact because every rule state of
+ * every device carries it: lows are float offsets from last_value, their
+ * times in time_unit_ms steps after the start of their slice.
+ */
+struct rule_rate_history {
+    double last_value;     /* the reading before; also the base of low_offset */
+    uint64_t newest_slice; /* now_ms / slice_ms of the last reading */
+    uint32_t slice_ms;     /* rate_window_ms / RULES_RATE_SLICES; 0 while empty */
+    float last_rate;       /* the rate judged at that reading, per minute; NaN: unknown */
+    float low_offset[RULES_RATE_SLOTS]; /* low = last_value + low_offset; slot = slice % SLOTS */
+    uint16_t low_at[RULES_RATE_SLOTS];  /* time of the low after its slice began, time units */
+    uint8_t filled;                     /* bit i: slot i holds a low */
+};
+
 struct rule_state {
     bool active;                 /* the alarm is raised */
     bool condition_since_valid;  /* a raise (or clear) condition is being timed */
+    uint32_t failed_polls;       /* RULE_OFFLINE: failed polls in a row */
     uint64_t condition_since_ms; /* when that condition started to hold */
     uint64_t raised_at_ms;
     double value; /* what the rule last judged: the value, or the rate per minute */
-    /* RULE_RATE_ABOVE: the reference sample the rate is measured from */
-    bool rate_reference_valid;
-    double rate_reference_value;
-    uint64_t rate_reference_ms;
-    /* RULE_OFFLINE: failed polls in a row */
-    uint32_t failed_polls;
+    struct rule_rate_history rate; /* RULE_RATE_ABOVE only */
 };
 
 /* A fresh state: not active, nothing being timed. */

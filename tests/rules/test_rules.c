@@ -57,7 +57,7 @@ static void test_state_starts_clear_with_nothing_timed(void **unused)
     struct rule_state state = fresh_state();
     assert_false(state.active);
     assert_false(state.condition_since_valid);
-    assert_false(state.rate_reference_valid);
+    assert_int_equal(state.rate.filled, 0);
     assert_int_equal(state.failed_polls, 0);
 }
 
@@ -504,13 +504,15 @@ static void test_offline_rule_ignores_values_and_value_rules_ignore_polls(void *
 
 /* --- rate of change --- */
 
-/* A reading every POLL_MS: flat at base, then rising slope_per_min from rise_start_ms. */
+/* Readings every poll_ms: flat at base, rising slope_per_min from rise_start_ms to rise_end_ms. */
 struct ramp {
     double base;
     uint64_t rise_start_ms;
     uint64_t rise_end_ms; /* flat again after this */
     double slope_per_min;
 };
+
+static const struct ramp flat_at_20 = {20.0, UINT64_MAX, UINT64_MAX, 0.0};
 
 static double ramp_value(const struct ramp *ramp, uint64_t now_ms)
 {
@@ -527,18 +529,195 @@ struct run {
     uint64_t first_cleared_ms;
 };
 
+static void count_transition(struct run *run, enum rule_transition t, uint64_t now_ms)
+{
+    if (t == RULE_RAISED && run->raised++ == 0)
+        run->first_raised_ms = now_ms;
+    if (t == RULE_CLEARED && run->cleared++ == 0)
+        run->first_cleared_ms = now_ms;
+}
+
+static struct run run_ramp_every(const struct rule_def *rule, struct rule_state *state,
+                                 const struct ramp *ramp, uint64_t from_ms, uint64_t to_ms,
+                                 uint64_t poll_ms)
+{
+    struct run run = {0};
+    for (uint64_t now = from_ms; now < to_ms; now += poll_ms)
+        count_transition(&run, rules_eval(rule, state, ramp_value(ramp, now), now), now);
+    return run;
+}
+
 static struct run run_ramp(const struct rule_def *rule, struct rule_state *state,
                            const struct ramp *ramp, uint64_t from_ms, uint64_t to_ms)
 {
-    struct run run = {0};
-    for (uint64_t now = from_ms; now < to_ms; now += POLL_MS) {
-        enum rule_transition t = rules_eval(rule, state, ramp_value(ramp, now), now);
-        if (t == RULE_RAISED && run.raised++ == 0)
-            run.first_raised_ms = now;
-        if (t == RULE_CLEARED && run.cleared++ == 0)
-            run.first_cleared_ms = now;
+    return run_ramp_every(rule, state, ramp, from_ms, to_ms, POLL_MS);
+}
+
+/* Uniform noise in [-amplitude, +amplitude], the same sequence on every run (xorshift32). */
+static double noise(uint32_t *seed, double amplitude)
+{
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 17;
+    *seed ^= *seed << 5;
+    return amplitude * (2.0 * (double)*seed / UINT32_MAX - 1.0);
+}
+
+static const uint64_t poll_intervals_ms[] = {1000, 2000, 5000};
+
+/* The profile's rule: a battery heading for thermal runaway heats 5 degrees a minute. */
+static struct rule_def temperature_rising_rule(void)
+{
+    return rule_of(RULE_RATE_ABOVE, 5.0, 2.0);
+}
+
+static void test_rate_30_per_minute_raises_within_15_s_at_every_poll_interval(void **unused)
+{
+    (void)unused;
+    for (size_t p = 0; p < sizeof poll_intervals_ms / sizeof poll_intervals_ms[0]; p++) {
+        uint64_t poll_ms = poll_intervals_ms[p];
+        /* The rise starts at every phase of the poll cycle and of the window's slices. */
+        for (uint64_t rise_start = 300000; rise_start < 300000 + 20000; rise_start += 700) {
+            struct rule_def temperature_rising = temperature_rising_rule();
+            struct rule_state state = fresh_state();
+            struct ramp rise = {20.0, rise_start, UINT64_MAX, 30.0};
+            struct run run =
+                run_ramp_every(&temperature_rising, &state, &rise, 0, rise_start + 60000, poll_ms);
+            assert_int_equal(run.raised, 1);
+            assert_true(run.first_raised_ms > rise_start);
+            uint64_t delay_ms = run.first_raised_ms - rise_start;
+            if (delay_ms > 15000 || (poll_ms <= 2000 && delay_ms > 10000))
+                fail_msg("30/min from %llu at poll %llu ms raised %llu ms late",
+                         (unsigned long long)rise_start, (unsigned long long)poll_ms,
+                         (unsigned long long)delay_ms);
+        }
     }
-    return run;
+}
+
+static void test_rate_just_over_the_threshold_raises_within_the_window(void **unused)
+{
+    (void)unused;
+    for (size_t p = 0; p < sizeof poll_intervals_ms / sizeof poll_intervals_ms[0]; p++) {
+        uint64_t poll_ms = poll_intervals_ms[p];
+        for (uint64_t rise_start = 300000; rise_start < 300000 + 20000; rise_start += 700) {
+            struct rule_def temperature_rising = temperature_rising_rule();
+            struct rule_state state = fresh_state();
+            struct ramp rise = {20.0, rise_start, UINT64_MAX, 6.0};
+            struct run run =
+                run_ramp_every(&temperature_rising, &state, &rise, 0, rise_start + 600000, poll_ms);
+            assert_int_equal(run.raised, 1);
+            assert_int_equal(run.cleared, 0);
+            assert_true(run.first_raised_ms > rise_start + 10000);
+            if (run.first_raised_ms > rise_start + MINUTE_MS)
+                fail_msg("6/min from %llu at poll %llu ms raised at %llu, past the window",
+                         (unsigned long long)rise_start, (unsigned long long)poll_ms,
+                         (unsigned long long)run.first_raised_ms);
+            assert_true(state.value >= 5.0);
+        }
+    }
+}
+
+static void test_rate_slow_drift_never_raises_however_long_it_lasts(void **unused)
+{
+    (void)unused;
+    for (size_t p = 0; p < sizeof poll_intervals_ms / sizeof poll_intervals_ms[0]; p++) {
+        struct rule_def temperature_rising = temperature_rising_rule();
+        struct rule_state state = fresh_state();
+        struct ramp drift = {20.0, 30000, UINT64_MAX, 3.0};
+        struct run run = run_ramp_every(&temperature_rising, &state, &drift, 0,
+                                        30000 + 10 * MINUTE_MS, poll_intervals_ms[p]);
+        assert_int_equal(run.raised, 0);
+        assert_close(state.value, 3.0, 1e-3); /* it is judged, at its true rate */
+    }
+}
+
+static void test_rate_noisy_flat_signal_never_raises(void **unused)
+{
+    (void)unused;
+    for (size_t p = 0; p < sizeof poll_intervals_ms / sizeof poll_intervals_ms[0]; p++) {
+        uint64_t poll_ms = poll_intervals_ms[p];
+        struct rule_def temperature_rising = temperature_rising_rule();
+        struct rule_state state = fresh_state();
+        uint32_t seed = 2463534242u;
+        int raised = 0;
+        for (uint64_t now = 0; now < 3600000; now += poll_ms)
+            raised += rules_eval(&temperature_rising, &state, 23.0 + noise(&seed, 0.5), now) ==
+                      RULE_RAISED;
+        assert_int_equal(raised, 0);
+
+        /* The worst noise of that size: every reading at the other extreme. */
+        state = fresh_state();
+        for (uint64_t now = 0, i = 0; now < 600000; now += poll_ms, i++)
+            raised +=
+                rules_eval(&temperature_rising, &state, i % 2 ? 23.5 : 22.5, now) == RULE_RAISED;
+        assert_int_equal(raised, 0);
+    }
+}
+
+static void test_rate_noise_on_a_fast_rise_still_raises(void **unused)
+{
+    (void)unused;
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    struct ramp rise = {20.0, 300000, UINT64_MAX, 30.0};
+    uint32_t seed = 88172645u;
+    uint64_t raised_ms = 0;
+    for (uint64_t now = 0; now < 400000 && raised_ms == 0; now += POLL_MS)
+        if (rules_eval(&temperature_rising, &state, ramp_value(&rise, now) + noise(&seed, 0.5),
+                       now) == RULE_RAISED)
+            raised_ms = now;
+    assert_true(raised_ms > 300000);
+    assert_true(raised_ms <= 300000 + 15000);
+}
+
+static void test_rate_step_after_a_long_flat_period_raises_on_the_reading_after_it(void **unused)
+{
+    (void)unused;
+    /* 3 degrees at once is more than 5/min gives over a quarter of the window (1.25). */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    struct run before = run_ramp(&temperature_rising, &state, &flat_at_20, 0, 600000);
+    assert_int_equal(before.raised, 0);
+    assert_transition(rules_eval(&temperature_rising, &state, 23.0, 600000), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 23.0, 602000), RULE_RAISED);
+    assert_close(state.value, 3.0 * MINUTE_MS / (MINUTE_MS / 4), 1e-6); /* 12 per minute */
+}
+
+static void test_rate_small_step_after_a_long_flat_period_never_raises(void **unused)
+{
+    (void)unused;
+    /* 1 degree is less than 1.25: as slow as 4/min over a quarter of the window. */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    run_ramp(&temperature_rising, &state, &flat_at_20, 0, 600000);
+    struct ramp stepped = {21.0, UINT64_MAX, UINT64_MAX, 0.0};
+    struct run after = run_ramp(&temperature_rising, &state, &stepped, 600000, 1200000);
+    assert_int_equal(after.raised, 0);
+}
+
+static void test_rate_single_spike_does_not_raise(void **unused)
+{
+    (void)unused;
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    int raised = 0;
+    for (uint64_t now = 0; now < 600000; now += POLL_MS) {
+        double value = now == 100000 ? 30.0 : 20.0; /* one reading 10 above */
+        raised += rules_eval(&temperature_rising, &state, value, now) == RULE_RAISED;
+    }
+    assert_int_equal(raised, 0);
+}
+
+static void test_rate_single_dip_is_not_the_start_of_a_rise(void **unused)
+{
+    (void)unused;
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    int raised = 0;
+    for (uint64_t now = 0; now < 600000; now += POLL_MS) {
+        double value = now == 100000 ? 10.0 : 20.0; /* one reading 10 below */
+        raised += rules_eval(&temperature_rising, &state, value, now) == RULE_RAISED;
+    }
+    assert_int_equal(raised, 0);
 }
 
 static void test_rate_flat_value_never_raises(void **unused)
@@ -546,7 +725,7 @@ static void test_rate_flat_value_never_raises(void **unused)
     (void)unused;
     struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
     struct rule_state state = fresh_state();
-    struct ramp flat = {.base = 23.7, .rise_start_ms = UINT64_MAX, .rise_end_ms = UINT64_MAX};
+    struct ramp flat = {23.7, UINT64_MAX, UINT64_MAX, 0.0};
     struct run run = run_ramp(&temperature_rising, &state, &flat, 0, 3600000);
     assert_int_equal(run.raised, 0);
     assert_close(state.value, 0.0, 0);
@@ -557,46 +736,27 @@ static void test_rate_flat_value_never_raises_even_with_threshold_zero(void **un
     (void)unused;
     struct rule_def any_rise = rule_of(RULE_RATE_ABOVE, 0.0, 0.0);
     struct rule_state state = fresh_state();
-    struct ramp flat = {.base = 20.0, .rise_start_ms = UINT64_MAX, .rise_end_ms = UINT64_MAX};
-    struct run run = run_ramp(&any_rise, &state, &flat, 0, 600000);
+    struct run run = run_ramp(&any_rise, &state, &flat_at_20, 0, 600000);
     assert_int_equal(run.raised, 0);
 }
 
-static void test_rate_steady_rise_raises_within_one_window(void **unused)
+static void test_rate_needs_two_judged_readings_after_a_fresh_start(void **unused)
 {
     (void)unused;
-    /* The rise starts at every phase of the poll cycle and of any window. */
-    for (uint64_t rise_start = 30000; rise_start < 30000 + MINUTE_MS; rise_start += 7000) {
-        struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
-        struct rule_state state = fresh_state();
-        struct ramp rise = {20.0, rise_start, UINT64_MAX, 6.0};
-        struct run run = run_ramp(&temperature_rising, &state, &rise, 0, 600000);
-        assert_int_equal(run.raised, 1);
-        assert_int_equal(run.cleared, 0);
-        assert_true(run.first_raised_ms > rise_start);
-        if (run.first_raised_ms > rise_start + MINUTE_MS + POLL_MS)
-            fail_msg("rise from %llu raised at %llu, more than a window later",
-                     (unsigned long long)rise_start, (unsigned long long)run.first_raised_ms);
-    }
-}
-
-static void test_rate_rise_from_the_first_reading_raises_after_one_window(void **unused)
-{
-    (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
+    /* The first reading has nothing to be measured from; the second has no reading before. */
+    struct rule_def temperature_rising = temperature_rising_rule();
     struct rule_state state = fresh_state();
-    struct ramp rise = {20.0, 0, UINT64_MAX, 6.0};
-    struct run run = run_ramp(&temperature_rising, &state, &rise, 0, 200000);
-    assert_int_equal(run.raised, 1);
-    assert_int_equal(run.first_raised_ms, MINUTE_MS);
-    assert_close(state.value, 6.0, 1e-9);
+    assert_transition(rules_eval(&temperature_rising, &state, 20.0, 0), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 100.0, 2000), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 100.0, 4000), RULE_RAISED);
+    assert_close(state.value, 80.0 * 4, 1e-6); /* 80 over the floor of 15 s */
 }
 
 static void test_rate_rise_after_a_fall_is_measured_from_the_low_point(void **unused)
 {
     (void)unused;
     /* Falls 30 -> 20 over the first minute, then rises 6/min from t = 60 s. */
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
+    struct rule_def temperature_rising = temperature_rising_rule();
     struct rule_state state = fresh_state();
     uint64_t raised_ms = 0;
     for (uint64_t now = 0; now < 300000 && raised_ms == 0; now += POLL_MS) {
@@ -605,18 +765,19 @@ static void test_rate_rise_after_a_fall_is_measured_from_the_low_point(void **un
         if (rules_eval(&temperature_rising, &state, value, now) == RULE_RAISED)
             raised_ms = now;
     }
-    assert_int_equal(raised_ms, 120000);
+    assert_true(raised_ms > 60000 + 12500); /* 6/min needs 12.5 s to rise 1.25 */
+    assert_true(raised_ms <= 60000 + MINUTE_MS);
 }
 
-static void test_rate_below_threshold_never_raises(void **unused)
+static void test_rate_falling_value_never_raises_and_judges_a_negative_rate(void **unused)
 {
     (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
+    struct rule_def temperature_rising = temperature_rising_rule();
     struct rule_state state = fresh_state();
-    struct ramp slow = {20.0, 10000, UINT64_MAX, 4.0};
-    struct run run = run_ramp(&temperature_rising, &state, &slow, 0, 1800000);
+    struct ramp fall = {80.0, 0, UINT64_MAX, -10.0};
+    struct run run = run_ramp(&temperature_rising, &state, &fall, 0, 600000);
     assert_int_equal(run.raised, 0);
-    assert_close(state.value, 4.0, 1e-9);
+    assert_true(state.value < 0.0);
 }
 
 static void test_rate_is_per_minute_whatever_the_window(void **unused)
@@ -629,14 +790,34 @@ static void test_rate_is_per_minute_whatever_the_window(void **unused)
     struct ramp rise = {0.0, 0, UINT64_MAX, 60.0};
     struct run run = run_ramp(&fast_rise, &state, &rise, 0, 30000);
     assert_int_equal(run.raised, 1);
-    assert_int_equal(run.first_raised_ms, 10000);
-    assert_close(state.value, 60.0, 1e-9);
+    assert_int_equal(run.first_raised_ms, 6000); /* 48/min at 2 s (floor 2.5 s), 60 at 4 and 6 s */
+    assert_close(state.value, 60.0, 1e-6);
+}
+
+static void test_rate_long_window_judges_slow_rises(void **unused)
+{
+    (void)unused;
+    /* 3 per hour over an hour's window (slices of 15 min, lows timed in 14 ms steps). */
+    struct rule_def slow_rise = rule_of(RULE_RATE_ABOVE, 0.05, 0.05);
+    slow_rise.rate_window_ms = 3600000;
+    struct rule_state rising_state = fresh_state();
+    struct ramp six_per_hour = {20.0, 7200000, UINT64_MAX, 0.1};
+    struct run rising =
+        run_ramp_every(&slow_rise, &rising_state, &six_per_hour, 0, 7200000 + 3600000, 60000);
+    assert_int_equal(rising.raised, 1);
+    assert_true(rising.first_raised_ms >= 7200000 + 450000); /* 0.75 = 15 min at 0.05 */
+    assert_true(rising.first_raised_ms <= 7200000 + 3600000);
+
+    struct rule_state drifting_state = fresh_state();
+    struct ramp two_per_hour = {20.0, 0, UINT64_MAX, 2.0 / 60};
+    assert_int_equal(
+        run_ramp_every(&slow_rise, &drifting_state, &two_per_hour, 0, 36000000, 60000).raised, 0);
 }
 
 static void test_rate_continuing_rise_raises_once_and_stays_raised(void **unused)
 {
     (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
+    struct rule_def temperature_rising = temperature_rising_rule();
     struct rule_state state = fresh_state();
     struct ramp rise = {20.0, 0, UINT64_MAX, 6.0};
     struct run run = run_ramp(&temperature_rising, &state, &rise, 0, 1200000);
@@ -645,24 +826,39 @@ static void test_rate_continuing_rise_raises_once_and_stays_raised(void **unused
     assert_true(state.active);
 }
 
-static void test_rate_clears_within_two_windows_after_the_rise_stops(void **unused)
+static void test_rate_clears_within_a_window_after_the_rise_stops(void **unused)
 {
     (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
-    struct rule_state state = fresh_state();
-    struct ramp rise_then_flat = {20.0, 0, 150000, 6.0};
-    struct run run = run_ramp(&temperature_rising, &state, &rise_then_flat, 0, 600000);
-    assert_int_equal(run.raised, 1);
-    assert_int_equal(run.cleared, 1);
-    assert_true(run.first_cleared_ms > 150000);
-    assert_true(run.first_cleared_ms <= 150000 + 2 * MINUTE_MS + POLL_MS);
-    assert_false(state.active);
+    double clear_rates[] = {2.0, 5.0};
+    double slopes[] = {6.0, 30.0};
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t s = 0; s < 2; s++) {
+            for (size_t p = 0; p < sizeof poll_intervals_ms / sizeof poll_intervals_ms[0]; p++) {
+                uint64_t poll_ms = poll_intervals_ms[p];
+                struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, clear_rates[c]);
+                struct rule_state state = fresh_state();
+                struct ramp rise_then_flat = {20.0, 60000, 150000, slopes[s]};
+                struct run run = run_ramp_every(&temperature_rising, &state, &rise_then_flat, 0,
+                                                600000, poll_ms);
+                assert_int_equal(run.raised, 1);
+                assert_int_equal(run.cleared, 1);
+                assert_true(run.first_cleared_ms > 150000);
+                /* Every low from before the stop is out of the window; one reading confirms. */
+                if (run.first_cleared_ms > 150000 + MINUTE_MS + 2 * poll_ms)
+                    fail_msg("%g/min stopped at 150000 cleared (below %g) at %llu, poll %llu ms",
+                             slopes[s], clear_rates[c], (unsigned long long)run.first_cleared_ms,
+                             (unsigned long long)poll_ms);
+                assert_false(state.active);
+                assert_true(state.value < clear_rates[c]);
+            }
+        }
+    }
 }
 
 static void test_rate_clears_only_below_clear_threshold(void **unused)
 {
     (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 2.0);
+    struct rule_def temperature_rising = temperature_rising_rule(); /* clears below 2/min */
     struct rule_state state = fresh_state();
     uint64_t now = 0;
     double value = 20.0;
@@ -680,7 +876,7 @@ static void test_rate_clears_only_below_clear_threshold(void **unused)
     assert_int_equal(raised, 1);
     assert_int_equal(cleared, 1);
     assert_true(cleared_ms > 420000);
-    assert_true(cleared_ms <= 420000 + 2 * MINUTE_MS + POLL_MS);
+    assert_true(cleared_ms <= 420000 + MINUTE_MS + 2 * POLL_MS);
 }
 
 static void test_rate_noisy_dip_during_a_rise_does_not_clear(void **unused)
@@ -702,53 +898,126 @@ static void test_rate_noisy_dip_during_a_rise_does_not_clear(void **unused)
     assert_int_equal(cleared, 0);
 }
 
-static void test_rate_single_spike_does_not_raise(void **unused)
-{
-    (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
-    struct rule_state state = fresh_state();
-    int raised = 0;
-    for (uint64_t now = 0; now < 600000; now += POLL_MS) {
-        double value = now == 100000 ? 30.0 : 20.0; /* one reading 10 above */
-        raised += rules_eval(&temperature_rising, &state, value, now) == RULE_RAISED;
-    }
-    assert_int_equal(raised, 0);
-}
-
-static void test_rate_falling_value_never_raises_and_judges_a_negative_rate(void **unused)
-{
-    (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
-    struct rule_state state = fresh_state();
-    struct ramp fall = {80.0, 0, UINT64_MAX, -10.0};
-    struct run run = run_ramp(&temperature_rising, &state, &fall, 0, 600000);
-    assert_int_equal(run.raised, 0);
-    assert_true(state.value < 0.0);
-}
-
 static void test_rate_with_for_ms_needs_the_rise_to_last(void **unused)
 {
     (void)unused;
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
-    temperature_rising.for_ms = 30000;
-    struct rule_state state = fresh_state();
-    struct ramp rise = {20.0, 0, UINT64_MAX, 6.0};
-    struct run run = run_ramp(&temperature_rising, &state, &rise, 0, 300000);
-    assert_int_equal(run.raised, 1);
-    /* Judged 6/min at 60 s; must still hold 30 s later. */
-    assert_int_equal(run.first_raised_ms, MINUTE_MS + 30000);
+    struct ramp rise = {20.0, 30000, UINT64_MAX, 6.0};
+    struct rule_def at_once = temperature_rising_rule();
+    struct rule_state at_once_state = fresh_state();
+    struct run without_delay = run_ramp(&at_once, &at_once_state, &rise, 0, 300000);
+
+    struct rule_def delayed = temperature_rising_rule();
+    delayed.for_ms = 30000;
+    struct rule_state delayed_state = fresh_state();
+    struct run with_delay = run_ramp(&delayed, &delayed_state, &rise, 0, 300000);
+    assert_int_equal(with_delay.raised, 1);
+    assert_int_equal(with_delay.first_raised_ms, without_delay.first_raised_ms + 30000);
 }
 
 static void test_rate_short_rise_does_not_outlast_for_ms(void **unused)
 {
     (void)unused;
-    /* Rises 6/min for a minute then stays flat: judged once, then 0 before for_ms ends. */
-    struct rule_def temperature_rising = rule_of(RULE_RATE_ABOVE, 5.0, 5.0);
+    /* Rises 6/min for a minute then stays flat: judged rising for less than 90 s. */
+    struct rule_def temperature_rising = temperature_rising_rule();
     temperature_rising.for_ms = 90000;
     struct rule_state state = fresh_state();
     struct ramp short_rise = {20.0, 0, 60000, 6.0};
     struct run run = run_ramp(&temperature_rising, &state, &short_rise, 0, 600000);
     assert_int_equal(run.raised, 0);
+}
+
+static void test_rate_gap_longer_than_the_window_is_not_judged(void **unused)
+{
+    (void)unused;
+    /* Offline from 100 s to 300 s; 20 -> 40 over 200 s is 6/min, but over no window. */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    struct run before = run_ramp(&temperature_rising, &state, &flat_at_20, 0, 100000);
+    struct ramp at_40 = {40.0, UINT64_MAX, UINT64_MAX, 0.0};
+    struct run after = run_ramp(&temperature_rising, &state, &at_40, 300000, 600000);
+    assert_int_equal(before.raised + after.raised, 0);
+}
+
+static void test_rate_rise_over_more_than_the_window_does_not_count(void **unused)
+{
+    (void)unused;
+    /* 20 -> 27 in 61 s is 6.9/min, but over more than the 60 s window. */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    assert_transition(rules_eval(&temperature_rising, &state, 20.0, 15000), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 27.0, 76000), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 27.0, 78000), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 27.0, 80000), RULE_NO_CHANGE);
+    assert_false(state.active);
+}
+
+static void test_rate_clock_going_back_starts_the_history_again(void **unused)
+{
+    (void)unused;
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    run_ramp(&temperature_rising, &state, &flat_at_20, 500000, 600000);
+    /* Back to 0 s at a higher value: not measured against the readings "in the future". */
+    assert_transition(rules_eval(&temperature_rising, &state, 30.0, 0), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 30.0, 2000), RULE_NO_CHANGE);
+    struct ramp at_30 = {30.0, UINT64_MAX, UINT64_MAX, 0.0};
+    assert_int_equal(run_ramp(&temperature_rising, &state, &at_30, 4000, 200000).raised, 0);
+}
+
+static void test_rate_restored_active_alarm_clears_on_the_third_flat_reading(void **unused)
+{
+    (void)unused;
+    /* After a restart the alarm store marks the alarm active; the history is empty. */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    state.active = true;
+    assert_transition(rules_eval(&temperature_rising, &state, 40.0, 0), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 40.0, 2000), RULE_NO_CHANGE);
+    assert_true(state.active);
+    assert_transition(rules_eval(&temperature_rising, &state, 40.0, 4000), RULE_CLEARED);
+}
+
+static void test_rate_state_carries_over_when_copied(void **unused)
+{
+    (void)unused;
+    /* A reload copies rule states by assignment; the copy must judge as the original. */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state original = fresh_state();
+    struct ramp rise = {20.0, 100000, UINT64_MAX, 30.0};
+    run_ramp(&temperature_rising, &original, &rise, 0, 102000);
+    struct rule_state copy = original;
+    struct run original_run = run_ramp(&temperature_rising, &original, &rise, 102000, 200000);
+    struct run copy_run = run_ramp(&temperature_rising, &copy, &rise, 102000, 200000);
+    assert_int_equal(copy_run.raised, 1);
+    assert_int_equal(copy_run.first_raised_ms, original_run.first_raised_ms);
+}
+
+static void test_rate_new_window_length_starts_the_history_again(void **unused)
+{
+    (void)unused;
+    /* A reload that changed rate_window_ms: the slices of the old window mean nothing. */
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    run_ramp(&temperature_rising, &state, &flat_at_20, 0, 100000);
+    temperature_rising.rate_window_ms = 2 * MINUTE_MS;
+    assert_transition(rules_eval(&temperature_rising, &state, 30.0, 100000), RULE_NO_CHANGE);
+    assert_transition(rules_eval(&temperature_rising, &state, 30.0, 102000), RULE_NO_CHANGE);
+    assert_int_equal(state.rate.slice_ms, 2 * MINUTE_MS / RULES_RATE_SLICES);
+}
+
+static void test_rate_infinite_and_nan_readings_are_skipped(void **unused)
+{
+    (void)unused;
+    struct rule_def temperature_rising = temperature_rising_rule();
+    struct rule_state state = fresh_state();
+    run_ramp(&temperature_rising, &state, &flat_at_20, 0, 100000);
+    double odd[] = {INFINITY, NAN, -INFINITY, INFINITY};
+    for (size_t i = 0; i < 4; i++)
+        assert_transition(rules_eval(&temperature_rising, &state, odd[i], 100000 + i * POLL_MS),
+                          RULE_NO_CHANGE);
+    assert_false(state.active);
+    assert_int_equal(run_ramp(&temperature_rising, &state, &flat_at_20, 108000, 300000).raised, 0);
+    assert_close(state.value, 0.0, 0);
 }
 
 int main(void)
@@ -788,21 +1057,35 @@ int main(void)
         cmocka_unit_test(test_offline_after_one_raises_on_the_first_failure),
         cmocka_unit_test(test_offline_state_value_counts_failed_polls),
         cmocka_unit_test(test_offline_rule_ignores_values_and_value_rules_ignore_polls),
+        cmocka_unit_test(test_rate_30_per_minute_raises_within_15_s_at_every_poll_interval),
+        cmocka_unit_test(test_rate_just_over_the_threshold_raises_within_the_window),
+        cmocka_unit_test(test_rate_slow_drift_never_raises_however_long_it_lasts),
+        cmocka_unit_test(test_rate_noisy_flat_signal_never_raises),
+        cmocka_unit_test(test_rate_noise_on_a_fast_rise_still_raises),
+        cmocka_unit_test(test_rate_step_after_a_long_flat_period_raises_on_the_reading_after_it),
+        cmocka_unit_test(test_rate_small_step_after_a_long_flat_period_never_raises),
+        cmocka_unit_test(test_rate_single_spike_does_not_raise),
+        cmocka_unit_test(test_rate_single_dip_is_not_the_start_of_a_rise),
         cmocka_unit_test(test_rate_flat_value_never_raises),
         cmocka_unit_test(test_rate_flat_value_never_raises_even_with_threshold_zero),
-        cmocka_unit_test(test_rate_steady_rise_raises_within_one_window),
-        cmocka_unit_test(test_rate_rise_from_the_first_reading_raises_after_one_window),
+        cmocka_unit_test(test_rate_needs_two_judged_readings_after_a_fresh_start),
         cmocka_unit_test(test_rate_rise_after_a_fall_is_measured_from_the_low_point),
-        cmocka_unit_test(test_rate_below_threshold_never_raises),
+        cmocka_unit_test(test_rate_falling_value_never_raises_and_judges_a_negative_rate),
         cmocka_unit_test(test_rate_is_per_minute_whatever_the_window),
+        cmocka_unit_test(test_rate_long_window_judges_slow_rises),
         cmocka_unit_test(test_rate_continuing_rise_raises_once_and_stays_raised),
-        cmocka_unit_test(test_rate_clears_within_two_windows_after_the_rise_stops),
+        cmocka_unit_test(test_rate_clears_within_a_window_after_the_rise_stops),
         cmocka_unit_test(test_rate_clears_only_below_clear_threshold),
         cmocka_unit_test(test_rate_noisy_dip_during_a_rise_does_not_clear),
-        cmocka_unit_test(test_rate_single_spike_does_not_raise),
-        cmocka_unit_test(test_rate_falling_value_never_raises_and_judges_a_negative_rate),
         cmocka_unit_test(test_rate_with_for_ms_needs_the_rise_to_last),
         cmocka_unit_test(test_rate_short_rise_does_not_outlast_for_ms),
+        cmocka_unit_test(test_rate_gap_longer_than_the_window_is_not_judged),
+        cmocka_unit_test(test_rate_rise_over_more_than_the_window_does_not_count),
+        cmocka_unit_test(test_rate_clock_going_back_starts_the_history_again),
+        cmocka_unit_test(test_rate_restored_active_alarm_clears_on_the_third_flat_reading),
+        cmocka_unit_test(test_rate_state_carries_over_when_copied),
+        cmocka_unit_test(test_rate_new_window_length_starts_the_history_again),
+        cmocka_unit_test(test_rate_infinite_and_nan_readings_are_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
