@@ -62,7 +62,7 @@ enum rule_kind {
     RULE_BELOW,      /* raise when value <= threshold, clear when value > clear_threshold */
     RULE_EQUALS,     /* raise when value == threshold (status bits, modes) */
     RULE_NOT_EQUALS, /* raise when value != threshold (fault code != 0) */
-    RULE_RATE_ABOVE, /* raise when the change per minute >= threshold */
+    RULE_RATE_ABOVE, /* raise when the rise per minute >= threshold (rules.c) */
     RULE_OFFLINE,    /* raise after offline_after_polls failed polls in a row */
 };
 
@@ -77,7 +77,7 @@ struct rule_def {
     double clear_threshold;       /* hysteresis; equals threshold when not given */
     uint32_t for_ms;              /* condition must hold this long before raising */
     uint32_t clear_for_ms;        /* clear condition must hold this long before clearing */
-    uint32_t rate_window_ms;      /* RULE_RATE_ABOVE: span the rate is measured over */
+    uint32_t rate_window_ms;      /* RULE_RATE_ABOVE: longest span a rise is measured over */
     uint32_t offline_after_polls; /* RULE_OFFLINE */
     enum severity severity;
     int action_index; /* into profile->actions, or -1 */
