@@ -67,7 +67,7 @@ static int store_put(void *handle, char *key, int bufcount, char *buffers[], int
         return MQTTCLIENT_PERSISTENCE_ERROR;
     for (int i = 0; i < bufcount; i++)
         parts[i] = (struct iovec){.iov_base = buffers[i], .iov_len = (size_t)buflens[i]};
-    if (statefile_write_parts(path, parts, bufcount, false) != 0) {
+    if (statefile_write_parts(path, parts, bufcount, 0) != 0) {
         log_error("mqtt: cannot store a queued message in %s: %s; it stays in memory only",
                   ((struct store *)handle)->dir, strerror(errno));
         return MQTTCLIENT_PERSISTENCE_ERROR;
