@@ -34,6 +34,11 @@
 
 struct store {
     char dir[PATH_MAX];
+    /*
+     * The files present at popen were read and checked by the first listing.
+     * Later files are whole by construction; one the disk damages fails in pget.
+     */
+    bool checked;
 };
 
 static atomic_uint_fast64_t lost_messages;
@@ -269,12 +274,13 @@ static bool is_whole(const struct store *store, const char *key)
  * Broken files are checked for here, not only in pget: on restore Paho stops
  * at the first pget error and leaves every later message on disk unrestored,
  * and a message that pget returns but Paho cannot parse is dropped without a
- * word, its file left in place. A key listed here is a file read whole just
- * now (Paho 1.3.12, MQTTAsync_restoreCommands).
+ * word, its file left in place (Paho 1.3.12, MQTTAsync_restoreCommands). The
+ * first listing after popen, at Paho's restore, reads every file; later ones
+ * only list.
  */
 static int store_keys(void *handle, char ***keys, int *count)
 {
-    const struct store *store = handle;
+    struct store *store = handle;
     *keys = NULL;
     *count = 0;
     DIR *dir = opendir(store->dir);
@@ -290,13 +296,14 @@ static int store_keys(void *handle, char ***keys, int *count)
             if (!is_message_file(entry->d_name))
                 continue;
             char *key = paho_key(entry->d_name, strlen(entry->d_name) - strlen(SUFFIX));
-            if (key && is_whole(store, key))
+            if (key && (store->checked || is_whole(store, key)))
                 (*keys)[(*count)++] = key;
             else if (key)
                 MQTTAsync_free(key);
         }
     }
     closedir(dir);
+    store->checked = files == 0 || *keys != NULL;
     return 0;
 }
 

@@ -229,14 +229,36 @@ static void test_get_of_a_file_broken_after_listing_fails_and_moves_it_aside(voi
     assert_false(scratch_exists(fixture->base, QUEUE "/c-1.msg"));
 }
 
+/* Closes and opens the store again, as a restart of the daemon does. */
+static void reopen(struct fixture *fixture)
+{
+    fixture->store.pclose(fixture->handle);
+    assert_int_equal(
+        fixture->store.popen(&fixture->handle, "gw-1", "tcp://broker:1883", fixture->store.context),
+        0);
+}
+
 static void test_same_key_lost_twice_keeps_both_files(void **state)
 {
     struct fixture *fixture = *state;
     scratch_write(fixture->base, QUEUE "/c-1.msg", "", 0);
     free(list_capturing_log(fixture, ""));
+    reopen(fixture);
     scratch_write(fixture->base, QUEUE "/c-1.msg", "", 0);
     free(list_capturing_log(fixture, ""));
     assert_int_equal(files_in(queue_path(fixture, "lost")), 2);
+}
+
+static void test_only_the_first_listing_after_open_reads_the_files(void **state)
+{
+    struct fixture *fixture = *state;
+    put(fixture, "c-1", "first");
+    assert_string_equal(listed_keys(fixture), "c-1");
+    /* Broken while running: listed again, caught by pget (see the test above). */
+    assert_int_equal(truncate(queue_path(fixture, "c-1.msg"), 5), 0);
+    assert_string_equal(listed_keys(fixture), "c-1");
+    reopen(fixture);
+    free(list_capturing_log(fixture, ""));
 }
 
 static void test_highest_seq_of_an_empty_store_is_zero(void **state)
@@ -300,6 +322,7 @@ int main(void)
         STORE_TEST(test_whole_messages_beside_a_broken_one_are_all_listed),
         STORE_TEST(test_get_of_a_file_broken_after_listing_fails_and_moves_it_aside),
         STORE_TEST(test_same_key_lost_twice_keeps_both_files),
+        STORE_TEST(test_only_the_first_listing_after_open_reads_the_files),
         STORE_TEST(test_highest_seq_of_an_empty_store_is_zero),
         STORE_TEST(test_highest_seq_of_a_missing_folder_is_zero),
         STORE_TEST(test_highest_seq_is_the_largest_across_every_queue),
