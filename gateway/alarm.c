@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alarm_store.h"
+#include "alarm_store_legacy.h"
 #include "log.h"
 #include "payload.h"
 #include "publish.h"
@@ -154,7 +154,7 @@ void alarm_retire(const struct device *device, size_t rule_index, const char *re
     };
     log_info("alarm %s cleared on %s: %s", rule->name, device->def->id, reason);
     publish_event(&event);
-    alarm_store_mark_changed();
+    alarm_store_legacy_mark_changed();
 }
 
 void alarm_forget_device_state(const char *device_id)
@@ -182,7 +182,7 @@ bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
             continue;
         device->active_alarm_count += transition == RULE_RAISED ? 1 : (size_t)-1;
         emit(device, i, transition, runner);
-        alarm_store_mark_changed();
+        alarm_store_legacy_mark_changed();
         changed = true;
     }
     return changed;

@@ -13,6 +13,7 @@ int log_level_from_name(const char *name); /* "debug", "info", ...; -1 if unknow
 
 void log_msg(int priority, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+#define log_critical(...) log_msg(LOG_CRIT, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

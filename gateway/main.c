@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "alarm.h"
-#include "alarm_store.h"
+#include "alarm_store_legacy.h"
 #include "command.h"
 #include "config.h"
 #include "control.h"
@@ -151,7 +151,7 @@ static void run(struct daemon *daemon, const sigset_t *signals)
         }
         uint64_t now_ms = time_monotonic_ms();
         publish_tick(now_ms);
-        alarm_store_save(runtime, false);
+        alarm_store_legacy_save(runtime, false);
         if (now_ms >= next_health_ms) {
             health_publish(runtime, daemon->started_wall_ms);
             next_health_ms = now_ms + daemon->config->gateway.health_interval_ms;
@@ -194,7 +194,7 @@ static void stop(struct runtime *runtime)
 {
     control_stop();
     runtime_stop(runtime);
-    alarm_store_save(runtime, true);
+    alarm_store_legacy_save(runtime, true);
     publish_stop(DRAIN_TIMEOUT_MS);
     runtime_free(runtime);
 }

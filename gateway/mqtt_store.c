@@ -5,22 +5,70 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "seqfile.h"
 #include "statefile.h"
 
 #define SUFFIX ".msg"
 #define MAX_PARTS 32 /* Paho writes a command as under a dozen pieces */
+#define LOST_FOLDER "lost"
+/* Our messages are a few kB; a larger file is not one of them. */
+#define MESSAGE_MAX (64u << 20)
+
+/*
+ * The header before Paho's bytes in every file: magic, then the length and
+ * CRC-32 of what follows, both little-endian. A truncated or damaged file
+ * fails one of the three.
+ */
+#define HEADER_MAGIC "SGQ1"
+#define HEADER_SIZE 12
 
 struct store {
     char dir[PATH_MAX];
+    /*
+     * The files present at popen were read and checked by the first listing.
+     * Later files are whole by construction; one the disk damages fails in pget.
+     */
+    bool checked;
 };
+
+static atomic_uint_fast64_t lost_messages;
+
+uint64_t mqtt_store_lost(void)
+{
+    return (uint64_t)atomic_load(&lost_messages);
+}
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32), bit by bit: messages are small. Start and end with ~0. */
+static uint32_t crc32_update(uint32_t crc, const unsigned char *data, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        crc ^= data[i];
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc;
+}
+
+static void put_u32_le(unsigned char *out, uint32_t value)
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = (unsigned char)(value >> (8 * i));
+}
+
+static uint32_t get_u32_le(const unsigned char *in)
+{
+    return (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
+}
 
 /* The file of a key; -1 if the path would not fit. */
 static int key_path(const struct store *store, const char *key, const char *suffix, char *path)
@@ -62,12 +110,21 @@ static int store_close(void *handle)
 static int store_put(void *handle, char *key, int bufcount, char *buffers[], int buflens[])
 {
     char path[PATH_MAX];
-    struct iovec parts[MAX_PARTS];
+    unsigned char header[HEADER_SIZE];
+    struct iovec parts[1 + MAX_PARTS];
     if (bufcount > MAX_PARTS || key_path(handle, key, SUFFIX, path) != 0)
         return MQTTCLIENT_PERSISTENCE_ERROR;
-    for (int i = 0; i < bufcount; i++)
-        parts[i] = (struct iovec){.iov_base = buffers[i], .iov_len = (size_t)buflens[i]};
-    if (statefile_write_parts(path, parts, bufcount, false) != 0) {
+    uint32_t length = 0, crc = ~0u;
+    parts[0] = (struct iovec){.iov_base = header, .iov_len = HEADER_SIZE};
+    for (int i = 0; i < bufcount; i++) {
+        parts[1 + i] = (struct iovec){.iov_base = buffers[i], .iov_len = (size_t)buflens[i]};
+        crc = crc32_update(crc, (const unsigned char *)buffers[i], (size_t)buflens[i]);
+        length += (uint32_t)buflens[i];
+    }
+    memcpy(header, HEADER_MAGIC, 4);
+    put_u32_le(header + 4, length);
+    put_u32_le(header + 8, ~crc);
+    if (statefile_write_parts(path, parts, 1 + bufcount, 0) != 0) {
         log_error("mqtt: cannot store a queued message in %s: %s; it stays in memory only",
                   ((struct store *)handle)->dir, strerror(errno));
         return MQTTCLIENT_PERSISTENCE_ERROR;
@@ -75,28 +132,100 @@ static int store_put(void *handle, char *key, int bufcount, char *buffers[], int
     return 0;
 }
 
-static int store_get(void *handle, char *key, char **buffer, int *buflen)
+/* Checks a file's header against its content; 0, or -1 with what is wrong. */
+static int check_message(const unsigned char *data, size_t size, char *why, size_t why_size)
+{
+    if (size == 0) {
+        snprintf(why, why_size, "empty");
+        return -1;
+    }
+    if (size < HEADER_SIZE || memcmp(data, HEADER_MAGIC, 4) != 0) {
+        snprintf(why, why_size, "no safetygw queue header in its %zu bytes", size);
+        return -1;
+    }
+    size_t expected = get_u32_le(data + 4), present = size - HEADER_SIZE;
+    if (present != expected) {
+        snprintf(why, why_size, "%s: %zu of %zu bytes",
+                 present < expected ? "truncated" : "too long", present, expected);
+        return -1;
+    }
+    if ((~crc32_update(~0u, data + HEADER_SIZE, present)) != get_u32_le(data + 8)) {
+        snprintf(why, why_size, "damaged: the checksum does not match");
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads and checks the file of key; the bytes Paho stored, or NULL with what is wrong. */
+static unsigned char *read_message(const struct store *store, const char *key, size_t *length,
+                                   char *why, size_t why_size)
 {
     char path[PATH_MAX];
-    if (key_path(handle, key, SUFFIX, path) != 0)
-        return MQTTCLIENT_PERSISTENCE_ERROR;
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return MQTTCLIENT_PERSISTENCE_ERROR;
-    struct stat status;
-    char *data = NULL;
-    int result = MQTTCLIENT_PERSISTENCE_ERROR;
-    if (fstat(fileno(file), &status) == 0 && status.st_size > 0 && status.st_size < INT_MAX &&
-        (data = MQTTAsync_malloc((size_t)status.st_size)) != NULL &&
-        fread(data, 1, (size_t)status.st_size, file) == (size_t)status.st_size) {
-        *buffer = data; /* Paho frees it, with its own allocator's free */
-        *buflen = (int)status.st_size;
-        result = 0;
-    } else if (data) {
-        MQTTAsync_free(data);
+    size_t size;
+    unsigned char *data = NULL;
+    if (key_path(store, key, SUFFIX, path) != 0)
+        snprintf(why, why_size, "path too long");
+    else if ((data = (unsigned char *)statefile_read(path, MESSAGE_MAX, &size)) == NULL)
+        snprintf(why, why_size, "cannot read: %s", strerror(errno));
+    else if (check_message(data, size, why, why_size) != 0) {
+        free(data);
+        data = NULL;
+    } else {
+        *length = size - HEADER_SIZE;
     }
-    fclose(file);
-    return result;
+    return data;
+}
+
+/*
+ * Moves a broken file out of the queue folder, where Paho would list it again,
+ * into lost/ (stamped to the nanosecond, since Paho reuses keys) and counts it. A file that
+ * cannot be moved is logged and counted again at every listing.
+ */
+static void set_aside(const struct store *store, const char *key, const char *why)
+{
+    char path[PATH_MAX], folder[PATH_MAX], lost[PATH_MAX];
+    const char *failure = NULL;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    atomic_fetch_add(&lost_messages, 1);
+    if (key_path(store, key, SUFFIX, path) != 0 ||
+        snprintf(folder, sizeof folder, "%s/" LOST_FOLDER, store->dir) >= (int)sizeof folder ||
+        snprintf(lost, sizeof lost, "%s/%s.%lld.%09ld" SUFFIX, folder, key, (long long)now.tv_sec,
+                 now.tv_nsec) >= (int)sizeof lost)
+        failure = "path too long";
+    else if (mkdir(folder, 0750) != 0 && errno != EEXIST)
+        failure = strerror(errno);
+    else if (rename(path, lost) != 0)
+        failure = strerror(errno);
+    if (failure)
+        log_error("mqtt: queued message %s/%s" SUFFIX " cannot be read whole (%s): lost; it "
+                  "cannot be moved aside to %s/" LOST_FOLDER ": %s",
+                  store->dir, key, why, store->dir, failure);
+    else
+        log_error("mqtt: queued message %s/%s" SUFFIX " cannot be read whole (%s): lost; moved "
+                  "to %s",
+                  store->dir, key, why, lost);
+}
+
+/* Only whole files reach Paho; see store_keys for why the check is also there. */
+static int store_get(void *handle, char *key, char **buffer, int *buflen)
+{
+    char why[128];
+    size_t length;
+    unsigned char *data = read_message(handle, key, &length, why, sizeof why);
+    if (!data) {
+        set_aside(handle, key, why);
+        return MQTTCLIENT_PERSISTENCE_ERROR;
+    }
+    /* Paho frees it, with its own allocator's free. */
+    char *copy = length < INT_MAX ? MQTTAsync_malloc(length > 0 ? length : 1) : NULL;
+    if (copy) {
+        memcpy(copy, data + HEADER_SIZE, length);
+        *buffer = copy;
+        *buflen = (int)length;
+    }
+    free(data);
+    return copy ? 0 : MQTTCLIENT_PERSISTENCE_ERROR;
 }
 
 static int store_remove(void *handle, char *key)
@@ -124,13 +253,34 @@ static bool is_message_file(const char *name)
     return length > strlen(SUFFIX) && strcmp(name + length - strlen(SUFFIX), SUFFIX) == 0;
 }
 
+/* A whole message file, checked; a broken one is set aside. */
+static bool is_whole(const struct store *store, const char *key)
+{
+    char why[128];
+    size_t length;
+    unsigned char *data = read_message(store, key, &length, why, sizeof why);
+    if (!data) {
+        set_aside(store, key, why);
+        return false;
+    }
+    free(data);
+    return true;
+}
+
 /*
- * The keys of the stored messages (Paho sorts them by sequence number). Paho
- * frees the array and the keys with its own allocator, so they come from it.
+ * The keys of the whole stored messages (Paho sorts them by sequence number).
+ * Paho frees the array and the keys with its own allocator, so they come from it.
+ *
+ * Broken files are checked for here, not only in pget: on restore Paho stops
+ * at the first pget error and leaves every later message on disk unrestored,
+ * and a message that pget returns but Paho cannot parse is dropped without a
+ * word, its file left in place (Paho 1.3.12, MQTTAsync_restoreCommands). The
+ * first listing after popen, at Paho's restore, reads every file; later ones
+ * only list.
  */
 static int store_keys(void *handle, char ***keys, int *count)
 {
-    const struct store *store = handle;
+    struct store *store = handle;
     *keys = NULL;
     *count = 0;
     DIR *dir = opendir(store->dir);
@@ -142,13 +292,18 @@ static int store_keys(void *handle, char ***keys, int *count)
         files += is_message_file(entry->d_name);
     if (files > 0 && (*keys = MQTTAsync_malloc((size_t)files * sizeof **keys)) != NULL) {
         rewinddir(dir);
-        while ((entry = readdir(dir)) != NULL && *count < files)
-            if (is_message_file(entry->d_name) &&
-                ((*keys)[*count] =
-                     paho_key(entry->d_name, strlen(entry->d_name) - strlen(SUFFIX))) != NULL)
-                (*count)++;
+        while ((entry = readdir(dir)) != NULL && *count < files) {
+            if (!is_message_file(entry->d_name))
+                continue;
+            char *key = paho_key(entry->d_name, strlen(entry->d_name) - strlen(SUFFIX));
+            if (key && (store->checked || is_whole(store, key)))
+                (*keys)[(*count)++] = key;
+            else if (key)
+                MQTTAsync_free(key);
+        }
     }
     closedir(dir);
+    store->checked = files == 0 || *keys != NULL;
     return 0;
 }
 
@@ -185,4 +340,64 @@ MQTTClient_persistence mqtt_store_callbacks(const char *base_dir)
                                     .pkeys = store_keys,
                                     .pclear = store_clear,
                                     .pcontainskey = store_contains};
+}
+
+/* The highest "seq":N in data, at most SEQFILE_MAX. */
+static uint64_t highest_seq_in(const char *data, size_t length)
+{
+    static const char key[] = "\"seq\":";
+    uint64_t highest = 0;
+    const char *end = data + length, *found = data;
+    while ((found = memmem(found, (size_t)(end - found), key, sizeof key - 1)) != NULL) {
+        found += sizeof key - 1;
+        uint64_t seq = 0;
+        const char *digit = found;
+        for (; digit < end && *digit >= '0' && *digit <= '9' && seq <= SEQFILE_MAX; digit++)
+            seq = seq * 10 + (uint64_t)(*digit - '0');
+        if (digit > found && seq <= SEQFILE_MAX && seq > highest)
+            highest = seq;
+    }
+    return highest;
+}
+
+/* Files in folder and, depth folders deep, below it. */
+static void scan_folder(const char *folder, int depth, uint64_t *highest)
+{
+    DIR *dir = opendir(folder);
+    if (!dir)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        char path[PATH_MAX];
+        struct stat status;
+        if (entry->d_name[0] == '.' ||
+            snprintf(path, sizeof path, "%s/%s", folder, entry->d_name) >= (int)sizeof path ||
+            lstat(path, &status) != 0)
+            continue;
+        if (S_ISDIR(status.st_mode) && depth > 0) {
+            scan_folder(path, depth - 1, highest);
+        } else if (S_ISREG(status.st_mode)) {
+            size_t length;
+            char *data = statefile_read(path, MESSAGE_MAX, &length);
+            uint64_t seq = data ? highest_seq_in(data, length) : 0;
+            *highest = seq > *highest ? seq : *highest;
+            free(data);
+        }
+    }
+    closedir(dir);
+}
+
+/*
+ * A plain byte scan for "seq": followed by digits, in any file, whole or not:
+ * the payloads are compact JSON that we write (payload.c, JSON_COMPACT: no
+ * space after the colon) and only alarm events have a "seq" key. Paho's
+ * binary framing around them could at worst fake a match, and a false match
+ * only raises the floor: seq then skips numbers, it never repeats one. Lost
+ * messages count too, for the same reason.
+ */
+uint64_t mqtt_store_highest_seq(const char *base_dir)
+{
+    uint64_t highest = 0;
+    scan_folder(base_dir, 2, &highest); /* base/<client>-<broker>/lost/<file> */
+    return highest;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "alarm.h"
-#include "alarm_store.h"
+#include "alarm_store_legacy.h"
 #include "log.h"
 
 struct reload_counts {
@@ -161,7 +161,7 @@ int reload_apply(const char *path, struct config **config, struct runtime *runti
         runtime_unlock();
         config_free(*config);
         *config = next;
-        alarm_store_mark_changed();
+        alarm_store_legacy_mark_changed();
         if (started != 0)
             log_error("reload: a bus failed to start; see above");
         log_info("reloaded %s: %zu devices kept, %zu edited, %zu added, %zu removed", path,

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alarm_store.h"
+#include "alarm_store_legacy.h"
 #include "log.h"
 
 static int build_plans(struct runtime *runtime)
@@ -116,7 +116,7 @@ int runtime_start(struct runtime *runtime, const struct config *config)
 {
     if (runtime_prepare(runtime, config) != 0)
         return -1;
-    alarm_store_restore(runtime);
+    alarm_store_legacy_restore(runtime);
     if (runtime_start_buses(runtime, NULL) != 0) {
         runtime_free(runtime);
         return -1;
