@@ -1,11 +1,11 @@
 /*
- * alarm.h — alarm lifecycle: runs a device's rules after each poll, performs
- * a raised rule's interlock action, numbers every event with the gateway-wide
- * sequence number and publishes it, and publishes the device's state when its
- * link or alarms change.
+ * alarm.h — alarm decisions, made on the bus thread that owns the device:
+ * runs a device's rules after each poll and turns every raise or clear into
+ * an event record (struct alarm_event) for the uplink to number and send.
  *
- * Called from bus threads. The sequence number and the act of publishing are
- * under one lock, so events leave in seq order whichever bus raised them.
+ * Nothing here does I/O or takes a lock: the bus thread calls it while it
+ * holds its snapshot lock, then runs the interlocks the events ask for on its
+ * own wire and posts the events (bus.c).
  */
 #ifndef SAFETYGW_ALARM_H
 #define SAFETYGW_ALARM_H
@@ -16,39 +16,34 @@
 
 #include "config.h"
 #include "device.h"
+#include "payload.h"
 
-/* Runs an action on the device's bus; fills error and returns -1 on failure. */
-struct action_runner {
-    int (*run)(void *context, const struct device *device, const struct action_def *action,
-               int param, char *error, size_t error_size);
-    void *context;
+/* A poll's rule transitions: at most one per rule of the device. */
+struct alarm_decisions {
+    struct alarm_event *events; /* room for the device's rule_count */
+    size_t count;
 };
-
-/* Reads the last sequence number from state_dir; -1 if state_dir is unusable (logged). */
-int alarm_init(const struct config *config);
 
 /*
  * Evaluates the device's rules after a poll (poll_ok false: only the offline
- * rule learns anything). Publishes events; returns true when the set of active
- * alarms changed.
+ * rule learns anything) and appends an event per raise or clear, stamped
+ * wall_ms. Keeps the device's active alarm count and raise times.
  */
-bool alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms,
-                    const struct action_runner *runner);
+void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64_t wall_ms,
+                    struct alarm_decisions *decisions);
+
+/* Logs a raise or clear (after the snapshot lock is released: a log line is I/O). */
+void alarm_log(const struct device *device, const struct alarm_event *event);
+
+/* The rule's interlock action (close the valve), or NULL when it has none. */
+const struct action_def *alarm_interlock(const struct device *device, const struct rule_def *rule);
 
 /*
- * Publishes the clear of an active alarm whose rule or device a reload removed,
- * with the reason, so that the operations center is not left with an alarm no
- * one will ever clear.
+ * The clear of an active alarm whose rule or device a reload removed, with the
+ * reason, so that the operations center is not left with an alarm no one
+ * will ever clear.
  */
-void alarm_retire(const struct device *device, size_t rule_index, const char *reason);
-
-/* Removes the retained P/device/<id>/state of a device that is no longer configured. */
-void alarm_forget_device_state(const char *device_id);
-
-/* Publishes P/device/<id>/state (retained). */
-void alarm_publish_device_state(const struct device *device);
-
-/* The sequence number the next event will carry. */
-uint64_t alarm_next_seq(void);
+struct alarm_event alarm_retire(const struct device *device, size_t rule_index, const char *reason,
+                                uint64_t wall_ms);
 
 #endif

@@ -13,6 +13,7 @@
 #include "publish.h"
 #include "telemetry.h"
 #include "timeutil.h"
+#include "uplink.h"
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
@@ -83,10 +84,10 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
     log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = true;
     bus->stats.reconnects++;
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->snapshot_lock);
     return true;
 }
 
@@ -98,15 +99,14 @@ static void close_link(struct bus *bus, uint64_t now_ms)
     modbus_close(bus->ctx);
     bus->link_up = false;
     schedule_reconnect(bus, now_ms);
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = false;
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
-static int run_action(void *context, const struct device *device, const struct action_def *action,
+static int run_action(struct bus *bus, const struct device *device, const struct action_def *action,
                       int param, char *error, size_t size)
 {
-    struct bus *bus = context;
     if (!bus->link_up) {
         snprintf(error, size, "bus %s is down", bus->def->name);
         return -1;
@@ -124,6 +124,67 @@ static void update_cycle(struct bus *bus, const struct device *device, uint64_t 
     *cycle = *cycle == 0 ? interval : *cycle + CYCLE_SMOOTHING * (interval - *cycle);
 }
 
+/* The retained P/device/<id>/state, built here (the device is this thread's) and queued. */
+static void publish_state(const struct device *device)
+{
+    char topic[PUBLISH_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
+    char *payload = payload_device_state(device);
+    if (payload)
+        uplink_post_message(topic, payload, 1, true, PUBLISH_LATEST);
+}
+
+/* A raised alarm's local interlock (close the valve) acts here, whether or not the broker is up. */
+static void run_interlock(struct bus *bus, const struct device *device, struct alarm_event *event,
+                          char *error, size_t error_size)
+{
+    const struct action_def *action = alarm_interlock(device, event->rule);
+    if (!event->raised || !action)
+        return;
+    event->action = action->name;
+    event->action_ok =
+        run_action(bus, device, action, event->rule->action_param, error, error_size) == 0;
+    if (event->action_ok) {
+        log_info("action %s on %s done (alarm %s)", action->name, device->def->id,
+                 event->rule->name);
+    } else {
+        event->action_error = error;
+        log_error("action %s on %s failed (alarm %s): %s", action->name, device->def->id,
+                  event->rule->name, error);
+    }
+}
+
+static void hand_over_events(struct bus *bus, const struct device *device,
+                             const struct alarm_decisions *decisions)
+{
+    for (size_t i = 0; i < decisions->count; i++) {
+        struct alarm_event *event = &decisions->events[i];
+        char action_error[256];
+        alarm_log(device, event);
+        run_interlock(bus, device, event, action_error, sizeof action_error);
+        uplink_post_event(event);
+    }
+}
+
+/* Takes a poll's outcome in while readers are kept out; returns true when the link changed. */
+static bool record_poll(struct bus *bus, struct device *device, const struct poll_outcome *outcome,
+                        uint64_t now_ms, struct alarm_decisions *decisions)
+{
+    bool poll_ok = outcome->result == DEVICE_POLL_OK;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    if (poll_ok)
+        update_cycle(bus, device, now_ms);
+    device->last_poll_start_ms = now_ms;
+    bool link_changed = device_record_poll(device, bus->poll_values, outcome, time_wall_ms());
+    alarm_evaluate(device, poll_ok, time_monotonic_ms(), time_wall_ms(), decisions);
+    if (poll_ok)
+        bus->stats.polls_ok++;
+    else
+        bus->stats.polls_failed++;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    return link_changed;
+}
+
 static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
 {
     struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
@@ -134,52 +195,45 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
     if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
         close_link(bus, now_ms);
 
-    bool poll_ok = outcome.result == DEVICE_POLL_OK;
-    struct action_runner runner = {.run = run_action, .context = bus};
-    pthread_mutex_lock(&bus->lock);
-    if (poll_ok)
-        update_cycle(bus, device, now_ms);
-    device->last_poll_start_ms = now_ms;
-    bool link_changed = device_record_poll(device, bus->poll_values, &outcome, time_wall_ms());
-    if (link_changed && device->link == DEVICE_OFFLINE)
-        bus->offline_count++;
-    else if (link_changed && bus->offline_count > 0 && device->link == DEVICE_ONLINE)
-        bus->offline_count--;
-    bool alarms_changed = alarm_evaluate(device, poll_ok, time_monotonic_ms(), &runner);
-    if (poll_ok)
-        bus->stats.polls_ok++;
-    else
-        bus->stats.polls_failed++;
-    if (link_changed || alarms_changed)
-        alarm_publish_device_state(device);
-    pthread_mutex_unlock(&bus->lock);
-    if (poll_ok)
+    struct alarm_decisions decisions = {.events = bus->decided};
+    bool link_changed = record_poll(bus, device, &outcome, now_ms, &decisions);
+    if (link_changed) {
+        device_log_link(device);
+        if (device->link == DEVICE_OFFLINE)
+            bus->offline_count++;
+        else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
+            bus->offline_count--;
+    }
+    hand_over_events(bus, device, &decisions);
+    if (link_changed || decisions.count > 0)
+        publish_state(device);
+    if (outcome.result == DEVICE_POLL_OK)
         telemetry_after_poll(device, now_ms);
 }
 
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
 {
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->inbox_lock);
     bool full = bus->command_count == BUS_COMMAND_QUEUE;
     if (!full) {
         size_t slot = (bus->command_first + bus->command_count++) % BUS_COMMAND_QUEUE;
         bus->commands[slot] = (struct pending_command){.device = device, .command = *command};
         pthread_cond_signal(&bus->wake);
     }
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->inbox_lock);
     return full ? -1 : 0;
 }
 
 static bool take_command(struct bus *bus, struct pending_command *taken)
 {
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->inbox_lock);
     bool any = bus->command_count > 0;
     if (any) {
         *taken = bus->commands[bus->command_first];
         bus->command_first = (bus->command_first + 1) % BUS_COMMAND_QUEUE;
         bus->command_count--;
     }
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->inbox_lock);
     return any;
 }
 
@@ -205,13 +259,9 @@ static void republish_states(struct bus *bus)
     if (epoch == bus->state_epoch)
         return;
     bus->state_epoch = epoch;
-    for (size_t i = 0; i < bus->device_count; i++) {
-        if (bus->devices[i]->link == DEVICE_UNKNOWN)
-            continue; /* its first poll publishes it */
-        pthread_mutex_lock(&bus->lock);
-        alarm_publish_device_state(bus->devices[i]);
-        pthread_mutex_unlock(&bus->lock);
-    }
+    for (size_t i = 0; i < bus->device_count; i++)
+        if (bus->devices[i]->link != DEVICE_UNKNOWN) /* else its first poll publishes it */
+            publish_state(bus->devices[i]);
 }
 
 /*
@@ -228,7 +278,7 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
                                    .max_ms = max_ms};
 }
 
-/* Waits until deadline_ms or a stop request; returns true when asked to stop. */
+/* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
 static bool wait_until(struct bus *bus, uint64_t deadline_ms)
 {
     uint64_t wake_ms = time_monotonic_ms() + IDLE_WAKE_MS;
@@ -236,12 +286,12 @@ static bool wait_until(struct bus *bus, uint64_t deadline_ms)
         wake_ms = deadline_ms;
     struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
                              .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->inbox_lock);
     while (!bus->stop_requested && bus->command_count == 0 &&
-           pthread_cond_timedwait(&bus->wake, &bus->lock, &until) == 0) {
+           pthread_cond_timedwait(&bus->wake, &bus->inbox_lock, &until) == 0) {
     }
     bool stop = bus->stop_requested;
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->inbox_lock);
     return stop;
 }
 
@@ -252,13 +302,7 @@ static bool wait_until(struct bus *bus, uint64_t deadline_ms)
 static void stall_for_test(struct bus *bus)
 {
     log_warning("bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
-    for (;;) {
-        pthread_mutex_lock(&bus->lock);
-        bool stop = bus->stop_requested;
-        pthread_mutex_unlock(&bus->lock);
-        if (stop)
-            return;
-        usleep(100000);
+    while (!wait_until(bus, UINT64_MAX)) {
     }
 }
 
@@ -298,6 +342,15 @@ static size_t largest_point_count(struct device **devices, size_t count)
     return largest;
 }
 
+static size_t largest_rule_count(struct device **devices, size_t count)
+{
+    size_t largest = 1;
+    for (size_t i = 0; i < count; i++)
+        if (devices[i]->def->rule_count > largest)
+            largest = devices[i]->def->rule_count;
+    return largest;
+}
+
 static size_t largest_plan_buffer(struct device **devices, size_t count)
 {
     size_t largest = 1;
@@ -321,24 +374,36 @@ static bool same_line(const struct bus_def *a, const struct bus_def *b)
            a->timeout_ms == b->timeout_ms;
 }
 
-static void take_over(struct bus *bus, struct bus *predecessor)
+/* What belongs to the wire moves between two buses (a reload, or its undoing). */
+static void move_link(struct bus *to, struct bus *from)
 {
-    bus->ctx = predecessor->ctx;
-    predecessor->ctx = NULL;
-    bus->link_up = predecessor->link_up;
-    bus->reconnect_backoff_ms = predecessor->reconnect_backoff_ms;
-    bus->next_connect_ms = predecessor->next_connect_ms;
-    bus->pacing.last_request_end_us = predecessor->pacing.last_request_end_us;
-    bus->stats = predecessor->stats;
-    bus->state_epoch = predecessor->state_epoch;
+    modbus_t *spare = to->ctx;
+    to->ctx = from->ctx;
+    from->ctx = spare;
+    to->link_up = from->link_up;
+    from->link_up = false;
+    to->reconnect_backoff_ms = from->reconnect_backoff_ms;
+    to->next_connect_ms = from->next_connect_ms;
+    to->pacing.last_request_end_us = from->pacing.last_request_end_us;
+    pthread_mutex_lock(&to->snapshot_lock);
+    to->stats = from->stats;
+    pthread_mutex_unlock(&to->snapshot_lock);
+    to->state_epoch = from->state_epoch;
 }
 
-int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count,
-              struct bus *predecessor)
+static void set_timeouts(struct bus *bus)
+{
+    const struct bus_def *def = bus->def;
+    modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
+    modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
+}
+
+int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count)
 {
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
     bus->pacing.gap_ms = def->gap_ms;
-    pthread_mutex_init(&bus->lock, NULL);
+    pthread_mutex_init(&bus->snapshot_lock, NULL);
+    pthread_mutex_init(&bus->inbox_lock, NULL);
     pthread_condattr_t attributes;
     pthread_condattr_init(&attributes);
     pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
@@ -347,64 +412,74 @@ int bus_start(struct bus *bus, const struct bus_def *def, struct device **device
 
     bus->poll_registers = calloc(largest_plan_buffer(devices, count), sizeof *bus->poll_registers);
     bus->poll_values = calloc(largest_point_count(devices, count), sizeof *bus->poll_values);
-    if (predecessor && predecessor->ctx && same_line(def, predecessor->def))
-        take_over(bus, predecessor);
-    else
-        bus->ctx = new_context(def);
-    if (!bus->poll_registers || !bus->poll_values || !bus->ctx ||
+    bus->decided = calloc(largest_rule_count(devices, count), sizeof *bus->decided);
+    bus->ctx = new_context(def);
+    if (!bus->poll_registers || !bus->poll_values || !bus->decided || !bus->ctx ||
         schedule_init(&bus->schedule, count) != 0) {
         log_error("bus %s: cannot set up: %s", def->name,
                   bus->ctx ? "out of memory" : modbus_strerror(errno));
         bus_free(bus);
         return -1;
     }
-    modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
-    modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
-    uint64_t now_ms = time_monotonic_ms();
-    for (size_t i = 0; i < count; i++) {
-        if (devices[i]->next_due_ms == 0)
-            devices[i]->next_due_ms = now_ms;
-        devices[i]->schedule_rank = i;
-        bus->offline_count += devices[i]->link == DEVICE_OFFLINE; /* carried over by a reload */
-        schedule_push(&bus->schedule, devices[i]);
-    }
-    atomic_store(&bus->heartbeat_ms, now_ms);
+    set_timeouts(bus);
     const char *stall = getenv("SAFETYGW_TEST_STALL_BUS");
     bus->stall_for_test = stall && strcmp(stall, def->name) == 0;
-    if (pthread_create(&bus->thread, NULL, bus_thread, bus) != 0) {
-        log_error("bus %s: cannot start its thread: %s", def->name, strerror(errno));
-        bus_free(bus);
+    return 0;
+}
+
+int bus_run(struct bus *bus, struct bus *predecessor)
+{
+    if (predecessor && predecessor->ctx && same_line(bus->def, predecessor->def)) {
+        move_link(bus, predecessor);
+        set_timeouts(bus);
+    }
+    uint64_t now_ms = time_monotonic_ms();
+    schedule_clear(&bus->schedule);
+    bus->offline_count = 0;
+    for (size_t i = 0; i < bus->device_count; i++) {
+        struct device *device = bus->devices[i];
+        bus->offline_count += device->link == DEVICE_OFFLINE; /* carried over by a reload */
+        if (device->next_due_ms == 0)
+            device->next_due_ms = now_ms;
+        device->schedule_rank = i;
+        schedule_push(&bus->schedule, device);
+    }
+    bus->stop_requested = false;
+    atomic_store(&bus->heartbeat_ms, now_ms);
+    int rc = pthread_create(&bus->thread, NULL, bus_thread, bus);
+    if (rc != 0) {
+        log_error("bus %s: cannot start its thread: %s", bus->def->name, strerror(rc));
         return -1;
     }
     bus->thread_started = true;
     return 0;
 }
 
-void bus_stop(struct bus *bus)
+void bus_give_back(struct bus *bus, struct bus *predecessor)
+{
+    if (predecessor && same_line(bus->def, predecessor->def))
+        move_link(predecessor, bus);
+}
+
+void bus_stop(struct bus *bus, bool refuse_commands)
 {
     if (bus->thread_started) {
-        pthread_mutex_lock(&bus->lock);
+        pthread_mutex_lock(&bus->inbox_lock);
         bus->stop_requested = true;
         pthread_cond_signal(&bus->wake);
-        pthread_mutex_unlock(&bus->lock);
+        pthread_mutex_unlock(&bus->inbox_lock);
         pthread_join(bus->thread, NULL);
         bus->thread_started = false;
     }
-}
-
-/* Commands that never reached the wire are answered, not silently lost. */
-static void refuse_pending_commands(struct bus *bus)
-{
     struct pending_command pending;
-    while (take_command(bus, &pending))
+    while (refuse_commands && take_command(bus, &pending))
         command_reply(pending.device->def->id, pending.command.id,
                       "the gateway stopped or reloaded before the command ran; send it again");
 }
 
 void bus_free(struct bus *bus)
 {
-    bus_stop(bus);
-    refuse_pending_commands(bus);
+    bus_stop(bus, true);
     if (bus->ctx) {
         modbus_close(bus->ctx);
         modbus_free(bus->ctx);
@@ -413,8 +488,11 @@ void bus_free(struct bus *bus)
     schedule_free(&bus->schedule);
     free(bus->poll_registers);
     free(bus->poll_values);
+    free(bus->decided);
     bus->poll_registers = NULL;
     bus->poll_values = NULL;
+    bus->decided = NULL;
     pthread_cond_destroy(&bus->wake);
-    pthread_mutex_destroy(&bus->lock);
+    pthread_mutex_destroy(&bus->inbox_lock);
+    pthread_mutex_destroy(&bus->snapshot_lock);
 }

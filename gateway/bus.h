@@ -3,10 +3,19 @@
  * with one libmodbus context: requests on a bus are strictly serialised and
  * each carries its device's slave address.
  *
- * Ownership: the bus thread alone touches the context and its devices' poll
- * state. `lock` guards what other threads may read (devices' values, rule
- * states and counters, and `stats`); the thread holds it only while it records
- * a poll, never while it waits on the wire.
+ * Ownership: the bus thread alone owns the context, the schedule and its
+ * devices (struct device); it alone writes them, and it runs its devices'
+ * interlocks and operator commands itself, on its own wire. Two small locks
+ * let other threads in, and neither is ever held across I/O, a call into
+ * Paho, the disk or another module's callback:
+ *   - snapshot_lock guards what other threads may read: the devices' values,
+ *     rule states and counters, and `stats`. The bus thread holds it only
+ *     while it records a poll (copying values, running the pure rules);
+ *     readers hold it only while they copy (snapshot.c).
+ *   - inbox_lock guards the command queue and the stop request; it is held
+ *     only to push or pop.
+ * Alarm events, states, telemetry and command results leave through the
+ * uplink's queue (uplink.h). The two locks are never held together.
  */
 #ifndef SAFETYGW_BUS_H
 #define SAFETYGW_BUS_H
@@ -22,6 +31,7 @@
 #include "config.h"
 #include "device.h"
 #include "device_poll.h"
+#include "payload.h"
 #include "schedule.h"
 
 struct bus_stats {
@@ -43,39 +53,52 @@ struct bus {
     const struct bus_def *def;
     struct device **devices; /* this bus's devices (owned by the runtime) */
     size_t device_count;
-    size_t offline_count; /* devices offline now; bus thread only */
-    struct schedule schedule;
-    /* scratch for one poll, sized for the largest read plan and profile */
-    uint16_t *poll_registers;
-    double *poll_values;
 
+    /* the bus thread's alone */
+    size_t offline_count; /* devices offline now */
+    struct schedule schedule;
+    uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
+    double *poll_values;      /* ... and profile */
+    struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
     modbus_t *ctx;
     bool link_up;
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;
+    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
+    bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
+
+    pthread_mutex_t snapshot_lock;
+    struct bus_stats stats; /* under snapshot_lock */
+
+    pthread_mutex_t inbox_lock;
+    pthread_cond_t wake;
+    bool stop_requested;                                /* under inbox_lock */
+    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under inbox_lock */
+    size_t command_first;
+    size_t command_count;
 
     pthread_t thread;
     bool thread_started;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop_requested;                                /* under lock */
-    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under lock */
-    size_t command_first;
-    size_t command_count;
-    uint64_t state_epoch;          /* publish_connection_epoch when states were last all sent */
-    struct bus_stats stats;        /* under lock */
     _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
-    bool stall_for_test;           /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
 };
 
 /*
- * Prepares the bus for devices[0..count) and starts its thread. Devices keep
- * their next_due_ms if set (a reload), else are due at once. With a stopped
- * predecessor of the same definition, the bus takes over its connection.
+ * Prepares the bus for devices[0..count): everything that can fail but the
+ * thread itself. Returns -1 with the reason logged (nothing to free then).
  */
-int bus_start(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count,
-              struct bus *predecessor);
+int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices,
+                size_t count);
+
+/*
+ * Starts the bus thread. Devices keep their next_due_ms if set (a reload),
+ * else are due at once. With a stopped predecessor on the same wire, the bus
+ * takes over its open connection. Returns -1 with the reason logged.
+ */
+int bus_run(struct bus *bus, struct bus *predecessor);
+
+/* Gives a connection taken over by bus_run back to the predecessor (a reload undone). */
+void bus_give_back(struct bus *bus, struct bus *predecessor);
 
 /*
  * Queues an operator command for the bus thread, which writes it before its
@@ -83,10 +106,14 @@ int bus_start(struct bus *bus, const struct bus_def *def, struct device **device
  */
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command);
 
-/* Asks the thread to stop and joins it; the bus can still be read. */
-void bus_stop(struct bus *bus);
+/*
+ * Asks the thread to stop and joins it; the bus can still be read. With
+ * refuse_commands, commands that never reached the wire are answered with a
+ * refusal instead of waiting for a restart of the bus.
+ */
+void bus_stop(struct bus *bus, bool refuse_commands);
 
-/* Frees what bus_start allocated (after bus_stop). */
+/* Frees what bus_prepare allocated (after bus_stop). */
 void bus_free(struct bus *bus);
 
 #endif

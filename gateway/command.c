@@ -9,15 +9,8 @@
 #include "bus.h"
 #include "log.h"
 #include "payload.h"
-#include "publish.h"
 #include "runtime.h"
-
-static struct runtime *commands_runtime;
-
-void command_init(struct runtime *runtime)
-{
-    commands_runtime = runtime;
-}
+#include "uplink.h"
 
 /* Ids are echoed into JSON and logs: printable ASCII, bounded. */
 static bool usable_id(const char *id)
@@ -131,7 +124,7 @@ int command_parse(const struct profile *profile, const char *payload, size_t len
     return result;
 }
 
-void command_reply(const char *device_id, const char *command_id, const char *error)
+char *command_result_payload(const char *command_id, const char *error)
 {
     json_t *root = json_object();
     json_object_set_new(root, "id",
@@ -139,39 +132,45 @@ void command_reply(const char *device_id, const char *command_id, const char *er
     json_object_set_new(root, "ok", json_boolean(error == NULL));
     if (error)
         json_object_set_new(root, "error", json_string(error));
-    char *text = payload_dump(root);
+    return payload_dump(root);
+}
+
+void command_reply(const char *device_id, const char *command_id, const char *error)
+{
+    char *text = command_result_payload(command_id, error);
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "cmd-result/%s", device_id);
     if (text)
-        publish_send(topic, text, 1, false, PUBLISH_KEPT);
-    free(text);
+        uplink_post_message(topic, text, 1, false, PUBLISH_KEPT);
 }
 
-void command_receive(const char *device_id, const char *payload, size_t length)
+char *command_dispatch(struct runtime *runtime, const char *device_id, const char *payload,
+                       size_t length)
 {
     if (!usable_id(device_id)) {
         log_warning("command: ignored a command for an unusable device id");
-        return;
+        return NULL;
     }
     struct command command;
     char error[200];
     runtime_lock_read(); /* a reload may be swapping the devices */
-    struct device *device = runtime_find_device(commands_runtime, device_id);
+    struct device *device = runtime_find_device(runtime, device_id);
     if (!device) {
         static const struct profile no_actions = {.name = ""};
         command_parse(&no_actions, payload, length, &command, error, sizeof error); /* its id */
         snprintf(error, sizeof error, "no device \"%s\" on this gateway", device_id);
     } else if (command_parse(device->def->profile, payload, length, &command, error,
                              sizeof error) == 0) {
-        int posted = bus_post_command(runtime_bus_of(commands_runtime, device), device, &command);
+        int posted = bus_post_command(runtime_bus_of(runtime, device), device, &command);
         if (posted == 0) {
             runtime_unlock();
-            return; /* the bus thread answers once it has written */
+            return NULL; /* the bus thread answers once it has written */
         }
-        snprintf(error, sizeof error, "too many commands waiting for bus");
+        snprintf(error, sizeof error, "busy: too many commands waiting for bus %s; send it again",
+                 runtime->config->buses[device->def->bus_index].name);
     }
     runtime_unlock();
     log_warning("command %s for %s refused: %s", command.id[0] ? command.id : "(no id)", device_id,
                 error);
-    command_reply(device_id, command.id, error);
+    return command_result_payload(command.id, error);
 }

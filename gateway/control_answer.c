@@ -10,6 +10,7 @@
 #include "publish.h"
 #include "snapshot.h"
 #include "timeutil.h"
+#include "uplink.h"
 
 #define ERROR_MAX 300
 
@@ -202,7 +203,7 @@ static json_t *answer_status(struct control_answer *answer)
     json_object_set_new(root, "mqtt",
                         json_pack("{s:s, s:b, s:I}", "uri", config->mqtt.uri, "connected",
                                   publish_connected(), "queued", (json_int_t)publish_pending()));
-    json_object_set_new(root, "next_seq", json_integer((json_int_t)alarm_next_seq()));
+    json_object_set_new(root, "next_seq", json_integer((json_int_t)uplink_next_seq()));
     json_object_set_new(root, "devices", counts_object(&total));
     json_t *buses = json_array();
     for (size_t b = 0; b < config->bus_count; b++)

@@ -103,14 +103,16 @@ bool device_record_poll(struct device *device, const double *values,
         if (device->failed_in_row >= device->offline_after_polls)
             device->link = DEVICE_OFFLINE;
     }
-    if (device->link == before)
-        return false;
+    return device->link != before;
+}
+
+void device_log_link(const struct device *device)
+{
     if (device->link == DEVICE_ONLINE)
         log_info("device %s is online (address %u)", device->def->id, device->def->address);
     else if (device->link == DEVICE_OFFLINE)
         log_info("device %s is offline: %u polls failed in a row (address %u)", device->def->id,
                  device->failed_in_row, device->def->address);
-    return true;
 }
 
 void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,

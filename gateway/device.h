@@ -4,8 +4,9 @@
  *
  * Ownership: each struct device belongs to the bus thread that polls it; only
  * that thread writes it. Other threads (health, control socket) read the
- * counters and values only while holding the bus's snapshot lock, which the
- * bus thread also holds while it updates them (see bus.c).
+ * counters, values and rule states only while holding the bus's
+ * snapshot_lock, which the bus thread also holds while it updates them (see
+ * bus.h); nothing here does I/O, so that lock is held for a copy's time.
  */
 #ifndef SAFETYGW_DEVICE_H
 #define SAFETYGW_DEVICE_H
@@ -70,6 +71,9 @@ struct poll_outcome;
  */
 bool device_record_poll(struct device *device, const double *values,
                         const struct poll_outcome *outcome, uint64_t wall_ms);
+
+/* Logs the device going online or offline (outside the snapshot lock). */
+void device_log_link(const struct device *device);
 
 /* Bounds of an offline device's retry interval. */
 struct backoff_limits {

@@ -3,11 +3,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "alarm.h"
 #include "log.h"
+#include "mqtt_store.h"
 #include "payload.h"
 #include "publish.h"
+#include "snapshot.h"
+#include "statefile.h"
 #include "timeutil.h"
+#include "uplink.h"
 
 struct device_counts {
     size_t online;
@@ -15,14 +18,15 @@ struct device_counts {
     size_t in_alarm;
 };
 
-static struct device_counts count_devices(const struct bus *bus)
+static struct device_counts count_devices(struct bus *bus)
 {
     struct device_counts counts = {0};
     for (size_t i = 0; i < bus->device_count; i++) {
-        const struct device *device = bus->devices[i];
-        counts.online += device->link == DEVICE_ONLINE;
-        counts.offline += device->link == DEVICE_OFFLINE;
-        counts.in_alarm += device->active_alarm_count > 0;
+        struct device_snapshot device = {0};
+        snapshot_device(bus, bus->devices[i], &device);
+        counts.online += device.link == DEVICE_ONLINE;
+        counts.offline += device.link == DEVICE_OFFLINE;
+        counts.in_alarm += device.active_alarm_count > 0;
     }
     return counts;
 }
@@ -30,10 +34,8 @@ static struct device_counts count_devices(const struct bus *bus)
 static json_t *bus_health(struct bus *bus)
 {
     json_t *entry = json_object();
-    pthread_mutex_lock(&bus->lock);
-    struct bus_stats stats = bus->stats;
+    struct bus_stats stats = snapshot_bus_stats(bus);
     struct device_counts counts = count_devices(bus);
-    pthread_mutex_unlock(&bus->lock);
 
     uint64_t polls = stats.polls_ok + stats.polls_failed;
     json_object_set_new(entry, "name", json_string(bus->def->name));
@@ -64,9 +66,11 @@ char *health_payload(struct runtime *runtime, uint64_t started_wall_ms)
     json_object_set_new(root, "mqtt_connected", json_boolean(publish_connected()));
     json_object_set_new(root, "queued", json_integer((json_int_t)publish_pending()));
     json_object_set_new(root, "dropped", json_integer((json_int_t)publish_dropped()));
-    json_object_set_new(root, "next_seq", json_integer((json_int_t)alarm_next_seq()));
+    json_object_set_new(root, "lost", json_integer((json_int_t)mqtt_store_lost()));
+    json_object_set_new(root, "next_seq", json_integer((json_int_t)uplink_next_seq()));
+    json_object_set_new(root, "state_write_failing", json_boolean(statefile_write_failing()));
     json_t *buses = json_array();
-    for (size_t b = 0; b < runtime->buses_started; b++)
+    for (size_t b = 0; b < runtime->buses_prepared; b++)
         json_array_append_new(buses, bus_health(&runtime->buses[b]));
     json_object_set_new(root, "buses", buses);
     return payload_dump(root);
@@ -77,7 +81,6 @@ void health_publish(struct runtime *runtime, uint64_t started_wall_ms)
     char *payload = health_payload(runtime, started_wall_ms);
     if (payload) {
         log_debug("health: %s", payload); /* the statistics, also when the broker is away */
-        publish_send("health", payload, 0, false, PUBLISH_VOLATILE);
+        uplink_post_message("health", payload, 0, false, PUBLISH_VOLATILE);
     }
-    free(payload);
 }

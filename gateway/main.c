@@ -1,7 +1,9 @@
 /*
- * safetygwd — the gateway daemon: loads the configuration, starts one poller
- * thread per bus and the MQTT publisher, then the main thread handles signals,
- * the systemd watchdog and the periodic health message.
+ * safetygwd — the gateway daemon: loads the configuration, starts the uplink
+ * thread, one poller thread per bus and the control socket's thread, then the
+ * main thread handles signals, reloads, the systemd watchdog and the periodic
+ * health message. Who owns what, and the queues between the threads, are
+ * drawn in gateway/README.md.
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -12,9 +14,6 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-#include "alarm.h"
-#include "alarm_store_legacy.h"
-#include "command.h"
 #include "config.h"
 #include "control.h"
 #include "health.h"
@@ -23,6 +22,7 @@
 #include "reload.h"
 #include "runtime.h"
 #include "timeutil.h"
+#include "uplink.h"
 
 #define MAIN_TICK_MS 200
 /*
@@ -119,17 +119,20 @@ struct daemon {
     uint64_t started_wall_ms;
 };
 
+/* The control socket keeps answering throughout: it reads the runtime under its read lock. */
 static void reload(struct daemon *daemon)
 {
     log_info("SIGHUP: reloading %s", daemon->config_path);
-    /* The control thread reads the runtime that the reload swaps: not while it runs. */
-    control_stop();
-    int reloaded = reload_apply(daemon->config_path, &daemon->config, &daemon->runtime);
+    reload_apply(daemon->config_path, &daemon->config, &daemon->runtime);
     malloc_trim(0);
-    if (reloaded == 0)
-        sd_notify(0, "READY=1");
-    if (control_start(&daemon->runtime, daemon->started_wall_ms) != 0)
-        log_error("control socket closed after the reload; restart to get it back");
+    sd_notify(0, "READY=1"); /* refused or not, the daemon runs a whole configuration */
+}
+
+/* Every thread that must show life: the buses and the uplink. */
+static bool threads_alive(struct runtime *runtime, uint64_t now_ms, uint64_t max_silence_ms)
+{
+    return runtime_buses_alive(runtime, now_ms, max_silence_ms) &&
+           now_ms <= uplink_heartbeat_ms() + max_silence_ms;
 }
 
 static void run(struct daemon *daemon, const sigset_t *signals)
@@ -150,8 +153,6 @@ static void run(struct daemon *daemon, const sigset_t *signals)
             reload(daemon);
         }
         uint64_t now_ms = time_monotonic_ms();
-        publish_tick(now_ms);
-        alarm_store_legacy_save(runtime, false);
         if (now_ms >= next_health_ms) {
             health_publish(runtime, daemon->started_wall_ms);
             next_health_ms = now_ms + daemon->config->gateway.health_interval_ms;
@@ -160,9 +161,9 @@ static void run(struct daemon *daemon, const sigset_t *signals)
             malloc_trim(0);
             next_trim_ms = now_ms + MEMORY_TRIM_INTERVAL_MS;
         }
-        /* A stuck bus thread must stop the pings so systemd restarts us. */
+        /* A stuck bus or uplink thread must stop the pings so systemd restarts us. */
         if (watchdog_ms && now_ms >= next_watchdog_ms &&
-            runtime_buses_alive(runtime, now_ms, watchdog_ms * 2)) {
+            threads_alive(runtime, now_ms, watchdog_ms * 2)) {
             sd_notify(0, "WATCHDOG=1");
             next_watchdog_ms = now_ms + watchdog_ms;
         }
@@ -170,23 +171,23 @@ static void run(struct daemon *daemon, const sigset_t *signals)
 }
 
 /*
- * Order matters: the publisher exists before the buses (their first alarms are
- * queued), the buses run before commands are subscribed (a command needs its
- * device's bus), and at the end the active alarms are saved once the bus
- * threads have stopped changing them.
+ * Order matters: the saved alarms are restored on the devices before anyone
+ * else runs; the uplink runs before the buses (it takes their first events)
+ * and stops after them (it sends their last ones, and the refusals of the
+ * commands they did not run).
  */
 static int start(struct runtime *runtime, struct config *config, uint64_t started_wall_ms)
 {
-    command_init(runtime);
-    if (alarm_init(config) != 0 || publish_start(config, started_wall_ms, command_receive) != 0)
+    if (uplink_open(config, started_wall_ms, runtime) != 0)
         return -1;
-    if (runtime_start(runtime, config) != 0)
+    if (runtime_prepare(runtime, config) != 0)
         return -1;
-    if (control_start(runtime, started_wall_ms) != 0) {
+    runtime_restore_alarms(runtime, uplink_saved_alarms());
+    if (uplink_run() != 0 || runtime_start_buses(runtime, NULL) != 0 ||
+        control_start(runtime, started_wall_ms) != 0) {
         runtime_free(runtime);
         return -1;
     }
-    publish_connect();
     return 0;
 }
 
@@ -194,8 +195,7 @@ static void stop(struct runtime *runtime)
 {
     control_stop();
     runtime_stop(runtime);
-    alarm_store_legacy_save(runtime, true);
-    publish_stop(DRAIN_TIMEOUT_MS);
+    uplink_stop(DRAIN_TIMEOUT_MS);
     runtime_free(runtime);
 }
 
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
         return 1;
     malloc_trim(0); /* give back what parsing the YAML document took */
     if (start(&daemon.runtime, daemon.config, daemon.started_wall_ms) != 0) {
-        publish_stop(0);
+        uplink_stop(0);
         config_free(daemon.config);
         return 1;
     }

@@ -19,14 +19,15 @@
 #define RECONNECT_MAX_S 30
 
 /*
- * Owned by this file. Paho calls back on its own thread, hence the atomics;
- * everything else is written once by publish_start before connecting.
+ * Owned by this file and called from the uplink thread alone. Paho calls back
+ * on its own threads, hence the atomics; everything else is written once by
+ * publish_start before connecting.
  */
 static MQTTAsync client;
 /* Copies of the settings, so that a reload may free the configuration they came from. */
 static struct mqtt_config mqtt;
 static char *state_dir;
-static publish_command_handler command_handler;
+static struct publish_hooks hooks;
 static char *status_online;
 static char *status_offline;
 static char password[PASSWORD_MAX];
@@ -34,6 +35,7 @@ static char command_filter[PUBLISH_TOPIC_MAX];
 static atomic_bool connected;
 static atomic_uint_fast64_t connection_epoch;
 static atomic_uint_fast64_t dropped;
+static atomic_size_t pending;
 static atomic_bool first_connect_pending; /* never connected yet: Paho will not retry for us */
 static _Atomic uint64_t next_connect_attempt_ms;
 static atomic_uint connect_backoff_s = RECONNECT_MIN_S;
@@ -51,6 +53,7 @@ static void subscribe_commands(void)
         log_error("mqtt: cannot subscribe to %s: %s", command_filter, MQTTAsync_strerror(rc));
 }
 
+/* Paho's thread: no call back into Paho here (it holds its own lock); the uplink announces. */
 static void on_connected(void *context, char *cause)
 {
     (void)context;
@@ -59,6 +62,11 @@ static void on_connected(void *context, char *cause)
     atomic_store(&first_connect_pending, false);
     atomic_store(&connect_backoff_s, RECONNECT_MIN_S);
     log_info("mqtt: connected to %s", mqtt.uri);
+    hooks.connected();
+}
+
+void publish_announce(void)
+{
     publish_send("status", status_online, 1, true, PUBLISH_KEPT);
     subscribe_commands();
     atomic_fetch_add(&connection_epoch, 1);
@@ -72,14 +80,21 @@ static void on_connection_lost(void *context, char *cause)
                 cause ? cause : "no reason given");
 }
 
-/* Topic is P/cmd/<device-id>; anything else under the filter is ignored. */
+/*
+ * Topic is P/cmd/<device-id>; anything else under the filter is ignored. When
+ * the uplink's inbox is full, returning 0 asks Paho to deliver the message
+ * again later (MQTTAsync_messageArrived's contract): a burst of commands
+ * waits instead of blocking Paho's thread or being lost.
+ */
 static int on_message(void *context, char *topic, int topic_length, MQTTAsync_message *message)
 {
     (void)context;
     (void)topic_length;
     size_t prefix_length = strlen(command_filter) - 1; /* without the "+" */
-    if (command_handler && strncmp(topic, command_filter, prefix_length) == 0)
-        command_handler(topic + prefix_length, message->payload, (size_t)message->payloadlen);
+    if (strncmp(topic, command_filter, prefix_length) == 0 &&
+        !hooks.command_arrived(topic + prefix_length, message->payload,
+                               (size_t)message->payloadlen))
+        return 0;
     MQTTAsync_freeMessage(&message);
     MQTTAsync_free(topic);
     return 1;
@@ -278,10 +293,10 @@ static void free_settings(void)
 }
 
 int publish_start(const struct config *config, uint64_t started_wall_ms,
-                  publish_command_handler on_command)
+                  const struct publish_hooks *callbacks)
 {
     copy_settings(config);
-    command_handler = on_command;
+    hooks = *callbacks;
     full_topic(command_filter, sizeof command_filter, "cmd/+");
     char dir[1024];
     if (read_password() != 0 || check_tls_files() != 0 || persistence_dir(dir, sizeof dir) != 0)
@@ -299,8 +314,20 @@ void publish_connect(void)
     start_connect();
 }
 
+static size_t count_pending(void)
+{
+    MQTTAsync_token *tokens = NULL;
+    size_t count = 0;
+    if (MQTTAsync_getPendingTokens(client, &tokens) == MQTTASYNC_SUCCESS && tokens)
+        while (tokens[count] != -1)
+            count++;
+    MQTTAsync_free(tokens);
+    return count;
+}
+
 void publish_tick(uint64_t now_ms)
 {
+    atomic_store(&pending, count_pending());
     uint64_t due_ms = atomic_load(&next_connect_attempt_ms);
     if (!atomic_load(&first_connect_pending) || due_ms == 0 || now_ms < due_ms)
         return;
@@ -322,7 +349,7 @@ int publish_send(const char *topic_suffix, const char *payload, int qos, bool re
     message.retained = retained;
     int rc = MQTTAsync_sendMessage(client, topic, &message, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
-        atomic_fetch_add(&dropped, 1);
+        publish_count_dropped();
         log_error("mqtt: message to %s dropped: %s", topic, MQTTAsync_strerror(rc));
         return -1;
     }
@@ -344,22 +371,21 @@ uint64_t publish_dropped(void)
     return atomic_load(&dropped);
 }
 
+void publish_count_dropped(void)
+{
+    atomic_fetch_add(&dropped, 1);
+}
+
 size_t publish_pending(void)
 {
-    MQTTAsync_token *tokens = NULL;
-    size_t count = 0;
-    if (MQTTAsync_getPendingTokens(client, &tokens) == MQTTASYNC_SUCCESS && tokens)
-        while (tokens[count] != -1)
-            count++;
-    MQTTAsync_free(tokens);
-    return count;
+    return atomic_load(&pending);
 }
 
 /* Gives queued messages up to timeout_ms to reach the broker; the rest stay on disk. */
 static void drain(uint32_t timeout_ms)
 {
     uint64_t deadline = time_monotonic_ms() + timeout_ms;
-    while (atomic_load(&connected) && publish_pending() > 0 && time_monotonic_ms() < deadline)
+    while (atomic_load(&connected) && count_pending() > 0 && time_monotonic_ms() < deadline)
         usleep(20000);
 }
 
@@ -374,7 +400,7 @@ void publish_stop(uint32_t timeout_ms)
         usleep(100000);
     }
     if (client) {
-        size_t left = publish_pending();
+        size_t left = count_pending();
         if (left)
             log_info("mqtt: %zu messages stay queued in %s/mqtt for the next start", left,
                      state_dir);

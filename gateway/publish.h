@@ -10,8 +10,11 @@
  * the buffer holds alarm events alone, and a full buffer drops nothing else
  * first.
  *
- * Paho's API is thread-safe: bus threads publish directly. Ordering of alarm
- * events is kept by alarm.c, which numbers and sends them under one lock.
+ * Only the uplink thread (uplink.c) calls the functions below that reach
+ * Paho; Paho's callbacks call the hooks, which only copy what they got into
+ * the uplink's queue, and never call back into Paho. publish_connected(),
+ * publish_connection_epoch(), publish_pending() and publish_dropped() read
+ * atomics and are safe from any thread.
  */
 #ifndef SAFETYGW_PUBLISH_H
 #define SAFETYGW_PUBLISH_H
@@ -31,20 +34,28 @@ enum publish_kind {
     PUBLISH_VOLATILE, /* health: sent only while connected */
 };
 
-/* Receives P/cmd/<device-id> messages, on Paho's thread. */
-typedef void (*publish_command_handler)(const char *device_id, const char *payload, size_t length);
+/* Called on Paho's threads: each only copies into a queue and returns. */
+struct publish_hooks {
+    /* A P/cmd/<device-id> message; false: no room now (Paho delivers it again later). */
+    bool (*command_arrived)(const char *device_id, const char *payload, size_t length);
+    /* The connection came up: the uplink then calls publish_announce. */
+    void (*connected)(void);
+};
 
 /*
  * Creates the client, restoring what an earlier run left queued; returns -1 on
  * a setup error (logged). Messages sent before publish_connect wait in the queue.
  */
 int publish_start(const struct config *config, uint64_t started_wall_ms,
-                  publish_command_handler on_command);
+                  const struct publish_hooks *hooks);
 
 /* Starts connecting (and, once connected, receiving commands). */
 void publish_connect(void);
 
-/* Called by the main loop about once a second: retries a first connection that failed. */
+/* After hooks->connected: publishes the online status, subscribes to commands, bumps the epoch. */
+void publish_announce(void);
+
+/* Called about once a second: retries a first connection that failed; counts what is pending. */
 void publish_tick(uint64_t now_ms);
 
 /*
@@ -60,11 +71,14 @@ bool publish_connected(void);
 /* Rises by one on every (re)connection: whoever publishes retained state resends it then. */
 uint64_t publish_connection_epoch(void);
 
-/* Messages accepted but not yet acknowledged by the broker. */
+/* Messages accepted but not yet acknowledged by the broker, as of the last publish_tick. */
 size_t publish_pending(void);
 
 /* Messages Paho refused (buffer full, client error) since start. */
 uint64_t publish_dropped(void);
+
+/* Messages refused since start by the uplink's queue or by Paho; adds to the count. */
+void publish_count_dropped(void);
 
 /* Publishes the offline status, waits up to timeout_ms for the queue, disconnects. */
 void publish_stop(uint32_t timeout_ms);

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "alarm.h"
-#include "alarm_store_legacy.h"
 #include "log.h"
+#include "timeutil.h"
+#include "uplink.h"
 
 struct reload_counts {
     size_t kept;   /* same id, same definition */
@@ -104,19 +105,51 @@ static bool carry_over(struct device *old, struct device *fresh, const struct co
             fresh->rule_states[match] = old->rule_states[i];
             fresh->raised_wall_ms[match] = old->raised_wall_ms[i];
             fresh->active_alarm_count += old->rule_states[i].active;
-        } else if (old->rule_states[i].active) {
-            alarm_retire(old, i, "rule removed or disabled by a configuration reload");
         }
     }
     return !same_device(old->def, fresh->def, before, after);
 }
 
-static void retire_device(struct device *old)
+static void retire(const struct device *old, size_t rule_index, const char *reason)
 {
-    for (size_t i = 0; i < old->def->rule_count; i++)
-        if (old->rule_states[i].active)
-            alarm_retire(old, i, "device removed by a configuration reload");
-    alarm_forget_device_state(old->def->id);
+    struct alarm_event event = alarm_retire(old, rule_index, reason, time_wall_ms());
+    uplink_post_event(&event);
+}
+
+/* Clears the active alarms of old that its successor (NULL: none) no longer has. */
+static void retire_alarms(const struct device *old, const struct device *fresh)
+{
+    for (size_t i = 0; i < old->def->rule_count; i++) {
+        if (!old->rule_states[i].active)
+            continue;
+        int match = fresh ? config_rule_index(fresh->def, old->def->rules[i].name) : -1;
+        if (!fresh)
+            retire(old, i, "device removed by a configuration reload");
+        else if (match < 0 || !fresh->def->rules[match].enabled)
+            retire(old, i, "rule removed or disabled by a configuration reload");
+    }
+}
+
+/* An empty retained message deletes the state of a device that is no longer configured. */
+static void forget_device_state(const char *device_id)
+{
+    char topic[PUBLISH_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "device/%s/state", device_id);
+    char *empty = strdup("");
+    if (empty)
+        uplink_post_message(topic, empty, 1, true, PUBLISH_KEPT);
+}
+
+/* Once the new configuration runs: what the old one had and the new one lacks is cleared. */
+static void retire_removed(struct runtime *old, struct runtime *fresh)
+{
+    for (size_t d = 0; d < old->config->device_count; d++) {
+        const struct device *device = &old->devices[d];
+        const struct device *successor = runtime_find_device(fresh, device->def->id);
+        retire_alarms(device, successor);
+        if (!successor)
+            forget_device_state(device->def->id);
+    }
 }
 
 static struct reload_counts carry_over_all(struct runtime *old, struct runtime *fresh)
@@ -133,11 +166,24 @@ static struct reload_counts carry_over_all(struct runtime *old, struct runtime *
             counts.kept++;
     }
     for (size_t d = 0; d < old->config->device_count; d++)
-        if (!runtime_find_device(fresh, old->devices[d].def->id)) {
-            retire_device(&old->devices[d]);
-            counts.removed++;
-        }
+        counts.removed += !runtime_find_device(fresh, old->devices[d].def->id);
     return counts;
+}
+
+/*
+ * The old buses are stopped (their state final), the new ones start from it;
+ * if one cannot start, the old ones start again and nothing changed.
+ */
+static int switch_buses(struct runtime *running, struct runtime *fresh, struct reload_counts *counts)
+{
+    runtime_stop(running);
+    *counts = carry_over_all(running, fresh);
+    if (runtime_start_buses(fresh, running) == 0)
+        return 0;
+    if (runtime_start_buses(running, NULL) != 0)
+        log_critical("reload: the previous buses cannot start again either; the watchdog will "
+                     "restart the daemon");
+    return -1;
 }
 
 int reload_apply(const char *path, struct config **config, struct runtime *runtime)
@@ -147,23 +193,28 @@ int reload_apply(const char *path, struct config **config, struct runtime *runti
     if (!next)
         return -1;
     struct runtime fresh;
+    struct reload_counts counts;
     if (!same_northbound(*config, next)) {
         log_error("reload refused: the gateway or mqtt section of %s changed; restart the "
                   "service to apply that (systemctl restart safetygwd)",
                   path);
-    } else if (runtime_prepare(&fresh, next) == 0) {
-        runtime_lock_write();
-        runtime_stop(runtime);
-        struct reload_counts counts = carry_over_all(runtime, &fresh);
-        int started = runtime_start_buses(&fresh, runtime);
-        runtime_free(runtime);
+    } else if (runtime_prepare(&fresh, next) != 0) {
+        log_error("reload refused: %s cannot be set up; the running configuration stays", path);
+    } else if (switch_buses(runtime, &fresh, &counts) != 0) {
+        log_error("reload refused: a bus of %s failed to start; the running configuration stays",
+                  path);
+        runtime_free(&fresh);
+    } else {
+        retire_removed(runtime, &fresh);
+        struct runtime old = *runtime;
+        struct config *old_config = *config;
+        runtime_lock_write(); /* a pointer swap: readers wait microseconds */
         *runtime = fresh;
-        runtime_unlock();
-        config_free(*config);
         *config = next;
-        alarm_store_legacy_mark_changed();
-        if (started != 0)
-            log_error("reload: a bus failed to start; see above");
+        runtime_unlock();
+        uplink_sync(); /* the old configuration's events are sent: now it may go */
+        runtime_free(&old);
+        config_free(old_config);
         log_info("reloaded %s: %zu devices kept, %zu edited, %zu added, %zu removed", path,
                  counts.kept, counts.edited, counts.added, counts.removed);
         return 0;

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alarm_store_legacy.h"
+#include "alarm_store.h"
 #include "log.h"
+#include "timeutil.h"
 
 static int build_plans(struct runtime *runtime)
 {
@@ -73,13 +74,13 @@ static struct bus *bus_named(struct runtime *runtime, const char *name)
 {
     if (!runtime)
         return NULL;
-    for (size_t b = 0; b < runtime->buses_started; b++)
+    for (size_t b = 0; b < runtime->buses_prepared; b++)
         if (strcmp(runtime->buses[b].def->name, name) == 0)
             return &runtime->buses[b];
     return NULL;
 }
 
-int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
+static int prepare_buses(struct runtime *runtime)
 {
     const struct config *config = runtime->config;
     runtime->buses = calloc(config->bus_count ? config->bus_count : 1, sizeof *runtime->buses);
@@ -91,12 +92,33 @@ int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
         while (first + count < config->device_count &&
                runtime->devices_by_bus[first + count]->def->bus_index == b)
             count++;
-        struct bus *before = bus_named(predecessor, config->buses[b].name);
-        if (bus_start(&runtime->buses[b], &config->buses[b], &runtime->devices_by_bus[first], count,
-                      before) != 0)
+        if (bus_prepare(&runtime->buses[b], &config->buses[b], &runtime->devices_by_bus[first],
+                        count) != 0)
             return -1;
-        runtime->buses_started++;
+        runtime->buses_prepared++;
         first += count;
+    }
+    return 0;
+}
+
+/* Stops the buses started so far and gives the connections they took over back. */
+static void undo_start(struct runtime *runtime, struct runtime *predecessor, size_t started)
+{
+    for (size_t b = 0; b < started; b++) {
+        struct bus *bus = &runtime->buses[b];
+        bus_stop(bus, false);
+        bus_give_back(bus, bus_named(predecessor, bus->def->name));
+    }
+}
+
+int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
+{
+    for (size_t b = 0; b < runtime->buses_prepared; b++) {
+        struct bus *bus = &runtime->buses[b];
+        if (bus_run(bus, bus_named(predecessor, bus->def->name)) != 0) {
+            undo_start(runtime, predecessor, b);
+            return -1;
+        }
     }
     return 0;
 }
@@ -104,7 +126,8 @@ int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
 int runtime_prepare(struct runtime *runtime, const struct config *config)
 {
     *runtime = (struct runtime){.config = config};
-    if (build_plans(runtime) != 0 || build_devices(runtime) != 0 || build_index(runtime) != 0) {
+    if (build_plans(runtime) != 0 || build_devices(runtime) != 0 || build_index(runtime) != 0 ||
+        prepare_buses(runtime) != 0) {
         log_error("cannot start polling: out of memory or a profile cannot be read");
         runtime_free(runtime);
         return -1;
@@ -112,30 +135,58 @@ int runtime_prepare(struct runtime *runtime, const struct config *config)
     return 0;
 }
 
-int runtime_start(struct runtime *runtime, const struct config *config)
+static void restore_alarm(struct runtime *runtime, const struct alarm_store_entry *entry,
+                          uint64_t now_ms)
 {
-    if (runtime_prepare(runtime, config) != 0)
-        return -1;
-    alarm_store_legacy_restore(runtime);
-    if (runtime_start_buses(runtime, NULL) != 0) {
-        runtime_free(runtime);
-        return -1;
+    struct device *device = runtime_find_device(runtime, entry->device_id);
+    int index = device ? config_rule_index(device->def, entry->alarm) : -1;
+    struct rule_state *state = &device->rule_states[index];
+    if (state->active)
+        return;
+    state->active = true;
+    state->raised_at_ms = now_ms;
+    state->value = entry->value;
+    device->raised_wall_ms[index] = entry->raised_at_wall_ms;
+    device->active_alarm_count++;
+}
+
+static bool still_configured(struct runtime *runtime, const struct alarm_store_entry *entry)
+{
+    struct device *device = runtime_find_device(runtime, entry->device_id);
+    int index = device ? config_rule_index(device->def, entry->alarm) : -1;
+    return index >= 0 && device->def->rules[index].enabled;
+}
+
+void runtime_restore_alarms(struct runtime *runtime, struct alarm_store *saved)
+{
+    uint64_t now_ms = time_monotonic_ms();
+    for (size_t i = 0; i < alarm_store_count(saved);) {
+        const struct alarm_store_entry *entry = alarm_store_entry(saved, i);
+        if (still_configured(runtime, entry)) {
+            restore_alarm(runtime, entry, now_ms);
+            i++;
+            continue;
+        }
+        log_info("alarm store: dropping saved alarm %s of %s (no longer configured)", entry->alarm,
+                 entry->device_id);
+        alarm_store_clear(saved, entry->device_id, entry->alarm);
     }
-    return 0;
+    if (alarm_store_count(saved) > 0)
+        log_info("alarm store: %zu active alarms restored", alarm_store_count(saved));
 }
 
 void runtime_stop(struct runtime *runtime)
 {
-    for (size_t b = 0; b < runtime->buses_started; b++)
-        bus_stop(&runtime->buses[b]);
+    for (size_t b = 0; b < runtime->buses_prepared; b++)
+        bus_stop(&runtime->buses[b], true);
 }
 
 void runtime_free(struct runtime *runtime)
 {
     const struct config *config = runtime->config;
-    for (size_t b = 0; b < runtime->buses_started; b++)
+    for (size_t b = 0; b < runtime->buses_prepared; b++)
         bus_free(&runtime->buses[b]);
-    runtime->buses_started = 0;
+    runtime->buses_prepared = 0;
     if (runtime->devices)
         for (size_t d = 0; d < config->device_count; d++)
             device_free(&runtime->devices[d]);
@@ -152,7 +203,7 @@ void runtime_free(struct runtime *runtime)
 
 bool runtime_buses_alive(struct runtime *runtime, uint64_t now_ms, uint64_t max_silence_ms)
 {
-    for (size_t b = 0; b < runtime->buses_started; b++) {
+    for (size_t b = 0; b < runtime->buses_prepared; b++) {
         uint64_t heartbeat = atomic_load(&runtime->buses[b].heartbeat_ms);
         if (now_ms > heartbeat + max_silence_ms)
             return false;

@@ -25,19 +25,28 @@ struct runtime {
     struct device **devices_by_bus; /* devices grouped by bus, each bus a contiguous run */
     struct device **devices_by_id;  /* sorted by id, for look-ups */
     struct bus *buses;              /* one per config->buses entry */
-    size_t buses_started;
+    size_t buses_prepared;
 };
 
-/* Builds everything, restores the saved active alarms, starts the bus threads. */
-int runtime_start(struct runtime *runtime, const struct config *config);
+struct alarm_store;
 
-/* The two halves of runtime_start, for a reload: build plans and devices ... */
+/*
+ * Builds plans, devices and buses: everything that can fail but starting the
+ * threads. Returns -1 (logged) with nothing left to free.
+ */
 int runtime_prepare(struct runtime *runtime, const struct config *config);
 
 /*
- * ... then start a thread per bus. A bus whose definition is unchanged from
- * predecessor's bus of the same name (predecessor stopped, may be NULL) takes
- * over its open connection instead of reconnecting.
+ * Before the buses start: sets the saved active alarms on the devices, and
+ * removes from saved those no longer configured (logged).
+ */
+void runtime_restore_alarms(struct runtime *runtime, struct alarm_store *saved);
+
+/*
+ * Starts a thread per bus. A bus whose wire is unchanged from predecessor's
+ * bus of the same name (predecessor stopped, may be NULL) takes over its open
+ * connection instead of reconnecting. On failure (logged) the buses started
+ * are stopped again and the connections given back: nothing half-started.
  */
 int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor);
 
@@ -50,7 +59,10 @@ void runtime_lock_read(void);
 void runtime_lock_write(void);
 void runtime_unlock(void);
 
-/* Stops every bus thread; devices and buses can still be read afterwards. */
+/*
+ * Stops every bus thread and refuses the commands they had not run; devices
+ * and buses can still be read afterwards.
+ */
 void runtime_stop(struct runtime *runtime);
 
 /* Frees everything runtime_start built (stops first if still running). */

@@ -38,6 +38,11 @@ static void swap(struct device **heap, size_t i, size_t j)
     heap[j] = held;
 }
 
+void schedule_clear(struct schedule *schedule)
+{
+    schedule->count = 0;
+}
+
 void schedule_push(struct schedule *schedule, struct device *device)
 {
     if (schedule->count == schedule->capacity)

@@ -22,6 +22,9 @@ struct schedule {
 int schedule_init(struct schedule *schedule, size_t capacity);
 void schedule_free(struct schedule *schedule);
 
+/* Empties the schedule (a bus that starts again pushes its devices anew). */
+void schedule_clear(struct schedule *schedule);
+
 /* Adds a device at its device->next_due_ms. Capacity is fixed at init. */
 void schedule_push(struct schedule *schedule, struct device *device);
 

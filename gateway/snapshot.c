@@ -12,7 +12,7 @@ void snapshot_device(struct bus *bus, const struct device *device, struct device
     const struct profile *profile = device->def->profile;
     out->def = device->def;
     out->bus = bus->def;
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->snapshot_lock);
     out->link = device->link;
     out->failed_in_row = device->failed_in_row;
     out->active_alarm_count = device->active_alarm_count;
@@ -26,14 +26,14 @@ void snapshot_device(struct bus *bus, const struct device *device, struct device
         memcpy(out->raised_wall_ms, device->raised_wall_ms,
                device->def->rule_count * sizeof *out->raised_wall_ms);
     }
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
 struct bus_stats snapshot_bus_stats(struct bus *bus)
 {
-    pthread_mutex_lock(&bus->lock);
+    pthread_mutex_lock(&bus->snapshot_lock);
     struct bus_stats stats = bus->stats;
-    pthread_mutex_unlock(&bus->lock);
+    pthread_mutex_unlock(&bus->snapshot_lock);
     return stats;
 }
 

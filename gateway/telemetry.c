@@ -8,6 +8,7 @@
 #include "payload.h"
 #include "publish.h"
 #include "timeutil.h"
+#include "uplink.h"
 
 static bool moved_beyond_deadband(const struct device *device)
 {
@@ -31,12 +32,13 @@ static bool due(const struct device *device, uint64_t now_ms)
 void telemetry_after_poll(struct device *device, uint64_t now_ms)
 {
     const struct profile *profile = device->def->profile;
-    if (!device->telemetry_values || !due(device, now_ms))
+    /* Telemetry is not kept for later: while the broker is away there is nothing to send. */
+    if (!device->telemetry_values || !publish_connected() || !due(device, now_ms))
         return;
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "telemetry/%s", device->def->id);
     char *payload = payload_telemetry(device);
-    if (payload && publish_send(topic, payload, 0, false, PUBLISH_VOLATILE) == 0) {
+    if (payload && uplink_post_message(topic, payload, 0, false, PUBLISH_VOLATILE) == 0) {
         memcpy(device->telemetry_values, device->values,
                profile->point_count * sizeof *device->values);
         device->telemetry_sent = true;
@@ -49,5 +51,4 @@ void telemetry_after_poll(struct device *device, uint64_t now_ms)
                                 : device->def->poll_ms / 2;
         device->telemetry_due_ms = now_ms + profile->telemetry_period_ms - early_ms;
     }
-    free(payload);
 }

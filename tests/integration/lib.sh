@@ -109,10 +109,14 @@ logged_events() { grep -c "alarm [a-z0-9_.]* \(raised\|cleared\)" "$WORK/daemon.
 start_sim() {
     local site=$1; shift
     SIM_SOCKET="$WORK/sim.sock"
+    local readies
+    readies=$(grep -c "safetygw-sim: ready:" "$WORK/sim.log" 2>/dev/null || true)
     "$SIM" -c "$site" --control "$SIM_SOCKET" "$@" >>"$WORK/sim.log" 2>&1 &
     SIM_PID=$!
     PIDS="$PIDS $SIM_PID"
-    wait_until 15 test -S "$SIM_SOCKET" || { fail "simulator did not start"; exit 1; }
+    # "ready" is said after listen(); the socket file exists from bind() on
+    sim_ready() { [ "$(grep -c "safetygw-sim: ready:" "$WORK/sim.log")" -gt "${readies:-0}" ]; }
+    wait_until 15 sim_ready || { fail "simulator did not start"; exit 1; }
 }
 
 sim() { "$SIM" --control "$SIM_SOCKET" send "$*"; }

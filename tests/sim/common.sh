@@ -40,12 +40,13 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_sim ARGS... — runs the simulator on $WORK/site.yaml, waits for its control socket.
+# start_sim ARGS... — runs the simulator on $WORK/site.yaml, waits until it says it is ready
+# (the socket file appears at bind(), before listen(): a connect then is refused).
 start_sim() {
     "$SIM" -c "$WORK/site.yaml" --control "$CONTROL" "$@" >"$WORK/sim.log" 2>&1 &
     SIM_PID=$!
     for _ in $(seq 100); do
-        [ -S "$CONTROL" ] && return 0
+        grep -q "safetygw-sim: ready:" "$WORK/sim.log" && return 0
         kill -0 "$SIM_PID" 2>/dev/null || fail "simulator exited: $(cat "$WORK/sim.log")"
         sleep 0.05
     done

@@ -1,0 +1,461 @@
+#include "uplink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alarm_store.h"
+#include "command.h"
+#include "log.h"
+#include "mqtt_store.h"
+#include "seqfile.h"
+#include "timeutil.h"
+
+/*
+ * Sizes: a burst of every device's retained state after a reconnection passes
+ * through the queue while the uplink drains it, so the queue need not hold a
+ * whole site; 2048 items are about 230 KB. The inbox holds commands that
+ * arrived while the uplink was busy; past that Paho keeps them for us.
+ */
+#define QUEUE_CAPACITY 2048
+#define INBOX_CAPACITY 256
+#define BATCH_MAX 64
+#define TICK_MS 1000           /* Paho's pending count, first-connect retries, the store */
+#define STORE_SAVE_EVERY_MS 1000
+
+enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_FENCE };
+
+struct item {
+    enum item_kind kind;
+    union {
+        struct alarm_event event; /* action_error, when set, is malloc'd and ours */
+        struct {
+            char *text; /* "topic suffix\0payload", malloc'd */
+            int qos;
+            bool retained;
+            enum publish_kind kind;
+        } message;
+        uint64_t fence_ticket;
+    };
+};
+
+/* What the uplink takes out of the queue in one go. */
+struct batch {
+    struct item items[BATCH_MAX];
+    size_t item_count;
+    char *commands[INBOX_CAPACITY]; /* "device id\0payload" each, malloc'd */
+    size_t command_count;
+    bool connected; /* the connection came up since the last batch */
+    bool stop;
+};
+
+/*
+ * The queue: guarded by `lock`, which is held only to push or pop. Bus
+ * threads, the main thread and Paho's threads push; the uplink thread pops.
+ */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t filled; /* something to do for the uplink */
+    pthread_cond_t room;   /* the ring has room again */
+    pthread_cond_t synced; /* a fence was passed */
+    struct item ring[QUEUE_CAPACITY];
+    size_t first, count;
+    char *inbox[INBOX_CAPACITY];
+    size_t inbox_first, inbox_count;
+    bool connected;
+    bool stop;
+    uint64_t fences_posted, fences_passed;
+} queue = {.lock = PTHREAD_MUTEX_INITIALIZER,
+           .filled = PTHREAD_COND_INITIALIZER,
+           .room = PTHREAD_COND_INITIALIZER,
+           .synced = PTHREAD_COND_INITIALIZER};
+
+/*
+ * Owned by the uplink thread once it runs (uplink_open fills them before).
+ * next_seq is also published as an atomic for the health and status readers.
+ */
+static struct {
+    pthread_t thread;
+    bool running;
+    struct runtime *runtime;
+    struct alarm_store *active_alarms;
+    char *state_dir;
+    char *gateway_id;
+    int event_qos;
+    uint64_t next_seq;
+    uint64_t next_tick_ms;
+    uint64_t next_store_save_ms;
+} uplink;
+
+static _Atomic uint64_t shown_next_seq;
+static _Atomic uint64_t heartbeat_ms;
+
+static void push_locked(const struct item *item)
+{
+    queue.ring[(queue.first + queue.count++) % QUEUE_CAPACITY] = *item;
+    pthread_cond_signal(&queue.filled);
+}
+
+/*
+ * For what must never be lost: waits for room. False only once the uplink
+ * has stopped (nothing posts then, but a mistake must not hang the exit).
+ */
+static bool push_waiting(const struct item *item)
+{
+    pthread_mutex_lock(&queue.lock);
+    while (queue.count == QUEUE_CAPACITY && !queue.stop)
+        pthread_cond_wait(&queue.room, &queue.lock);
+    bool taken = !queue.stop;
+    if (taken)
+        push_locked(item);
+    pthread_mutex_unlock(&queue.lock);
+    return taken;
+}
+
+static bool push_unless_full(const struct item *item)
+{
+    pthread_mutex_lock(&queue.lock);
+    bool taken = queue.count < QUEUE_CAPACITY && !queue.stop;
+    if (taken)
+        push_locked(item);
+    pthread_mutex_unlock(&queue.lock);
+    return taken;
+}
+
+void uplink_post_event(const struct alarm_event *event)
+{
+    struct item item = {.kind = ITEM_EVENT, .event = *event};
+    item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
+    if (push_waiting(&item))
+        return;
+    log_error("uplink: event %s of %s after the uplink stopped; not sent", event->rule->name,
+              event->device->id);
+    free((char *)item.event.action_error);
+}
+
+int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
+                        enum publish_kind kind)
+{
+    size_t suffix_length = strlen(topic_suffix), payload_length = strlen(payload);
+    char *text = malloc(suffix_length + payload_length + 2);
+    if (!text) {
+        free(payload);
+        publish_count_dropped();
+        return -1;
+    }
+    memcpy(text, topic_suffix, suffix_length + 1);
+    memcpy(text + suffix_length + 1, payload, payload_length + 1);
+    free(payload);
+    struct item item = {.kind = ITEM_MESSAGE,
+                        .message = {.text = text, .qos = qos, .retained = retained, .kind = kind}};
+    bool taken = kind == PUBLISH_VOLATILE ? push_unless_full(&item) : push_waiting(&item);
+    if (taken)
+        return 0;
+    free(text);
+    publish_count_dropped();
+    return -1;
+}
+
+void uplink_sync(void)
+{
+    pthread_mutex_lock(&queue.lock);
+    uint64_t ticket = ++queue.fences_posted;
+    while (queue.count == QUEUE_CAPACITY)
+        pthread_cond_wait(&queue.room, &queue.lock);
+    push_locked(&(struct item){.kind = ITEM_FENCE, .fence_ticket = ticket});
+    while (queue.fences_passed < ticket)
+        pthread_cond_wait(&queue.synced, &queue.lock);
+    pthread_mutex_unlock(&queue.lock);
+}
+
+/* Paho's thread: copy and return. */
+static bool command_arrived(const char *device_id, const char *payload, size_t length)
+{
+    size_t id_length = strlen(device_id);
+    char *text = malloc(id_length + length + 2);
+    if (!text)
+        return false;
+    memcpy(text, device_id, id_length + 1);
+    memcpy(text + id_length + 1, payload, length);
+    text[id_length + 1 + length] = '\0';
+    pthread_mutex_lock(&queue.lock);
+    bool room = queue.inbox_count < INBOX_CAPACITY;
+    if (room) {
+        queue.inbox[(queue.inbox_first + queue.inbox_count++) % INBOX_CAPACITY] = text;
+        pthread_cond_signal(&queue.filled);
+    }
+    pthread_mutex_unlock(&queue.lock);
+    if (!room)
+        free(text);
+    return room;
+}
+
+/* Paho's thread: note it and return. */
+static void connection_came_up(void)
+{
+    pthread_mutex_lock(&queue.lock);
+    queue.connected = true;
+    pthread_cond_signal(&queue.filled);
+    pthread_mutex_unlock(&queue.lock);
+}
+
+static bool nothing_to_do(void)
+{
+    return queue.count == 0 && queue.inbox_count == 0 && !queue.connected && !queue.stop;
+}
+
+/* Waits up to timeout_ms for work, then takes what there is. */
+static void take(struct batch *batch, uint64_t timeout_ms)
+{
+    uint64_t wake_ms = time_monotonic_ms() + timeout_ms;
+    struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
+                             .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
+    pthread_mutex_lock(&queue.lock);
+    while (nothing_to_do() && pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
+    }
+    batch->item_count = 0;
+    while (queue.count > 0 && batch->item_count < BATCH_MAX) {
+        batch->items[batch->item_count++] = queue.ring[queue.first];
+        queue.first = (queue.first + 1) % QUEUE_CAPACITY;
+        queue.count--;
+    }
+    batch->command_count = 0;
+    while (queue.inbox_count > 0) {
+        batch->commands[batch->command_count++] = queue.inbox[queue.inbox_first];
+        queue.inbox_first = (queue.inbox_first + 1) % INBOX_CAPACITY;
+        queue.inbox_count--;
+    }
+    batch->connected = queue.connected;
+    queue.connected = false;
+    batch->stop = queue.stop && queue.count == 0;
+    if (batch->item_count > 0)
+        pthread_cond_broadcast(&queue.room);
+    pthread_mutex_unlock(&queue.lock);
+}
+
+static void pass_fence(uint64_t ticket)
+{
+    pthread_mutex_lock(&queue.lock);
+    queue.fences_passed = ticket;
+    pthread_cond_broadcast(&queue.synced);
+    pthread_mutex_unlock(&queue.lock);
+}
+
+/*
+ * Group commit: one durable write of the highest seq of the batch, before any
+ * of them is sent. A crash after it can skip numbers (a gap the operations
+ * center sees and asks a resync for), never reuse one. A failed write is
+ * logged (critical) and flagged by seqfile; the events still go out: holding
+ * back a gas alarm for a broken disk would be the worse failure.
+ */
+static void reserve_seqs(const struct batch *batch)
+{
+    uint64_t events = 0;
+    for (size_t i = 0; i < batch->item_count; i++)
+        events += batch->items[i].kind == ITEM_EVENT;
+    if (events == 0)
+        return;
+    seqfile_commit(uplink.next_seq + events - 1);
+}
+
+static void send_event(struct alarm_event *event)
+{
+    event->seq = uplink.next_seq++;
+    event->gateway_id = uplink.gateway_id;
+    atomic_store(&shown_next_seq, uplink.next_seq);
+    if (event->raised)
+        alarm_store_raise(uplink.active_alarms, event->device->id, event->rule->name,
+                          event->raised_at_wall_ms, event->value);
+    else
+        alarm_store_clear(uplink.active_alarms, event->device->id, event->rule->name);
+    char topic[PUBLISH_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "alarm/%s", event->device->id);
+    char *payload = payload_alarm_event(event);
+    if (payload)
+        publish_send(topic, payload, uplink.event_qos, false, PUBLISH_KEPT);
+    else
+        log_error("uplink: out of memory for event %" PRIu64 " of %s", event->seq,
+                  event->device->id);
+    free(payload);
+    free((char *)event->action_error);
+}
+
+static void send_message(char *text, int qos, bool retained, enum publish_kind kind)
+{
+    const char *payload = text + strlen(text) + 1;
+    publish_send(text, payload, qos, retained, kind);
+    free(text);
+}
+
+static void send_batch(struct batch *batch)
+{
+    reserve_seqs(batch);
+    for (size_t i = 0; i < batch->item_count; i++) {
+        struct item *item = &batch->items[i];
+        switch (item->kind) {
+        case ITEM_EVENT:
+            send_event(&item->event);
+            break;
+        case ITEM_MESSAGE:
+            send_message(item->message.text, item->message.qos, item->message.retained,
+                         item->message.kind);
+            break;
+        case ITEM_FENCE:
+            pass_fence(item->fence_ticket);
+            break;
+        }
+    }
+}
+
+static void route_commands(struct batch *batch)
+{
+    for (size_t i = 0; i < batch->command_count; i++) {
+        const char *device_id = batch->commands[i];
+        const char *payload = device_id + strlen(device_id) + 1;
+        char *refusal = command_dispatch(uplink.runtime, device_id, payload, strlen(payload));
+        if (refusal) {
+            char topic[PUBLISH_TOPIC_MAX];
+            snprintf(topic, sizeof topic, "cmd-result/%s", device_id);
+            publish_send(topic, refusal, 1, false, PUBLISH_KEPT);
+            free(refusal);
+        }
+        free(batch->commands[i]);
+    }
+}
+
+static void save_active_alarms(void)
+{
+    if (alarm_store_dirty(uplink.active_alarms))
+        alarm_store_save(uplink.active_alarms, uplink.state_dir);
+}
+
+static void tick(uint64_t now_ms)
+{
+    if (now_ms >= uplink.next_tick_ms) {
+        publish_tick(now_ms);
+        uplink.next_tick_ms = now_ms + TICK_MS;
+    }
+    if (now_ms >= uplink.next_store_save_ms) {
+        save_active_alarms();
+        uplink.next_store_save_ms = now_ms + STORE_SAVE_EVERY_MS;
+    }
+}
+
+static void *uplink_thread(void *unused)
+{
+    (void)unused;
+    static struct batch batch; /* the uplink thread's alone; 2 KB is too much for a stack */
+    publish_connect();
+    for (;;) {
+        take(&batch, TICK_MS);
+        uint64_t now_ms = time_monotonic_ms();
+        atomic_store(&heartbeat_ms, now_ms);
+        if (batch.connected)
+            publish_announce();
+        route_commands(&batch);
+        send_batch(&batch);
+        tick(now_ms);
+        if (batch.stop && batch.item_count == 0 && batch.command_count == 0)
+            return NULL;
+    }
+}
+
+static int check_state_dir(const char *state_dir)
+{
+    if (mkdir(state_dir, 0750) == 0 || errno == EEXIST)
+        return 0;
+    log_error("uplink: cannot create state_dir %s: %s; not starting", state_dir, strerror(errno));
+    return -1;
+}
+
+static int read_saved_state(const struct config *config)
+{
+    const char *state_dir = config->gateway.state_dir;
+    char queue_dir[1100];
+    snprintf(queue_dir, sizeof queue_dir, "%s/mqtt", state_dir);
+    uint64_t last_used = 0;
+    char error[512];
+    if (check_state_dir(state_dir) != 0 ||
+        seqfile_open(state_dir, mqtt_store_highest_seq(queue_dir), &last_used, error,
+                     sizeof error) != 0) {
+        if (error[0])
+            log_error("uplink: %s; not starting", error);
+        return -1;
+    }
+    uplink.next_seq = last_used + 1;
+    atomic_store(&shown_next_seq, uplink.next_seq);
+    uplink.active_alarms = alarm_store_new();
+    if (!uplink.active_alarms || alarm_store_load(uplink.active_alarms, state_dir) != 0)
+        return -1;
+    return 0;
+}
+
+int uplink_open(const struct config *config, uint64_t started_wall_ms, struct runtime *runtime)
+{
+    static const struct publish_hooks hooks = {.command_arrived = command_arrived,
+                                               .connected = connection_came_up};
+    uplink.runtime = runtime;
+    uplink.event_qos = config->mqtt.qos;
+    uplink.state_dir = strdup(config->gateway.state_dir);
+    uplink.gateway_id = strdup(config->gateway.id);
+    if (!uplink.state_dir || !uplink.gateway_id) {
+        log_error("uplink: out of memory");
+        return -1;
+    }
+    if (read_saved_state(config) != 0)
+        return -1;
+    return publish_start(config, started_wall_ms, &hooks);
+}
+
+struct alarm_store *uplink_saved_alarms(void)
+{
+    return uplink.active_alarms;
+}
+
+int uplink_run(void)
+{
+    atomic_store(&heartbeat_ms, time_monotonic_ms());
+    int rc = pthread_create(&uplink.thread, NULL, uplink_thread, NULL);
+    if (rc != 0) {
+        log_error("uplink: cannot start its thread: %s", strerror(rc));
+        return -1;
+    }
+    uplink.running = true;
+    return 0;
+}
+
+uint64_t uplink_next_seq(void)
+{
+    return atomic_load(&shown_next_seq);
+}
+
+uint64_t uplink_heartbeat_ms(void)
+{
+    return atomic_load(&heartbeat_ms);
+}
+
+void uplink_stop(uint32_t drain_ms)
+{
+    if (uplink.running) {
+        pthread_mutex_lock(&queue.lock);
+        queue.stop = true;
+        pthread_cond_signal(&queue.filled);
+        pthread_cond_broadcast(&queue.room);
+        pthread_mutex_unlock(&queue.lock);
+        pthread_join(uplink.thread, NULL);
+        uplink.running = false;
+    }
+    if (uplink.active_alarms)
+        save_active_alarms();
+    publish_stop(drain_ms);
+    alarm_store_free(uplink.active_alarms);
+    free(uplink.state_dir);
+    free(uplink.gateway_id);
+    uplink.active_alarms = NULL;
+    uplink.state_dir = uplink.gateway_id = NULL;
+}

@@ -1,0 +1,91 @@
+/*
+ * uplink.h — the one thread that talks to the broker.
+ *
+ * Every other thread hands the uplink what it wants sent through one bounded
+ * queue and returns at once: bus threads post alarm events (records, not yet
+ * numbered), retained device states, telemetry and command results; the main
+ * thread posts health. Paho's callbacks post what they received (commands,
+ * connection up or down) into the same queue's inbox and return.
+ *
+ * The uplink thread alone
+ *   - numbers alarm events with the gateway-wide seq, and commits the highest
+ *     number handed out to state_dir/seq once per batch (group commit, before
+ *     the batch is sent, so a crash can never reuse a number);
+ *   - keeps the set of active alarms (from the events it numbers) and writes
+ *     it to state_dir at most once a second;
+ *   - builds alarm event payloads and calls Paho (publish.c);
+ *   - routes received commands to the bus that owns the device.
+ *
+ * The queue's lock is held only to push or pop. Alarm events, command
+ * results and retained states are never dropped: a thread that finds the
+ * queue full waits for room (the uplink never waits for a bus, so this cannot
+ * deadlock, and the watchdog sees an uplink that stops draining). Telemetry
+ * and health are replaced by the next ones, so a full queue drops them
+ * (counted in publish_dropped()).
+ */
+#ifndef SAFETYGW_UPLINK_H
+#define SAFETYGW_UPLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "payload.h"
+#include "publish.h"
+
+struct runtime;
+struct alarm_store;
+
+/*
+ * Reads the saved seq and active alarms from state_dir (refusing a state dir
+ * it cannot write) and creates the MQTT client. Commands will be routed to
+ * runtime's devices (read under runtime_lock_read). Returns -1 with the
+ * reason logged.
+ */
+int uplink_open(const struct config *config, uint64_t started_wall_ms, struct runtime *runtime);
+
+/*
+ * The active alarms saved by the last run: the main thread restores them on
+ * the devices (and forgets those no longer configured) before uplink_run;
+ * from then on the set is the uplink thread's.
+ */
+struct alarm_store *uplink_saved_alarms(void);
+
+/* Starts the thread, which connects. Returns -1 with the reason logged. */
+int uplink_run(void);
+
+/*
+ * Hands an alarm event over to be numbered and sent. The event's pointers
+ * into the configuration must stay valid until uplink_sync() returns (a
+ * reload syncs before it frees the old configuration). Waits for room when the
+ * queue is full; never drops.
+ */
+void uplink_post_event(const struct alarm_event *event);
+
+/*
+ * Hands over a message for P/<topic_suffix>: payload is taken (malloc'd,
+ * freed by the uplink). PUBLISH_KEPT and PUBLISH_LATEST wait for room like an
+ * event; PUBLISH_VOLATILE is dropped, and counted, when the queue is full.
+ * Returns 0 when queued.
+ */
+int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
+                        enum publish_kind kind);
+
+/* Returns once the uplink has handled everything posted before the call. */
+void uplink_sync(void);
+
+/* The seq the next alarm event will carry. */
+uint64_t uplink_next_seq(void);
+
+/* The uplink thread's last sign of life (monotonic ms), for the watchdog. */
+uint64_t uplink_heartbeat_ms(void);
+
+/*
+ * Sends what is queued, publishes the offline status, gives the broker up to
+ * drain_ms to acknowledge, saves seq and the active alarms, and stops the
+ * thread. Every poster must have stopped before.
+ */
+void uplink_stop(uint32_t drain_ms);
+
+#endif
