@@ -450,6 +450,7 @@ static void release(void)
 
 int control_start(struct runtime *runtime, uint64_t started_wall_ms)
 {
+    /* No lock: this runs on the main thread, the one that reloads, before any reload. */
     const char *path = runtime->config->gateway.control_socket;
     for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
         control.clients[i].fd = -1;

@@ -17,9 +17,10 @@
  * the limit alone is refused with an error). Requests take a fixed
  * CONTROL_MAX_CLIENTS * CONTROL_MAX_REQUEST bytes.
  *
- * The thread owns the clients and the answerer; it reads the runtime only
- * through snapshots (snapshot.h), never holding a bus lock while it writes to
- * a client.
+ * The thread owns the clients and the answerer. It reads the runtime only
+ * under runtime_lock_read(), copying snapshots (snapshot.h), and releases it
+ * before it talks to any client; a reload (which swaps the runtime in place
+ * under the write lock) therefore needs no help from it and does not stop it.
  */
 #ifndef SAFETYGW_CONTROL_H
 #define SAFETYGW_CONTROL_H
@@ -37,13 +38,18 @@
 #define CONTROL_RESPONSE_MEMORY_MAX (16u << 20)
 
 /*
- * Opens the socket (replacing a stale one, creating its folder if missing)
- * and starts the thread. Returns 0, or -1 with the reason logged (socket in
+ * Once, at start: opens the socket (replacing a stale one, creating its
+ * folder if missing) and starts the thread. runtime is the struct a reload
+ * swaps in place (under runtime_lock_write()); it must stay at that address
+ * until control_stop(). Returns 0, or -1 with the reason logged (socket in
  * use by a running daemon, folder not writable, path too long, ...).
+ *
+ * Nothing is needed at a reload: the thread notices a new configuration by
+ * itself (the gateway section, hence the socket path, cannot change on one).
  */
 int control_start(struct runtime *runtime, uint64_t started_wall_ms);
 
-/* Stops the thread, closes every client and removes the socket file. */
+/* Once, at exit: stops the thread, closes every client and removes the socket file. */
 void control_stop(void);
 
 #endif
