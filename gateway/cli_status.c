@@ -37,6 +37,12 @@ static void print_summary(const json_t *status)
            number(devices, "total"), number(devices, "online"), number(devices, "offline"),
            number(devices, "in_alarm"), number(devices, "fault"), number(devices, "ok"),
            number(devices, "unknown"));
+    if (json_is_true(json_object_get(status, "state_write_failing")))
+        printf("STATE     cannot write state_dir: a restart may repeat seq numbers (see the log)\n");
+    if (number(status, "lost") > 0)
+        printf("LOST      %" JSON_INTEGER_FORMAT " queued messages could not be read back (see "
+               "the log)\n",
+               number(status, "lost"));
 }
 
 static void add_bus_row(struct cli_table *table, const json_t *bus)

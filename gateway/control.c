@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <poll.h>
@@ -20,10 +21,13 @@
 #include "timeutil.h"
 
 #define TICK_MS 1000 /* wake at least this often to move the fault window on */
-#define LISTEN_BACKLOG 16
+#define LISTEN_BACKLOG CONTROL_MAX_CLIENTS
+/* Newcomers taken per wake: those just accepted are read before a flood can evict them. */
+#define ACCEPTS_PER_WAKE 8
 #define SOCKET_MODE 0660
 #define FOLDER_MODE 0750
 #define SOCKET_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#define MESSAGE_MAX 160
 
 struct client {
     int fd; /* -1: free slot */
@@ -32,10 +36,15 @@ struct client {
     char *response; /* NULL while the request is still arriving */
     size_t response_length;
     size_t response_sent;
-    uint64_t deadline_ms; /* monotonic: request complete, then response gone, by then */
+    uint64_t connected_ms;  /* monotonic */
+    uint64_t progress_ms;   /* monotonic: the last byte in or out, or the connect */
+    uint64_t progress_turn; /* control.progress_turns then: orders clients within a millisecond */
 };
 
-/* Owned by the control thread once started; control_start/stop touch it only around it. */
+/*
+ * Owned by the control thread once started; control_start/stop touch it only
+ * before the thread starts and after it has joined.
+ */
 static struct {
     struct control_answer *answer;
     int listen_fd;
@@ -44,14 +53,97 @@ static struct {
     bool started;
     char path[SOCKET_PATH_MAX];
     struct client clients[CONTROL_MAX_CLIENTS];
+    size_t response_bytes;   /* in every client's response: CONTROL_RESPONSE_MEMORY_MAX at most */
+    uint64_t progress_turns; /* progress events so far, of every client */
 } control = {.listen_fd = -1, .wake_fds = {-1, -1}};
 
 static void close_client(struct client *client)
 {
     close(client->fd);
+    if (client->response)
+        control.response_bytes -= client->response_length;
     free(client->response);
     client->fd = -1;
     client->response = NULL;
+}
+
+/* When the client is dropped if nothing moves: whole request by then, or answer progress. */
+static uint64_t deadline_of(const struct client *client)
+{
+    return client->response ? client->progress_ms + CONTROL_WRITE_STALL_MS
+                            : client->connected_ms + CONTROL_READ_DEADLINE_MS;
+}
+
+static char *error_line(const char *message)
+{
+    char *text = NULL;
+    json_t *root = json_pack("{s:b, s:s}", "ok", 0, "error", message);
+    if (root)
+        text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return text;
+}
+
+/*
+ * For a client that has not been answered: says why it is closed, if its
+ * socket takes the line at once (it has been sent nothing, so it does), and closes.
+ */
+static void refuse_and_close(struct client *client, const char *message)
+{
+    char *text = error_line(message);
+    if (text) {
+        size_t length = strlen(text);
+        text[length] = '\n'; /* replaces the terminator: send length + 1 bytes, no string */
+        (void)!send(client->fd, text, length + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    free(text);
+    close_client(client);
+}
+
+/* Notes that the client moved (connected, sent or took bytes) now. */
+static void progressed(struct client *client, uint64_t now_ms)
+{
+    client->progress_ms = now_ms;
+    client->progress_turn = ++control.progress_turns;
+}
+
+static uint64_t elapsed_ms(uint64_t since_ms, uint64_t now_ms)
+{
+    return now_ms > since_ms ? now_ms - since_ms : 0;
+}
+
+/* Drops a client to free its slot or its answer's memory, saying why in the log. */
+static void evict(struct client *client, uint64_t now_ms, const char *reason)
+{
+    if (client->response) {
+        log_debug("control: dropped a client's answer (%zu of %zu bytes sent, no progress for "
+                  "%" PRIu64 " ms) %s",
+                  client->response_sent, client->response_length,
+                  elapsed_ms(client->progress_ms, now_ms), reason);
+        close_client(client);
+        return;
+    }
+    uint64_t waited_ms = elapsed_ms(client->connected_ms, now_ms);
+    log_debug("control: dropped a client without a complete request after %" PRIu64 " ms %s",
+              waited_ms, reason);
+    char message[MESSAGE_MAX];
+    snprintf(message, sizeof message, "dropped %s: no complete request after %" PRIu64 " ms",
+             reason, waited_ms);
+    refuse_and_close(client, message);
+}
+
+/* The client, other than spared, that has gone longest without progress; NULL if none. */
+static struct client *least_progressing(const struct client *spared, bool holding_response)
+{
+    struct client *found = NULL;
+    for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+        struct client *client = &control.clients[i];
+        if (client->fd < 0 || client == spared || (holding_response && !client->response))
+            continue;
+        if (!found || client->progress_turn < found->progress_turn)
+            found = client;
+    }
+    return found;
 }
 
 /* Sends what the socket takes now; closes the client when all of it has gone. */
@@ -71,38 +163,58 @@ static void send_response(struct client *client)
             break;
         }
         client->response_sent += (size_t)sent;
+        progressed(client, time_monotonic_ms());
     }
     close_client(client);
+}
+
+/* Makes room for length more bytes of answers by dropping the least progressing holders. */
+static void make_memory_room(const struct client *spared, size_t length)
+{
+    char reason[MESSAGE_MAX];
+    snprintf(reason, sizeof reason, "to keep answers under the %u-byte limit",
+             CONTROL_RESPONSE_MEMORY_MAX);
+    uint64_t now_ms = time_monotonic_ms();
+    while (control.response_bytes + length > CONTROL_RESPONSE_MEMORY_MAX) {
+        struct client *victim = least_progressing(spared, true);
+        if (!victim)
+            return;
+        evict(victim, now_ms, reason);
+    }
 }
 
 /* Takes a response (malloc'd JSON, without newline) for the client and starts sending it. */
 static void respond(struct client *client, char *json)
 {
-    size_t length = json ? strlen(json) : 0;
-    client->response = malloc(length + 2);
-    if (!json || !client->response) {
+    size_t length = json ? strlen(json) + 1 : 0; /* with the newline */
+    if (length > CONTROL_RESPONSE_MEMORY_MAX) {
+        log_warning("control: an answer of %zu bytes is over the %u-byte limit of answers; "
+                    "refused",
+                    length, CONTROL_RESPONSE_MEMORY_MAX);
+        free(json);
+        char message[MESSAGE_MAX];
+        snprintf(message, sizeof message,
+                 "the answer (%zu bytes) is over the daemon's %u-byte limit: ask for less "
+                 "(filter by kind, bus or state)",
+                 length, CONTROL_RESPONSE_MEMORY_MAX);
+        json = error_line(message);
+        length = json ? strlen(json) + 1 : 0;
+    }
+    char *response = json ? realloc(json, length + 1) : NULL;
+    if (!response) {
         log_error("control: out of memory answering a client");
         free(json);
         close_client(client);
         return;
     }
-    memcpy(client->response, json, length);
-    memcpy(client->response + length, "\n", 2);
-    free(json);
-    client->response_length = length + 1;
+    make_memory_room(client, length);
+    memcpy(response + length - 1, "\n", 2);
+    client->response = response;
+    client->response_length = length;
     client->response_sent = 0;
-    client->deadline_ms = time_monotonic_ms() + CONTROL_WRITE_DEADLINE_MS;
+    progressed(client, time_monotonic_ms());
+    control.response_bytes += length;
     send_response(client);
-}
-
-static char *error_response(const char *message)
-{
-    char *text = NULL;
-    json_t *root = json_pack("{s:b, s:s}", "ok", 0, "error", message);
-    if (root)
-        text = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    return text;
 }
 
 static void answer_request(struct client *client, size_t length)
@@ -119,9 +231,9 @@ static void receive_request(struct client *client)
     for (;;) {
         size_t room = sizeof client->request - client->request_length;
         if (room == 0) {
-            char message[80];
+            char message[MESSAGE_MAX];
             snprintf(message, sizeof message, "request longer than %d bytes", CONTROL_MAX_REQUEST);
-            respond(client, error_response(message));
+            refuse_and_close(client, message);
             return;
         }
         ssize_t got = recv(client->fd, client->request + client->request_length, room, 0);
@@ -137,6 +249,7 @@ static void receive_request(struct client *client)
                 close_client(client);
             return;
         }
+        progressed(client, time_monotonic_ms());
         char *newline = memchr(client->request + client->request_length, '\n', (size_t)got);
         client->request_length += (size_t)got;
         if (newline) {
@@ -146,66 +259,51 @@ static void receive_request(struct client *client)
     }
 }
 
-static struct client *free_slot(void)
+/* A free slot, or the one of the client that has gone longest without progress. */
+static struct client *slot_for_newcomer(uint64_t now_ms)
 {
     for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
         if (control.clients[i].fd < 0)
             return &control.clients[i];
-    return NULL;
-}
-
-static void refuse_busy(int fd)
-{
-    char message[80];
-    snprintf(message, sizeof message, "busy: %d clients already connected; try again",
-             CONTROL_MAX_CLIENTS);
-    char *text = error_response(message);
-    if (text) {
-        size_t length = strlen(text);
-        text[length] = '\n'; /* replaces the terminator: send length + 1 bytes, no string */
-        (void)!send(fd, text, length + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    }
-    free(text);
-    close(fd);
+    struct client *victim = least_progressing(NULL, false);
+    char reason[MESSAGE_MAX];
+    snprintf(reason, sizeof reason, "to make room: all %d slots taken", CONTROL_MAX_CLIENTS);
+    evict(victim, now_ms, reason);
+    return victim;
 }
 
 static void accept_clients(void)
 {
-    for (;;) {
+    for (int accepted = 0; accepted < ACCEPTS_PER_WAKE; accepted++) {
         int fd = accept4(control.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log_warning("control: accept on %s: %s", control.path, strerror(errno));
             return;
         }
-        struct client *client = free_slot();
-        if (!client) {
-            log_warning("control: %d clients connected; refusing another", CONTROL_MAX_CLIENTS);
-            refuse_busy(fd);
-            continue;
-        }
-        *client = (struct client){.fd = fd,
-                                  .deadline_ms = time_monotonic_ms() + CONTROL_READ_DEADLINE_MS};
+        uint64_t now_ms = time_monotonic_ms();
+        struct client *client = slot_for_newcomer(now_ms);
+        *client = (struct client){.fd = fd, .connected_ms = now_ms};
+        progressed(client, now_ms);
     }
 }
 
 static void expire(struct client *client, uint64_t now_ms)
 {
-    if (client->fd < 0 || now_ms < client->deadline_ms)
+    if (client->fd < 0 || now_ms < deadline_of(client))
         return;
     if (client->response) {
-        log_debug("control: client did not take its response within %d ms; dropped",
-                  CONTROL_WRITE_DEADLINE_MS);
+        log_debug("control: a client made no progress for %d ms; its answer is dropped (%zu of "
+                  "%zu bytes sent)",
+                  CONTROL_WRITE_STALL_MS, client->response_sent, client->response_length);
         close_client(client);
         return;
     }
     log_debug("control: no complete request within %d ms; closing", CONTROL_READ_DEADLINE_MS);
-    char message[80];
+    char message[MESSAGE_MAX];
     snprintf(message, sizeof message, "no complete request (one JSON line) within %d ms",
              CONTROL_READ_DEADLINE_MS);
-    respond(client, error_response(message));
-    if (client->fd >= 0)
-        close_client(client); /* it did not take even that: do not wait for it again */
+    refuse_and_close(client, message);
 }
 
 /* Fills fds (listener, wake pipe, then clients); returns how many and the poll timeout. */
@@ -223,7 +321,8 @@ static nfds_t build_poll_set(struct pollfd *fds, struct client **owners, int *ti
         fds[count] =
             (struct pollfd){.fd = client->fd, .events = client->response ? POLLOUT : POLLIN};
         owners[count++] = client;
-        wake_ms = client->deadline_ms < wake_ms ? client->deadline_ms : wake_ms;
+        uint64_t deadline_ms = deadline_of(client);
+        wake_ms = deadline_ms < wake_ms ? deadline_ms : wake_ms;
     }
     *timeout_ms = wake_ms > now_ms ? (int)(wake_ms - now_ms) : 0;
     return count;
@@ -251,11 +350,12 @@ static void *control_thread(void *unused)
         }
         if (fds[1].revents)
             break;
-        uint64_t now_ms = time_monotonic_ms();
-        control_answer_tick(control.answer, now_ms);
+        control_answer_tick(control.answer, time_monotonic_ms());
+        /* A client answered or dropped above has fd -1 (slots are reused only by accept, last). */
         for (nfds_t i = 2; i < count; i++)
             if (fds[i].revents && owners[i]->fd == fds[i].fd)
                 serve(owners[i], fds[i].revents);
+        uint64_t now_ms = time_monotonic_ms();
         for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
             expire(&control.clients[i], now_ms);
         if (fds[0].revents & POLLIN)
@@ -343,12 +443,14 @@ static void release(void)
             close(control.wake_fds[i]);
     control_answer_free(control.answer);
     control.answer = NULL;
+    control.response_bytes = 0;
     control.listen_fd = -1;
     control.wake_fds[0] = control.wake_fds[1] = -1;
 }
 
 int control_start(struct runtime *runtime, uint64_t started_wall_ms)
 {
+    /* No lock: this runs on the main thread, the one that reloads, before any reload. */
     const char *path = runtime->config->gateway.control_socket;
     for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
         control.clients[i].fd = -1;

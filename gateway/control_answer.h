@@ -5,6 +5,13 @@
  *
  * Used by the control thread alone; it owns the answerer, its scratch buffers
  * and the fault window (each device's failed-poll count some time ago).
+ *
+ * The runtime may be swapped in place by a reload at any time between two
+ * calls: each call takes runtime_lock_read() itself while it reads the
+ * runtime (snapshot copies and JSON only: no I/O, nothing that waits), so the
+ * caller must not hold it. A call that finds a new configuration first fits
+ * its buffers and fault window to it; the window follows devices by id, so a
+ * device that a reload keeps keeps its fault state.
  */
 #ifndef SAFETYGW_CONTROL_ANSWER_H
 #define SAFETYGW_CONTROL_ANSWER_H
@@ -19,7 +26,7 @@
 
 struct control_answer;
 
-/* NULL when out of memory. runtime must outlive the answerer. */
+/* NULL when out of memory. runtime (swapped in place by reloads) must outlive the answerer. */
 struct control_answer *control_answer_new(struct runtime *runtime, uint64_t started_wall_ms);
 void control_answer_free(struct control_answer *answer);
 

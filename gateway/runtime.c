@@ -226,7 +226,12 @@ struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device)
     return &runtime->buses[device->def->bus_index];
 }
 
-static pthread_rwlock_t runtime_lock = PTHREAD_RWLOCK_INITIALIZER;
+/*
+ * Writer-preferring: a stream of control-socket readers must not hold a
+ * reload's pointer swap back. Nobody takes the read lock twice, so a waiting
+ * writer cannot deadlock a reader.
+ */
+static pthread_rwlock_t runtime_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
 void runtime_lock_read(void)
 {
