@@ -29,13 +29,14 @@
 
 /*
  * Opens state_dir/seq: strict parse (only decimal digits, optional trailing
- * newline, value 0..2^53), falls back to seq.prev with a log line; refuses
- * (returns -1, error text in error) when the state dir is not writable (probed
- * by actually writing the seq file) or when neither generation parses but one
- * exists (says which file and what is wrong; an absent file is a fresh start
- * = 0). From seq.prev it resumes SEQFILE_STEP_MAX higher. floor_seq: the highest seq the caller
- * knows from elsewhere (the MQTT queue); the result is max(file, floor). Fills *last_used with the
- * last seq ever handed out.
+ * newline, value 0..2^53), falls back to seq.prev with a log line and then
+ * resumes SEQFILE_STEP_MAX past it; refuses (returns -1, error text in error)
+ * when the state dir is not writable (probed by actually writing the seq
+ * file) or when neither generation parses but one exists (says which file and
+ * what is wrong; an absent file is a fresh start = 0). floor_seq: the highest
+ * seq the caller knows from elsewhere (the MQTT queue, mqtt_store_highest_seq);
+ * the result is max(file, floor). Fills *last_used with the last seq ever
+ * handed out: the next event gets *last_used + 1.
  */
 int seqfile_open(const char *state_dir, uint64_t floor_seq, uint64_t *last_used, char *error,
                  size_t error_size);

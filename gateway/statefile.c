@@ -80,8 +80,13 @@ static int keep_previous(const char *path)
     if (sibling_path(path, ".prev", previous) != 0 || sibling_path(path, ".prev.tmp", staging) != 0)
         return -1;
     unlink(staging); /* left by a crash */
-    if (link(path, staging) == 0)
-        return rename(staging, previous);
+    if (link(path, staging) == 0) {
+        if (rename(staging, previous) != 0)
+            return -1;
+        /* Still there if previous already was this file: rename then does nothing. */
+        unlink(staging);
+        return 0;
+    }
     if (errno == ENOENT)
         return 0; /* the first write, or a bad file set aside: nothing to keep */
     /*

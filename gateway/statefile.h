@@ -25,8 +25,8 @@ enum statefile_options {
 
 /*
  * Writes parts[0..count) in order as path's new content. Returns 0, or -1 with
- * errno set (path unchanged). A durable write also sets or clears the
- * process-wide failing flag (statefile_write_failing).
+ * errno set: path unchanged, unless only the last step (syncing the folder)
+ * failed. A durable write also sets or clears the process-wide failing flag.
  */
 int statefile_write_parts(const char *path, const struct iovec *parts, int count, unsigned options);
 

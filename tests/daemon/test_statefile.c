@@ -92,6 +92,18 @@ static void test_staging_file_left_by_a_crash_does_not_block_a_write(void **stat
     assert_false(scratch_exists(*state, "state.prev.tmp"));
 }
 
+static void test_prev_that_already_is_the_current_file_leaves_no_staging_file(void **state)
+{
+    /* What a write that failed after keeping the previous generation leaves. */
+    write_state(*state, "one");
+    char current[4096];
+    snprintf(current, sizeof current, "%s", scratch_path(*state, "state"));
+    assert_int_equal(link(current, scratch_path(*state, "state.prev")), 0);
+    write_state(*state, "two");
+    assert_file(*state, "state.prev", "one");
+    assert_false(scratch_exists(*state, "state.prev.tmp"));
+}
+
 static void test_failed_write_changes_neither_generation_and_sets_the_failing_flag(void **state)
 {
     write_state(*state, "one");
@@ -264,6 +276,7 @@ int main(void)
         STATEFILE_TEST(test_third_write_keeps_only_the_one_before),
         STATEFILE_TEST(test_write_leaves_no_temporary_files),
         STATEFILE_TEST(test_staging_file_left_by_a_crash_does_not_block_a_write),
+        STATEFILE_TEST(test_prev_that_already_is_the_current_file_leaves_no_staging_file),
         STATEFILE_TEST(test_failed_write_changes_neither_generation_and_sets_the_failing_flag),
         STATEFILE_TEST(test_successful_write_clears_the_failing_flag),
         STATEFILE_TEST(test_read_returns_the_whole_file_nul_terminated),
