@@ -55,6 +55,25 @@ void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64
     }
 }
 
+bool alarm_offline_raise(struct device *device, uint64_t wall_ms, struct alarm_event *event)
+{
+    for (size_t i = 0; i < device->def->rule_count; i++) {
+        const struct rule_def *rule = &device->def->rules[i];
+        if (rule->kind != RULE_OFFLINE || !device->rule_states[i].active)
+            continue;
+        *event = (struct alarm_event){
+            .raised = true,
+            .device = device->def,
+            .rule = rule,
+            .value = (double)device->rule_states[i].failed_polls,
+            .raised_at_wall_ms = device->raised_wall_ms[i],
+            .ts_wall_ms = wall_ms,
+        };
+        return true;
+    }
+    return false;
+}
+
 const struct action_def *alarm_interlock(const struct device *device, const struct rule_def *rule)
 {
     return rule->action_index >= 0 ? &device->def->profile->actions[rule->action_index] : NULL;

@@ -35,6 +35,13 @@ void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64
 /* Logs a raise or clear (after the snapshot lock is released: a log line is I/O). */
 void alarm_log(const struct device *device, const struct alarm_event *event);
 
+/*
+ * The raise of the device's active offline alarm, held back while its bus was
+ * down and due now that the bus is up and the device still silent. Returns
+ * false when the device has no active offline alarm.
+ */
+bool alarm_offline_raise(struct device *device, uint64_t wall_ms, struct alarm_event *event);
+
 /* The rule's interlock action (close the valve), or NULL when it has none. */
 const struct action_def *alarm_interlock(const struct device *device, const struct rule_def *rule);
 

@@ -76,8 +76,10 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
         log_warning("bus %s: cannot open %s: %s", bus->def->name,
                     bus_address(bus->def, address, sizeof address), modbus_strerror(errno));
         schedule_reconnect(bus, now_ms);
+        bus->connect_failures++;
         return false;
     }
+    bus->connect_failures = 0;
     if (bus->def->type == BUS_RTU)
         set_rs485(bus);
     modbus_flush(bus->ctx);
@@ -166,23 +168,99 @@ static void hand_over_events(struct bus *bus, const struct device *device,
     }
 }
 
+/*
+ * While the bus is down its devices' offline alarms are held back (bus_down
+ * stands for them). Once it is up again, a device still silent gets the raise
+ * it was spared; one that answers clears without a word.
+ */
+static void settle_offline(struct bus *bus, struct device *device, bool poll_ok,
+                           struct alarm_decisions *decisions, uint64_t wall_ms)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < decisions->count; i++) {
+        struct alarm_event *event = &decisions->events[i];
+        if (event->rule->kind != RULE_OFFLINE ||
+            !bus_down_holds_back(&bus->down, device, event->raised))
+            decisions->events[kept++] = *event;
+    }
+    decisions->count = kept;
+    if (bus->down.active || !device->offline_suppressed || poll_ok)
+        return;
+    device->offline_suppressed = false;
+    if (alarm_offline_raise(device, wall_ms, &decisions->events[decisions->count]))
+        decisions->count++;
+}
+
 /* Takes a poll's outcome in while readers are kept out; returns true when the link changed. */
 static bool record_poll(struct bus *bus, struct device *device, const struct poll_outcome *outcome,
                         uint64_t now_ms, struct alarm_decisions *decisions)
 {
     bool poll_ok = outcome->result == DEVICE_POLL_OK;
+    uint64_t wall_ms = time_wall_ms();
     pthread_mutex_lock(&bus->snapshot_lock);
     if (poll_ok)
         update_cycle(bus, device, now_ms);
     device->last_poll_start_ms = now_ms;
-    bool link_changed = device_record_poll(device, bus->poll_values, outcome, time_wall_ms());
-    alarm_evaluate(device, poll_ok, time_monotonic_ms(), time_wall_ms(), decisions);
+    bool link_changed = device_record_poll(device, bus->poll_values, outcome, wall_ms);
+    alarm_evaluate(device, poll_ok, time_monotonic_ms(), wall_ms, decisions);
+    settle_offline(bus, device, poll_ok, decisions, wall_ms);
     if (poll_ok)
         bus->stats.polls_ok++;
     else
         bus->stats.polls_failed++;
     pthread_mutex_unlock(&bus->snapshot_lock);
     return link_changed;
+}
+
+static void post_bus_event(struct bus *bus, bool raised, uint64_t wall_ms)
+{
+    char *locations = raised ? bus_down_locations(bus->devices, bus->device_count) : NULL;
+    struct alarm_event event = {.raised = raised,
+                                .bus = bus->def,
+                                .rule = &bus_down_rule,
+                                .devices_affected = bus->down.devices_affected,
+                                .locations_json = locations,
+                                .raised_at_wall_ms = bus->down.raised_wall_ms,
+                                .ts_wall_ms = wall_ms};
+    uplink_post_event(&event);
+    free(locations);
+}
+
+/* After every poll: is the whole bus silent, or back? */
+static void judge_bus(struct bus *bus, const struct device *polled)
+{
+    bool link_failed = !bus->link_up && bus->connect_failures > 0;
+    uint64_t wall_ms = time_wall_ms();
+    enum bus_down_change change = bus_down_judge(&bus->down, bus->devices, bus->device_count,
+                                                 !polled->last_poll_silent, link_failed, wall_ms);
+    if (change == BUS_DOWN_NO_CHANGE)
+        return;
+    bool raised = change == BUS_DOWN_RAISED;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.down = raised;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    if (raised) {
+        log_warning("alarm bus_down raised on bus %s: %u devices silent%s", bus->def->name,
+                    bus->down.devices_affected, link_failed ? " (the link cannot be opened)" : "");
+    } else {
+        log_info("alarm bus_down cleared on bus %s: %s answers; polling every device again",
+                 bus->def->name, polled->def->id);
+        bus->recovering = true;
+    }
+    post_bus_event(bus, raised, wall_ms);
+}
+
+/* bus_down cleared: the devices it held back are polled now, not after their back-off. */
+static void poll_everyone_now(struct bus *bus, uint64_t now_ms)
+{
+    bus->recovering = false;
+    schedule_clear(&bus->schedule);
+    for (size_t i = 0; i < bus->device_count; i++) {
+        struct device *device = bus->devices[i];
+        device->next_due_ms = now_ms;
+        device->backoff_ms = 0;
+        schedule_push(&bus->schedule, device);
+    }
 }
 
 static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
@@ -205,6 +283,7 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
             bus->offline_count--;
     }
     hand_over_events(bus, device, &decisions);
+    judge_bus(bus, device);
     if (link_changed || decisions.count > 0)
         publish_state(device);
     if (outcome.result == DEVICE_POLL_OK)
@@ -275,7 +354,8 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
         (uint64_t)bus->def->timeout_ms * bus->offline_count * 100u / OFFLINE_RETRY_BUDGET_PERCENT;
     uint32_t max_ms = bus->def->backoff_max_ms;
     return (struct backoff_limits){.min_ms = budget_ms < max_ms ? (uint32_t)budget_ms : max_ms,
-                                   .max_ms = max_ms};
+                                   .max_ms = max_ms,
+                                   .keep_cadence = bus->down.active};
 }
 
 /* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
@@ -329,6 +409,8 @@ static void *bus_thread(void *argument)
         poll_one(bus, device, now_ms);
         device_schedule_next(device, due_ms, time_monotonic_ms(), backoff_limits(bus));
         schedule_push(&bus->schedule, device);
+        if (bus->recovering)
+            poll_everyone_now(bus, time_monotonic_ms());
     }
     return NULL;
 }
@@ -389,6 +471,7 @@ static void move_link(struct bus *to, struct bus *from)
     to->stats = from->stats;
     pthread_mutex_unlock(&to->snapshot_lock);
     to->state_epoch = from->state_epoch;
+    to->connect_failures = from->connect_failures;
 }
 
 static void set_timeouts(struct bus *bus)
@@ -429,6 +512,8 @@ int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devi
 
 int bus_run(struct bus *bus, struct bus *predecessor)
 {
+    if (predecessor && predecessor->down.active) /* the alarm belongs to the bus's name */
+        bus_restore_down(bus, predecessor->down.raised_wall_ms);
     if (predecessor && predecessor->ctx && same_line(bus->def, predecessor->def)) {
         move_link(bus, predecessor);
         set_timeouts(bus);
@@ -453,6 +538,14 @@ int bus_run(struct bus *bus, struct bus *predecessor)
     }
     bus->thread_started = true;
     return 0;
+}
+
+void bus_restore_down(struct bus *bus, uint64_t raised_wall_ms)
+{
+    bus->down = (struct bus_down){.active = true,
+                                  .raised_wall_ms = raised_wall_ms,
+                                  .devices_affected = (uint32_t)bus->device_count};
+    bus->stats.down = true;
 }
 
 void bus_give_back(struct bus *bus, struct bus *predecessor)

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bus_down.h"
 #include "command.h"
 #include "config.h"
 #include "device.h"
@@ -40,6 +41,7 @@ struct bus_stats {
     uint64_t reconnects;
     double cycle_ms; /* smoothed interval between polls of the same device */
     bool link_up;
+    bool down; /* bus_down is raised (bus_down.h) */
 };
 
 #define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
@@ -62,6 +64,9 @@ struct bus {
     struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
     modbus_t *ctx;
     bool link_up;
+    uint32_t connect_failures; /* in a row */
+    struct bus_down down;
+    bool recovering; /* bus_down just cleared: every device is polled again at once */
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;
@@ -96,6 +101,9 @@ int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devi
  * takes over its open connection. Returns -1 with the reason logged.
  */
 int bus_run(struct bus *bus, struct bus *predecessor);
+
+/* Before bus_run: the bus was down when the daemon stopped (the saved alarm set says so). */
+void bus_restore_down(struct bus *bus, uint64_t raised_wall_ms);
 
 /* Gives a connection taken over by bus_run back to the predecessor (a reload undone). */
 void bus_give_back(struct bus *bus, struct bus *predecessor);

@@ -179,9 +179,20 @@ static int read_fields(struct device_loader *loader, yaml_node_t *map, struct de
     return result;
 }
 
+/*
+ * A dead bus raises bus_down on P/alarm/<bus name>, beside the devices'
+ * P/alarm/<device id>: one name must not mean both.
+ */
 static int check_unique_id(struct device_loader *loader, yaml_node_t *map,
                            const struct device_def *device)
 {
+    if (config_index_find(&loader->bus_names, device->id) >= 0) {
+        config_yaml_error(loader->file, config_yaml_get(loader->file, map, "id"),
+                          "device id \"%s\" is also the name of a bus: alarms of both would go "
+                          "to P/alarm/%s",
+                          device->id, device->id);
+        return -1;
+    }
     long first = config_index_find(&loader->ids, device->id);
     if (first < 0) {
         return 0;

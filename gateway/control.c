@@ -126,7 +126,7 @@ static void evict(struct client *client, uint64_t now_ms, const char *reason)
     uint64_t waited_ms = elapsed_ms(client->connected_ms, now_ms);
     log_debug("control: dropped a client without a complete request after %" PRIu64 " ms %s",
               waited_ms, reason);
-    char message[MESSAGE_MAX];
+    char message[MESSAGE_MAX + 64]; /* reason (MESSAGE_MAX) and the words around it */
     snprintf(message, sizeof message, "dropped %s: no complete request after %" PRIu64 " ms",
              reason, waited_ms);
     refuse_and_close(client, message);

@@ -52,6 +52,8 @@ json_t *control_json_device_summary(const struct device_snapshot *device, enum s
     json_object_set_new(root, "address", json_integer(def->address));
     json_object_set_new(root, "state", json_string(snapshot_state_name(state)));
     json_object_set_new(root, "link", json_string(link_name(device->link)));
+    if (device->offline_suppressed)
+        json_object_set_new(root, "suppressed_by", json_string("bus_down"));
     json_object_set_new(root, "alarms", active_alarm_names(device));
     json_object_set_new(root, "last_seen", control_json_timestamp(device->stats.last_seen_wall_ms));
     json_object_set_new(root, "location", location_object(def));

@@ -95,11 +95,13 @@ bool device_record_poll(struct device *device, const double *values,
         device->stats.latency_total_us += outcome->latency_us;
         device->stats.last_seen_wall_ms = wall_ms;
         device->failed_in_row = 0;
+        device->last_poll_silent = false;
         device->backoff_ms = 0;
         device->link = DEVICE_ONLINE;
     } else {
         count_failure(&device->stats, outcome);
         device->failed_in_row++;
+        device->last_poll_silent = !device_poll_answered(outcome);
         if (device->failed_in_row >= device->offline_after_polls)
             device->link = DEVICE_OFFLINE;
     }
@@ -115,10 +117,22 @@ void device_log_link(const struct device *device)
                  device->failed_in_row, device->def->address);
 }
 
+/*
+ * Modbus exceptions 10 and 11 come from a gateway (a TCP converter) speaking
+ * for a device behind it that did not answer: that is silence too.
+ */
+bool device_poll_answered(const struct poll_outcome *outcome)
+{
+    if (outcome->result == DEVICE_POLL_OK)
+        return true;
+    return outcome->error_class == MODBUS_ERROR_EXCEPTION && outcome->exception_code != 10 &&
+           outcome->exception_code != 11;
+}
+
 void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
                           struct backoff_limits limits)
 {
-    if (device->link != DEVICE_OFFLINE) {
+    if (device->link != DEVICE_OFFLINE || limits.keep_cadence) {
         /* Keep the cadence; a bus that fell behind polls round-robin from now. */
         uint64_t next = due_ms + device->def->poll_ms;
         device->next_due_ms = next > now_ms ? next : now_ms;

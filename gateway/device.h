@@ -47,6 +47,8 @@ struct device {
     uint64_t *raised_wall_ms;       /* per rule: wall-clock time its active alarm was raised */
     size_t active_alarm_count;
     enum device_link link;
+    bool last_poll_silent;   /* the last poll got no reply of the device's own */
+    bool offline_suppressed; /* offline alarm active but not sent: its bus is down (bus_down.h) */
     uint32_t failed_in_row;
     uint32_t offline_after_polls; /* from the profile's offline rule, else 3 */
     uint32_t backoff_ms;          /* current retry interval while offline; 0 when not */
@@ -75,10 +77,14 @@ bool device_record_poll(struct device *device, const double *values,
 /* Logs the device going online or offline (outside the snapshot lock). */
 void device_log_link(const struct device *device);
 
+/* True when the device itself replied (values, or an exception of its own). */
+bool device_poll_answered(const struct poll_outcome *outcome);
+
 /* Bounds of an offline device's retry interval. */
 struct backoff_limits {
-    uint32_t min_ms; /* the bus's retry budget (see bus.c) */
-    uint32_t max_ms; /* the bus's backoff_max_ms */
+    uint32_t min_ms;   /* the bus's retry budget (see bus.c) */
+    uint32_t max_ms;   /* the bus's backoff_max_ms */
+    bool keep_cadence; /* no back-off: the whole bus is down, its silence costs nobody */
 };
 
 /*

@@ -41,6 +41,7 @@ static json_t *bus_health(struct bus *bus)
     json_object_set_new(entry, "name", json_string(bus->def->name));
     json_object_set_new(entry, "type", json_string(bus->def->type == BUS_RTU ? "rtu" : "tcp"));
     json_object_set_new(entry, "link_up", json_boolean(stats.link_up));
+    json_object_set_new(entry, "bus_down", json_boolean(stats.down));
     json_object_set_new(entry, "cycle_ms", json_integer((json_int_t)llround(stats.cycle_ms)));
     json_object_set_new(entry, "polls_ok", json_integer((json_int_t)stats.polls_ok));
     json_object_set_new(entry, "polls_failed", json_integer((json_int_t)stats.polls_failed));

@@ -107,14 +107,13 @@ static void add_point_fields(json_t *root, const struct alarm_event *event)
         json_object_set_new(root, "unit", json_string(point->unit));
 }
 
-char *payload_alarm_event(const struct alarm_event *event)
+const char *payload_event_source(const struct alarm_event *event)
 {
-    json_t *root = json_object();
-    json_object_set_new(root, "gateway", json_string(event->gateway_id));
-    json_object_set_new(root, "seq", json_integer((json_int_t)event->seq));
-    json_object_set_new(root, "event", json_string(event->raised ? "raised" : "cleared"));
-    json_object_set_new(root, "alarm", json_string(event->rule->name));
-    json_object_set_new(root, "severity", json_string(severity_name(event->rule->severity)));
+    return event->device ? event->device->id : event->bus->name;
+}
+
+static void add_device_fields(json_t *root, const struct alarm_event *event)
+{
     json_object_set_new(root, "device", json_string(event->device->id));
     json_object_set_new(root, "kind", json_string(event->device->profile->kind));
     json_object_set_new(root, "location", location_object(event->device));
@@ -122,6 +121,42 @@ char *payload_alarm_event(const struct alarm_event *event)
         json_object_set_new(root, "polls_failed", payload_number(event->value));
     else
         add_point_fields(root, event);
+}
+
+static void add_bus_fields(json_t *root, const struct alarm_event *event)
+{
+    const struct bus_def *bus = event->bus;
+    json_object_set_new(root, "bus", json_string(bus->name));
+    if (bus->type == BUS_RTU)
+        json_object_set_new(root, "port", json_string(bus->port));
+    else
+        json_object_set_new(root, "host", json_sprintf("%s:%u", bus->host, bus->tcp_port));
+    json_object_set_new(root, "devices", json_integer(event->devices_affected));
+    json_t *locations = event->locations_json ? json_loads(event->locations_json, 0, NULL) : NULL;
+    json_object_set_new(root, "locations", locations ? locations : json_array());
+}
+
+static const char *event_name(const struct alarm_event *event)
+{
+    if (event->shelved)
+        return "shelved";
+    return event->raised ? "raised" : "cleared";
+}
+
+char *payload_alarm_event(const struct alarm_event *event)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "gateway", json_string(event->gateway_id));
+    json_object_set_new(root, "seq", json_integer((json_int_t)event->seq));
+    json_object_set_new(root, "event", json_string(event_name(event)));
+    json_object_set_new(root, "alarm", json_string(event->rule->name));
+    json_object_set_new(root, "severity", json_string(severity_name(event->rule->severity)));
+    if (event->device)
+        add_device_fields(root, event);
+    else
+        add_bus_fields(root, event);
+    if (event->shelved)
+        json_object_set_new(root, "until", timestamp(event->shelved_until_wall_ms));
     if (event->action) {
         json_object_set_new(root, "action", json_string(event->action));
         json_object_set_new(root, "action_ok", json_boolean(event->action_ok));
@@ -216,6 +251,11 @@ char *payload_device_state(const struct device *device)
             json_array_append_new(alarms, json_string(def->rules[i].name));
     json_object_set_new(root, "alarms", alarms);
     add_values(root, device);
+    /* An offline device's values are its last answer's: say so. */
+    if (device->link == DEVICE_OFFLINE && device->values_valid)
+        json_object_set_new(root, "stale", json_true());
+    if (device->offline_suppressed)
+        json_object_set_new(root, "suppressed_by", json_string("bus_down"));
     if (device->stats.last_seen_wall_ms)
         json_object_set_new(root, "last_seen", timestamp(device->stats.last_seen_wall_ms));
     else

@@ -17,8 +17,14 @@
 struct alarm_event {
     const char *gateway_id;
     uint64_t seq;
-    bool raised; /* false: cleared */
-    const struct device_def *device;
+    bool raised;  /* false: cleared */
+    bool shelved; /* "event":"shelved" (raised is then true): reason says why, until when */
+    uint64_t shelved_until_wall_ms;
+    const struct device_def *device; /* NULL for a bus-level alarm */
+    /* a bus-level alarm (bus_down): the bus, how many devices went silent, where they are */
+    const struct bus_def *bus;
+    uint32_t devices_affected;
+    const char *locations_json; /* [{"compound":..,"building":..},..] */
     const struct rule_def *rule;
     double value; /* what the rule judged (value, bit, rate per minute) */
     uint64_t raised_at_wall_ms;
@@ -28,6 +34,9 @@ struct alarm_event {
     const char *action_error; /* why it failed, or NULL */
     const char *reason;       /* a clear that is not a return to normal (reload), or NULL */
 };
+
+/* The device id, or the bus name of a bus-level alarm: P/alarm/<this>. */
+const char *payload_event_source(const struct alarm_event *event);
 
 char *payload_status(bool online, uint64_t started_wall_ms);
 char *payload_alarm_event(const struct alarm_event *event);

@@ -140,9 +140,28 @@ static void forget_device_state(const char *device_id)
         uplink_post_message(topic, empty, 1, true, PUBLISH_KEPT);
 }
 
+/* A bus_down of a bus the new configuration no longer has. */
+static void retire_bus(const struct bus *old, uint64_t wall_ms)
+{
+    log_info("alarm bus_down cleared on bus %s: bus removed by a configuration reload",
+             old->def->name);
+    struct alarm_event event = {.bus = old->def,
+                                .rule = &bus_down_rule,
+                                .devices_affected = old->down.devices_affected,
+                                .raised_at_wall_ms = old->down.raised_wall_ms,
+                                .ts_wall_ms = wall_ms,
+                                .reason = "bus removed by a configuration reload"};
+    uplink_post_event(&event);
+}
+
 /* Once the new configuration runs: what the old one had and the new one lacks is cleared. */
 static void retire_removed(struct runtime *old, struct runtime *fresh)
 {
+    for (size_t b = 0; b < old->buses_prepared; b++) {
+        const struct bus *bus = &old->buses[b];
+        if (bus->down.active && !runtime_bus_named(fresh, bus->def->name))
+            retire_bus(bus, time_wall_ms());
+    }
     for (size_t d = 0; d < old->config->device_count; d++) {
         const struct device *device = &old->devices[d];
         const struct device *successor = runtime_find_device(fresh, device->def->id);

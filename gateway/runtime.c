@@ -70,7 +70,7 @@ static int build_index(struct runtime *runtime)
     return 0;
 }
 
-static struct bus *bus_named(struct runtime *runtime, const char *name)
+struct bus *runtime_bus_named(struct runtime *runtime, const char *name)
 {
     if (!runtime)
         return NULL;
@@ -107,7 +107,7 @@ static void undo_start(struct runtime *runtime, struct runtime *predecessor, siz
     for (size_t b = 0; b < started; b++) {
         struct bus *bus = &runtime->buses[b];
         bus_stop(bus, false);
-        bus_give_back(bus, bus_named(predecessor, bus->def->name));
+        bus_give_back(bus, runtime_bus_named(predecessor, bus->def->name));
     }
 }
 
@@ -115,7 +115,7 @@ int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
 {
     for (size_t b = 0; b < runtime->buses_prepared; b++) {
         struct bus *bus = &runtime->buses[b];
-        if (bus_run(bus, bus_named(predecessor, bus->def->name)) != 0) {
+        if (bus_run(bus, runtime_bus_named(predecessor, bus->def->name)) != 0) {
             undo_start(runtime, predecessor, b);
             return -1;
         }
@@ -150,11 +150,19 @@ static void restore_alarm(struct runtime *runtime, const struct alarm_store_entr
     device->active_alarm_count++;
 }
 
+/* A saved bus_down of a bus still configured (the store keys it by the bus's name). */
+static struct bus *down_bus(struct runtime *runtime, const struct alarm_store_entry *entry)
+{
+    if (strcmp(entry->alarm, bus_down_rule.name) != 0)
+        return NULL;
+    return runtime_bus_named(runtime, entry->device_id);
+}
+
 static bool still_configured(struct runtime *runtime, const struct alarm_store_entry *entry)
 {
     struct device *device = runtime_find_device(runtime, entry->device_id);
     int index = device ? config_rule_index(device->def, entry->alarm) : -1;
-    return index >= 0 && device->def->rules[index].enabled;
+    return (index >= 0 && device->def->rules[index].enabled) || down_bus(runtime, entry);
 }
 
 void runtime_restore_alarms(struct runtime *runtime, struct alarm_store *saved)
@@ -162,6 +170,12 @@ void runtime_restore_alarms(struct runtime *runtime, struct alarm_store *saved)
     uint64_t now_ms = time_monotonic_ms();
     for (size_t i = 0; i < alarm_store_count(saved);) {
         const struct alarm_store_entry *entry = alarm_store_entry(saved, i);
+        struct bus *bus = down_bus(runtime, entry);
+        if (bus) {
+            bus_restore_down(bus, entry->raised_at_wall_ms);
+            i++;
+            continue;
+        }
         if (still_configured(runtime, entry)) {
             restore_alarm(runtime, entry, now_ms);
             i++;

@@ -71,6 +71,9 @@ void runtime_free(struct runtime *runtime);
 /* The device with that id, or NULL. Safe from any thread while the runtime runs. */
 struct device *runtime_find_device(struct runtime *runtime, const char *id);
 
+/* The bus with that name, or NULL (runtime may be NULL). */
+struct bus *runtime_bus_named(struct runtime *runtime, const char *name);
+
 /* The bus that polls device. */
 struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device);
 

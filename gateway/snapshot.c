@@ -14,6 +14,7 @@ void snapshot_device(struct bus *bus, const struct device *device, struct device
     out->bus = bus->def;
     pthread_mutex_lock(&bus->snapshot_lock);
     out->link = device->link;
+    out->offline_suppressed = device->offline_suppressed;
     out->failed_in_row = device->failed_in_row;
     out->active_alarm_count = device->active_alarm_count;
     out->stats = device->stats;

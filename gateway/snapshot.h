@@ -32,6 +32,7 @@ struct device_snapshot {
     const struct device_def *def; /* configuration: read-only, shared */
     const struct bus_def *bus;
     enum device_link link;
+    bool offline_suppressed; /* offline, but its bus's bus_down stands for it */
     uint32_t failed_in_row;
     size_t active_alarm_count;
     struct device_stats stats;

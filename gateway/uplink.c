@@ -33,7 +33,7 @@ enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_FENCE };
 struct item {
     enum item_kind kind;
     union {
-        struct alarm_event event; /* action_error, when set, is malloc'd and ours */
+        struct alarm_event event; /* action_error and locations_json, when set, are ours */
         struct {
             char *text; /* "topic suffix\0payload", malloc'd */
             int qos;
@@ -127,15 +127,23 @@ static bool push_unless_full(const struct item *item)
     return taken;
 }
 
+/* What uplink_post_event copied for the event to own. */
+static void free_event_copies(struct alarm_event *event)
+{
+    free((char *)event->action_error);
+    free((char *)event->locations_json);
+}
+
 void uplink_post_event(const struct alarm_event *event)
 {
     struct item item = {.kind = ITEM_EVENT, .event = *event};
     item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
+    item.event.locations_json = event->locations_json ? strdup(event->locations_json) : NULL;
     if (push_waiting(&item))
         return;
     log_error("uplink: event %s of %s after the uplink stopped; not sent", event->rule->name,
-              event->device->id);
-    free((char *)item.event.action_error);
+              payload_event_source(event));
+    free_event_copies(&item.event);
 }
 
 int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
@@ -268,21 +276,21 @@ static void send_event(struct alarm_event *event)
     event->seq = uplink.next_seq++;
     event->gateway_id = uplink.gateway_id;
     atomic_store(&shown_next_seq, uplink.next_seq);
+    const char *source = payload_event_source(event);
     if (event->raised)
-        alarm_store_raise(uplink.active_alarms, event->device->id, event->rule->name,
+        alarm_store_raise(uplink.active_alarms, source, event->rule->name,
                           event->raised_at_wall_ms, event->value);
     else
-        alarm_store_clear(uplink.active_alarms, event->device->id, event->rule->name);
+        alarm_store_clear(uplink.active_alarms, source, event->rule->name);
     char topic[PUBLISH_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "alarm/%s", event->device->id);
+    snprintf(topic, sizeof topic, "alarm/%s", source);
     char *payload = payload_alarm_event(event);
     if (payload)
         publish_send(topic, payload, uplink.event_qos, false, PUBLISH_KEPT);
     else
-        log_error("uplink: out of memory for event %" PRIu64 " of %s", event->seq,
-                  event->device->id);
+        log_error("uplink: out of memory for event %" PRIu64 " of %s", event->seq, source);
     free(payload);
-    free((char *)event->action_error);
+    free_event_copies(event);
 }
 
 static void send_message(char *text, int qos, bool retained, enum publish_kind kind)

@@ -184,6 +184,21 @@ static void test_nonstandard_baud_is_rejected_with_the_standard_rates(void **sta
                         "57600, 115200)");
 }
 
+static void test_device_id_that_names_a_bus_is_refused(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(config_fixture_load(fixture,
+                                    HEADER "buses:\n"
+                                           "  - { name: b1, type: rtu, port: /dev/ttyUSB0 }\n"
+                                           "devices:\n"
+                                           "  - id: b1\n"
+                                           "    profile: sensor\n"
+                                           "    bus: b1\n"
+                                           "    address: 1\n"));
+    assert_config_error(fixture, "gateway.yaml", 7, 9,
+                        "device id \"b1\" is also the name of a bus");
+}
+
 static void test_duplicate_device_id_points_to_the_first(void **state)
 {
     struct config_fixture *fixture = *state;
@@ -451,6 +466,7 @@ int main(void)
         TEST(test_unknown_bus_key_names_the_key_the_bus_and_the_expected_keys),
         TEST(test_port_is_a_number_on_a_tcp_bus_and_host_is_unknown_on_rtu),
         TEST(test_nonstandard_baud_is_rejected_with_the_standard_rates),
+        TEST(test_device_id_that_names_a_bus_is_refused),
         TEST(test_duplicate_device_id_points_to_the_first),
         TEST(test_duplicate_address_on_bus_names_the_bus_and_the_first_device),
         TEST(test_unknown_profile_and_bus_are_reported_at_their_values),
