@@ -146,6 +146,24 @@ subscribe_durable() {
     sleep 0.3
 }
 
+# subscribe_live FILE TOPIC [OPTIONS...]: like subscribe, with mosquitto_sub's
+# extra OPTIONS (-c -i ID: a durable session), returning once the subscription
+# is known to be live: a probe {"probe":N} published on TOPIC's _probe (TOPIC
+# ends in /#) has come through. Readers of FILE skip the probe.
+subscribe_live() {
+    local file=$1 topic=$2; shift 2
+    local probe_topic=${topic%#}_probe probe="{\"probe\":$$$RANDOM}" deadline=$((SECONDS + 30))
+    mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -v -t "$topic" "$@" \
+        >>"$file" 2>>"$WORK/sub.log" &
+    PIDS="$PIDS $!"
+    # published again each second: one sent before the subscription reached the broker is lost
+    until grep -qF "$probe_topic $probe" "$file" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { fail "no probe came through $topic in 30 s"; return 1; }
+        mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "$probe_topic" -m "$probe"
+        wait_until 1 grep -qF "$probe_topic $probe" "$file" || true
+    done
+}
+
 # alarm_seqs FILE: the seq of every alarm event received, in arrival order.
 alarm_seqs() { grep "^$TOPIC_PREFIX/alarm/" "$1" | cut -d' ' -f2- | jq -r .seq; }
 
