@@ -203,16 +203,16 @@ check "every event the daemon logged arrives" wait_until "$(left)" every_event_a
 
 # --- commands: exactly one result each, on its device's topic
 awk -v prefix="$TOPIC_PREFIX/cmd-result/" 'index($1, prefix) == 1 {
-        device = substr($1, length(prefix) + 1); $1 = ""; print device "\t" substr($0, 2) }' \
-    "$WORK/results.txt" |
-    jq -R -r 'split("\t") | (.[1] | fromjson) as $r | select($r.id // "" | startswith("s-")) |
+        print substr($1, length(prefix) + 1) "\t" substr($0, length($1) + 2) }' "$WORK/results.txt" |
+    jq -R -r 'split("\t") | (.[1] | try fromjson catch {}) as $r |
+              select($r.id // "" | tostring | startswith("s-")) |
               "\($r.id) \(.[0]) \(if $r.ok then "ok" else $r.error end)"' >"$WORK/answers.txt"
 echo "results, by kind:"
 cut -d' ' -f3- "$WORK/answers.txt" | sed 's/[0-9]\+/N/g' | sort | uniq -c | sort -rn
 cut -d' ' -f1,2 "$WORK/answers.txt" | sort >"$WORK/answered.txt"
 sort "$WORK/sent.txt" >"$WORK/sent.sorted"
 unanswered=$(comm -23 "$WORK/sent.sorted" "$WORK/answered.txt" | wc -l)
-answered_twice=$(cut -d' ' -f1 "$WORK/answered.txt" | uniq -d | wc -l)
+answered_twice=$(cut -d' ' -f1 "$WORK/answered.txt" | sort | uniq -d | wc -l)
 unknown=$(comm -13 "$WORK/sent.sorted" <(uniq "$WORK/answered.txt") | wc -l)
 echo "unanswered: $unanswered ($(comm -23 "$WORK/sent.sorted" "$WORK/answered.txt" | head -3 | paste -sd ' '))"
 check "every command has a result" test "$unanswered" -eq 0
@@ -221,7 +221,7 @@ check "every result answers a command sent, on its device's topic" test "$unknow
 
 # --- alarms: seq gapless, raised and cleared alternate, all cleared at the end
 grep "^$TOPIC_PREFIX/alarm/[^ ]* {" "$WORK/alarms.txt" | cut -d' ' -f2- |
-    jq -c 'select(.seq) | {seq, device, alarm, event}' >"$WORK/events.json"
+    jq -R -c 'try fromjson catch {} | select(.seq) | {seq, device, alarm, event}' >"$WORK/events.json"
 events=$(wc -l <"$WORK/events.json")
 echo "alarm events: $events, $(grep -c '"event":"raised"' "$WORK/events.json" || true) raised," \
      "$(grep -c "\"device\":\"$ADDED\"" "$WORK/events.json" || true) of the added device"
