@@ -13,9 +13,54 @@ PROFILES="$SAFETYGW_SOURCE_DIR/config/profiles"
 WORK=$(mktemp -d /tmp/safetygw-test.XXXXXX)
 PIDS=""
 
-cleanup() {
+# running_child PID: a process this shell started that has not exited yet (a
+# zombie has exited; a PID since reused has another parent).
+running_child() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) } # after "pid (comm) ": state ppid ...
+    set -- $stat
+    [ "$1" != Z ] && [ "$2" = $$ ]
+}
+
+all_stopped() {
+    local pid
+    for pid in $PIDS; do ! running_child "$pid" || return 1; done
+}
+
+# A frozen daemon never takes its SIGTERM (the main thread takes signals): the
+# test reports what it found instead of hanging until ctest's timeout.
+stop_all() {
+    local pid
     for pid in $PIDS; do kill "$pid" 2>/dev/null || true; done
+    if ! wait_until 30 all_stopped; then
+        for pid in $PIDS; do
+            running_child "$pid" || continue
+            echo "--- still running 30 s after SIGTERM, killed: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    fi
     for pid in $PIDS; do wait "$pid" 2>/dev/null || true; done
+}
+
+# Reports of ThreadSanitizer, AddressSanitizer and UBSan in the logs of the
+# programs under test (daemon, simulator, CLI): each fails the test, whatever
+# its checks said, and is shown up to its SUMMARY line.
+SANITIZER_REPORT='WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error:'
+check_sanitizer_reports() {
+    local log
+    for log in "$WORK"/*.log; do
+        [ -f "$log" ] && grep -Eq "$SANITIZER_REPORT" "$log" || continue
+        fail "sanitizer report in $log:"
+        awk -v report="$SANITIZER_REPORT" '$0 ~ report { on = 1 } on && shown++ < 80 { print }
+                                           /^SUMMARY: / { on = 0 }' "$log"
+    done
+}
+
+cleanup() {
+    local failures_before=$FAILURES
+    stop_all
+    check_sanitizer_reports
     if [ "$FAILURES" -ne 0 ] || [ "${KEEP_WORK:-0}" = 1 ]; then
         echo "--- logs kept in $WORK"
         for log in "$WORK"/*.log; do
@@ -25,6 +70,8 @@ cleanup() {
     else
         rm -rf "$WORK"
     fi
+    # Only a failure found here changes the exit status the script already has.
+    [ "$FAILURES" -eq "$failures_before" ] || exit 1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -97,6 +144,24 @@ subscribe_durable() {
         >>"$1" 2>>"$WORK/sub.log" &
     PIDS="$PIDS $!"
     sleep 0.3
+}
+
+# subscribe_live FILE TOPIC [OPTIONS...]: like subscribe, with mosquitto_sub's
+# extra OPTIONS (-c -i ID: a durable session), returning once the subscription
+# is known to be live: a probe {"probe":N} published on TOPIC's _probe (TOPIC
+# ends in /#) has come through. Readers of FILE skip the probe.
+subscribe_live() {
+    local file=$1 topic=$2; shift 2
+    local probe_topic=${topic%#}_probe probe="{\"probe\":$$$RANDOM}" deadline=$((SECONDS + 30))
+    mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -v -t "$topic" "$@" \
+        >>"$file" 2>>"$WORK/sub.log" &
+    PIDS="$PIDS $!"
+    # published again each second: one sent before the subscription reached the broker is lost
+    until grep -qF "$probe_topic $probe" "$file" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { fail "no probe came through $topic in 30 s"; return 1; }
+        mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "$probe_topic" -m "$probe"
+        wait_until 1 grep -qF "$probe_topic $probe" "$file" || true
+    done
 }
 
 # alarm_seqs FILE: the seq of every alarm event received, in arrival order.
