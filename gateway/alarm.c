@@ -5,15 +5,21 @@
 void alarm_log(const struct device *device, const struct alarm_event *event)
 {
     const struct rule_def *rule = event->rule;
+    const char *change = event->raised ? "raised" : "cleared";
+    const char *shelved = event->held_back ? " (shelved: not sent)" : "";
+    if (event->shelved) {
+        log_warning("alarm %s on %s chatters (%u raises within %u s): shelved for %u s",
+                    rule->name, device->def->id, rule->chatter_raises,
+                    rule->chatter_window_ms / 1000, rule->shelve_ms / 1000);
+        return;
+    }
     if (rule->kind == RULE_OFFLINE)
-        log_info("alarm %s %s on %s: %s", rule->name, event->raised ? "raised" : "cleared",
-                 device->def->id,
+        log_info("alarm %s %s on %s%s: %s", rule->name, change, device->def->id, shelved,
                  event->raised ? "no answer for several polls" : "answers again");
     else
-        log_info("alarm %s %s (%s) on %s: %s = %g", rule->name,
-                 event->raised ? "raised" : "cleared", severity_name(rule->severity),
-                 device->def->id, device->def->profile->points[rule->point_index].name,
-                 event->value);
+        log_info("alarm %s %s (%s) on %s%s: %s = %g", rule->name, change,
+                 severity_name(rule->severity), device->def->id, shelved,
+                 device->def->profile->points[rule->point_index].name, event->value);
 }
 
 static struct alarm_event decide(struct device *device, size_t rule_index,
@@ -36,12 +42,74 @@ static struct alarm_event decide(struct device *device, size_t rule_index,
     return event;
 }
 
+/* Raises of the rule within its chatter window up to now_ms, this one included. */
+static uint32_t recent_raises(struct alarm_shelf *shelf, const struct rule_def *rule,
+                              uint64_t now_ms)
+{
+    shelf->raises_ms[shelf->next_raise] = now_ms;
+    shelf->next_raise = (shelf->next_raise + 1) % rule->chatter_raises;
+    if (shelf->raise_count < rule->chatter_raises)
+        shelf->raise_count++;
+    uint32_t recent = 0;
+    for (uint32_t r = 0; r < shelf->raise_count; r++)
+        recent += now_ms - shelf->raises_ms[r] <= rule->chatter_window_ms;
+    return recent;
+}
+
+static struct alarm_event shelving(const struct device *device, size_t rule_index,
+                                   const struct alarm_shelf *shelf, uint64_t wall_ms)
+{
+    const struct rule_def *rule = &device->def->rules[rule_index];
+    return (struct alarm_event){.raised = true,
+                                .shelved = true,
+                                .shelved_until_wall_ms = shelf->until_wall_ms,
+                                .device = device->def,
+                                .rule = rule,
+                                .value = device->rule_states[rule_index].value,
+                                .raised_at_wall_ms = device->raised_wall_ms[rule_index],
+                                .ts_wall_ms = wall_ms,
+                                .reason = "chattering"};
+}
+
+/* The shelving's end: an alarm still active is raised again, as new. */
+static void end_shelving(struct device *device, size_t rule_index, uint64_t wall_ms,
+                         struct alarm_decisions *decisions)
+{
+    struct alarm_shelf *shelf = &device->shelves[rule_index];
+    *shelf = (struct alarm_shelf){0};
+    if (!device->rule_states[rule_index].active)
+        return;
+    device->raised_wall_ms[rule_index] = wall_ms;
+    struct alarm_event event = decide(device, rule_index, RULE_RAISED, wall_ms);
+    device->active_alarm_count--; /* decide counted it again; it never stopped being active */
+    decisions->events[decisions->count++] = event;
+}
+
+static void add_transition(struct device *device, size_t rule_index,
+                           enum rule_transition transition, uint64_t now_ms, uint64_t wall_ms,
+                           struct alarm_decisions *decisions)
+{
+    const struct rule_def *rule = &device->def->rules[rule_index];
+    struct alarm_shelf *shelf = &device->shelves[rule_index];
+    struct alarm_event event = decide(device, rule_index, transition, wall_ms);
+    event.held_back = shelf->until_ms != 0;
+    decisions->events[decisions->count++] = event;
+    if (transition != RULE_RAISED || event.held_back || rule->chatter_raises == 0 ||
+        recent_raises(shelf, rule, now_ms) < rule->chatter_raises)
+        return;
+    shelf->until_ms = now_ms + rule->shelve_ms;
+    shelf->until_wall_ms = wall_ms + rule->shelve_ms;
+    decisions->events[decisions->count++] = shelving(device, rule_index, shelf, wall_ms);
+}
+
 void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64_t wall_ms,
                     struct alarm_decisions *decisions)
 {
     decisions->count = 0;
     for (size_t i = 0; i < device->def->rule_count; i++) {
         const struct rule_def *rule = &device->def->rules[i];
+        if (device->shelves[i].until_ms != 0 && now_ms >= device->shelves[i].until_ms)
+            end_shelving(device, i, wall_ms, decisions);
         enum rule_transition transition;
         if (rule->kind == RULE_OFFLINE)
             transition = rules_eval_offline(rule, &device->rule_states[i], poll_ok, now_ms);
@@ -51,7 +119,7 @@ void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64
         else
             continue; /* silence neither raises nor clears a value alarm */
         if (transition != RULE_NO_CHANGE)
-            decisions->events[decisions->count++] = decide(device, i, transition, wall_ms);
+            add_transition(device, i, transition, now_ms, wall_ms, decisions);
     }
 }
 

@@ -18,16 +18,26 @@
 #include "device.h"
 #include "payload.h"
 
-/* A poll's rule transitions: at most one per rule of the device. */
+/* A poll's alarm events: at most ALARM_EVENTS_PER_RULE per rule of the device. */
 struct alarm_decisions {
-    struct alarm_event *events; /* room for the device's rule_count */
+    struct alarm_event *events; /* room for ALARM_EVENTS_PER_RULE x the device's rule_count */
     size_t count;
 };
+
+/* A raise and its shelving, or a shelving's end and a new raise. */
+#define ALARM_EVENTS_PER_RULE 2
 
 /*
  * Evaluates the device's rules after a poll (poll_ok false: only the offline
  * rule learns anything) and appends an event per raise or clear, stamped
  * wall_ms. Keeps the device's active alarm count and raise times.
+ *
+ * Chattering (ISA-18.2): a rule that raises chatter_raises times within
+ * chatter_window_ms is shelved for shelve_ms, with one "shelved" event after
+ * the raise that tipped it. While shelved, its raises and clears are held back
+ * (held_back: the interlock still acts, nothing is sent). When the shelving
+ * ends, an alarm whose condition still holds is raised again; otherwise
+ * nothing more is sent.
  */
 void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64_t wall_ms,
                     struct alarm_decisions *decisions);

@@ -141,7 +141,7 @@ static void run_interlock(struct bus *bus, const struct device *device, struct a
                           char *error, size_t error_size)
 {
     const struct action_def *action = alarm_interlock(device, event->rule);
-    if (!event->raised || !action)
+    if (!event->raised || event->shelved || !action)
         return;
     event->action = action->name;
     event->action_ok =
@@ -164,7 +164,8 @@ static void hand_over_events(struct bus *bus, const struct device *device,
         char action_error[256];
         alarm_log(device, event);
         run_interlock(bus, device, event, action_error, sizeof action_error);
-        uplink_post_event(event);
+        if (!event->held_back)
+            uplink_post_event(event);
     }
 }
 
@@ -495,7 +496,8 @@ int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devi
 
     bus->poll_registers = calloc(largest_plan_buffer(devices, count), sizeof *bus->poll_registers);
     bus->poll_values = calloc(largest_point_count(devices, count), sizeof *bus->poll_values);
-    bus->decided = calloc(largest_rule_count(devices, count), sizeof *bus->decided);
+    bus->decided = calloc(largest_rule_count(devices, count) * ALARM_EVENTS_PER_RULE,
+                          sizeof *bus->decided);
     bus->ctx = new_context(def);
     if (!bus->poll_registers || !bus->poll_values || !bus->decided || !bus->ctx ||
         schedule_init(&bus->schedule, count) != 0) {

@@ -83,7 +83,14 @@ struct rule_def {
     int action_index; /* into profile->actions, or -1 */
     int action_param; /* parameter for an indexed action (the block instance), or -1 */
     bool enabled;
+    /* chattering: this many raises within chatter_window_ms shelve it for shelve_ms; 0: off */
+    uint32_t chatter_raises;
+    uint32_t chatter_window_ms;
+    uint32_t shelve_ms;
 };
+
+/* A chattering rule counts at most this many raises (config_rule.c bounds `raises`). */
+#define CHATTER_RAISES_MAX 10
 
 /*
  * The most coils or registers one action writes, in its one request: FC15

@@ -14,6 +14,13 @@
 #define RULE_RATE_WINDOW_DEFAULT_MS 60000
 #define RULE_RATE_WINDOW_MIN_MS 1000
 #define RULE_RATE_WINDOW_MAX_MS 3600000
+/* Chattering (ISA-18.2 shelving): defaults per rule, and bounds of what may be set. */
+#define CHATTER_RAISES_DEFAULT 3
+#define CHATTER_RAISES_MIN 2
+#define CHATTER_WINDOW_DEFAULT_MS 60000
+#define CHATTER_WINDOW_MAX_MS 3600000
+#define SHELVE_DEFAULT_MS 600000
+#define SHELVE_MAX_MS 86400000
 
 /* Indexed by enum rule_kind. */
 static const char *const condition_keys[] = {"above",      "below",         "equals", "not_equals",
@@ -23,7 +30,7 @@ static const char *const severity_names[] = {"critical", "major", "minor", "warn
 static const char *const rule_keys[] = {
     "name",           "point",         "above",       "below",       "equals", "not_equals",
     "rate_above",     "offline_after", "clear_below", "clear_above", "for_ms", "clear_for_ms",
-    "rate_window_ms", "severity",      "action",      "enabled",     NULL};
+    "rate_window_ms", "severity",      "action",      "enabled",     "chatter", NULL};
 static const char *const rule_required[] = {"name", "severity", NULL};
 
 static const char *const override_keys[] = {
@@ -157,6 +164,41 @@ static int read_rate_window(struct config_yaml *file, yaml_node_t *map, struct r
                                RULE_RATE_WINDOW_MAX_MS, &rule->rate_window_ms);
 }
 
+static const char *const chatter_keys[] = {"raises", "within_ms", "shelve_ms", NULL};
+static const char *const chatter_required[] = {NULL};
+
+/* chatter: off, or { raises, within_ms, shelve_ms } (each optional, defaults above). */
+static int read_chatter(struct config_yaml *file, yaml_node_t *map, struct rule_def *rule,
+                        const char *what)
+{
+    rule->chatter_raises = CHATTER_RAISES_DEFAULT;
+    rule->chatter_window_ms = CHATTER_WINDOW_DEFAULT_MS;
+    rule->shelve_ms = SHELVE_DEFAULT_MS;
+    yaml_node_t *node = config_yaml_get(file, map, "chatter");
+    if (node == NULL)
+        return 0;
+    const char *text = config_yaml_text(node);
+    if (text != NULL && strcmp(text, "off") == 0) {
+        rule->chatter_raises = 0;
+        return 0;
+    }
+    if (text != NULL) {
+        config_yaml_error(file, node,
+                          "chatter of %s must be off or a map of raises, within_ms, shelve_ms",
+                          what);
+        return -1;
+    }
+    if (!config_yaml_expect_map(file, node, "chatter"))
+        return -1;
+    int result = config_yaml_check_keys(file, node, "chatter", chatter_keys, chatter_required);
+    result |= config_yaml_get_u32(file, node, "raises", CHATTER_RAISES_MIN, CHATTER_RAISES_MAX,
+                                  &rule->chatter_raises);
+    result |= config_yaml_get_u32(file, node, "within_ms", 1000, CHATTER_WINDOW_MAX_MS,
+                                  &rule->chatter_window_ms);
+    result |= config_yaml_get_u32(file, node, "shelve_ms", 1000, SHELVE_MAX_MS, &rule->shelve_ms);
+    return result;
+}
+
 static int read_point_key(struct config_yaml *file, yaml_node_t *map, struct rule_template *tmpl,
                           const char *what)
 {
@@ -246,6 +288,7 @@ static int read_template(struct config_yaml *file, yaml_node_t *node,
     int severity = 0;
     result |= read_condition(file, node, &tmpl->rule, what);
     result |= read_rate_window(file, node, &tmpl->rule, what);
+    result |= read_chatter(file, node, &tmpl->rule, what);
     result |= config_yaml_get_u32(file, node, "for_ms", 0, UINT32_MAX, &tmpl->rule.for_ms);
     result |=
         config_yaml_get_u32(file, node, "clear_for_ms", 0, UINT32_MAX, &tmpl->rule.clear_for_ms);

@@ -38,6 +38,15 @@ enum device_link {
     DEVICE_OFFLINE, /* offline_after polls failed in a row */
 };
 
+/* A rule's shelving: its recent raises (chattering) and until when it is shelved. */
+struct alarm_shelf {
+    uint64_t raises_ms[CHATTER_RAISES_MAX]; /* monotonic, a ring of the latest raises */
+    uint32_t raise_count;                   /* entries of raises_ms in use */
+    uint32_t next_raise;                    /* where the next raise goes in the ring */
+    uint64_t until_ms;                      /* monotonic end of the shelving; 0: not shelved */
+    uint64_t until_wall_ms;
+};
+
 struct device {
     const struct device_def *def;
     const struct read_plan *plan;   /* shared by every device of the profile */
@@ -45,6 +54,7 @@ struct device {
     bool values_valid;              /* at least one good poll */
     struct rule_state *rule_states; /* one per def->rules entry */
     uint64_t *raised_wall_ms;       /* per rule: wall-clock time its active alarm was raised */
+    struct alarm_shelf *shelves;    /* per rule */
     size_t active_alarm_count;
     enum device_link link;
     bool last_poll_silent;   /* the last poll got no reply of the device's own */

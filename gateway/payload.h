@@ -19,6 +19,7 @@ struct alarm_event {
     uint64_t seq;
     bool raised;  /* false: cleared */
     bool shelved; /* "event":"shelved" (raised is then true): reason says why, until when */
+    bool held_back; /* the alarm is shelved: the interlock acts, the event is not sent */
     uint64_t shelved_until_wall_ms;
     const struct device_def *device; /* NULL for a bus-level alarm */
     /* a bus-level alarm (bus_down): the bus, how many devices went silent, where they are */

@@ -71,9 +71,8 @@ static struct {
     bool stop;
     uint64_t fences_posted, fences_passed;
 } queue = {.lock = PTHREAD_MUTEX_INITIALIZER,
-           .filled = PTHREAD_COND_INITIALIZER,
            .room = PTHREAD_COND_INITIALIZER,
-           .synced = PTHREAD_COND_INITIALIZER};
+           .synced = PTHREAD_COND_INITIALIZER}; /* filled: uplink_open, on the monotonic clock */
 
 /*
  * Owned by the uplink thread once it runs (uplink_open fills them before).
@@ -277,7 +276,7 @@ static void send_event(struct alarm_event *event)
     event->gateway_id = uplink.gateway_id;
     atomic_store(&shown_next_seq, uplink.next_seq);
     const char *source = payload_event_source(event);
-    if (event->raised)
+    if (event->raised && !event->shelved) /* a shelved alarm leaves the active list */
         alarm_store_raise(uplink.active_alarms, source, event->rule->name,
                           event->raised_at_wall_ms, event->value);
     else
@@ -403,10 +402,21 @@ static int read_saved_state(const struct config *config)
     return 0;
 }
 
+/* take() times its wait on the monotonic clock, which NTP cannot step. */
+static void init_filled_condition(void)
+{
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&queue.filled, &attributes);
+    pthread_condattr_destroy(&attributes);
+}
+
 int uplink_open(const struct config *config, uint64_t started_wall_ms, struct runtime *runtime)
 {
     static const struct publish_hooks hooks = {.command_arrived = command_arrived,
                                                .connected = connection_came_up};
+    init_filled_condition();
     uplink.runtime = runtime;
     uplink.event_qos = config->mqtt.qos;
     uplink.state_dir = strdup(config->gateway.state_dir);

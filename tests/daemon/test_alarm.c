@@ -53,7 +53,7 @@ static struct device_def def = {
 
 struct fixture {
     struct device device;
-    struct alarm_event events[2];
+    struct alarm_event events[2 * ALARM_EVENTS_PER_RULE];
     struct alarm_decisions decisions;
 };
 
@@ -71,6 +71,7 @@ static int teardown(void **state)
 {
     struct fixture *fixture = *state;
     device_free(&fixture->device);
+    rules[0].chatter_raises = 0;
     return 0;
 }
 
@@ -131,6 +132,90 @@ static void test_failed_polls_raise_offline_but_no_value_alarm(void **state)
     assert_null(alarm_interlock(&fixture->device, &rules[1]));
 }
 
+/* gas_high with chattering on: 3 raises within 60 s shelve it for 10 min. */
+static void chatter_on(void)
+{
+    rules[0].chatter_raises = 3;
+    rules[0].chatter_window_ms = 60000;
+    rules[0].shelve_ms = 600000;
+}
+
+static void test_third_raise_within_a_minute_shelves_the_alarm(void **state)
+{
+    struct fixture *fixture = *state;
+    chatter_on();
+    poll_gas(fixture, 30, 1000);
+    poll_gas(fixture, 10, 2000);
+    poll_gas(fixture, 30, 3000);
+    poll_gas(fixture, 10, 4000);
+    poll_gas(fixture, 30, 5000);
+    assert_int_equal(fixture->decisions.count, 2);
+    assert_true(fixture->events[0].raised);
+    assert_false(fixture->events[0].held_back); /* the third raise still goes out */
+    assert_true(fixture->events[1].shelved);
+    assert_string_equal(fixture->events[1].reason, "chattering");
+    assert_int_equal(fixture->events[1].shelved_until_wall_ms, 1005000 + 600000);
+}
+
+static void test_shelved_raises_and_clears_are_held_back_but_still_decided(void **state)
+{
+    struct fixture *fixture = *state;
+    chatter_on();
+    for (uint64_t t = 1000; t <= 5000; t += 2000) {
+        poll_gas(fixture, 30, t);
+        poll_gas(fixture, 10, t + 1000);
+    }
+    assert_int_equal(fixture->decisions.count, 1);
+    assert_false(fixture->events[0].raised);
+    assert_true(fixture->events[0].held_back);
+    poll_gas(fixture, 30, 8000);
+    assert_int_equal(fixture->decisions.count, 1);
+    assert_true(fixture->events[0].held_back);
+    /* the interlock still acts on a held-back raise: the bus runs it */
+    assert_ptr_equal(alarm_interlock(&fixture->device, fixture->events[0].rule), &actions[0]);
+}
+
+static void test_raises_spread_wider_than_the_window_do_not_shelve(void **state)
+{
+    struct fixture *fixture = *state;
+    chatter_on();
+    for (uint64_t t = 1000; t < 200000; t += 40000) {
+        poll_gas(fixture, 30, t);
+        assert_false(fixture->events[0].held_back);
+        assert_int_equal(fixture->decisions.count, 1);
+        poll_gas(fixture, 10, t + 1000);
+    }
+}
+
+static void test_shelving_ends_with_a_new_raise_when_the_condition_holds(void **state)
+{
+    struct fixture *fixture = *state;
+    chatter_on();
+    for (uint64_t t = 1000; t <= 5000; t += 2000) {
+        poll_gas(fixture, 30, t);
+        poll_gas(fixture, 10, t + 1000);
+    }
+    poll_gas(fixture, 30, 7000);
+    poll_gas(fixture, 30, 5000 + 600000);
+    assert_int_equal(fixture->decisions.count, 1);
+    assert_true(fixture->events[0].raised);
+    assert_false(fixture->events[0].held_back);
+    assert_int_equal(fixture->device.active_alarm_count, 1);
+}
+
+static void test_shelving_ends_silently_when_the_condition_is_gone(void **state)
+{
+    struct fixture *fixture = *state;
+    chatter_on();
+    for (uint64_t t = 1000; t <= 5000; t += 2000) {
+        poll_gas(fixture, 30, t);
+        poll_gas(fixture, 10, t + 1000);
+    }
+    poll_gas(fixture, 10, 5000 + 600000);
+    assert_int_equal(fixture->decisions.count, 0);
+    assert_int_equal(fixture->device.shelves[0].until_ms, 0);
+}
+
 static void test_retire_clears_with_the_reason(void **state)
 {
     struct fixture *fixture = *state;
@@ -151,6 +236,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clear_carries_the_time_it_was_raised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_polls_raise_offline_but_no_value_alarm, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_third_raise_within_a_minute_shelves_the_alarm, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_shelved_raises_and_clears_are_held_back_but_still_decided, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_raises_spread_wider_than_the_window_do_not_shelve,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_shelving_ends_with_a_new_raise_when_the_condition_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shelving_ends_silently_when_the_condition_is_gone,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_retire_clears_with_the_reason, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
