@@ -159,9 +159,12 @@ static void run_interlock(struct bus *bus, const struct device *device, struct a
 static void hand_over_events(struct bus *bus, const struct device *device,
                              const struct alarm_decisions *decisions)
 {
+    uint64_t wall_ms = time_wall_ms();
     for (size_t i = 0; i < decisions->count; i++) {
         struct alarm_event *event = &decisions->events[i];
         char action_error[256];
+        event->shelved_as =
+            shelving_find(device->shelvings, (size_t)(event->rule - device->def->rules), wall_ms);
         alarm_log(device, event);
         run_interlock(bus, device, event, action_error, sizeof action_error);
         if (!event->held_back)
@@ -317,18 +320,78 @@ static bool take_command(struct bus *bus, struct pending_command *taken)
     return any;
 }
 
+/* The alarm a shelving command names, or NULL for all of the device's. */
+static const char *shelved_alarm(const struct device *device, const struct command *command)
+{
+    return command->rule_index >= 0 ? device->def->rules[command->rule_index].name : NULL;
+}
+
+static int shelve(struct bus *bus, struct device *device, const struct command *command,
+                  char *error, size_t error_size)
+{
+    struct shelving shelving = {.rule_index = command->rule_index,
+                                .until_wall_ms = time_wall_ms() + command->for_ms};
+    snprintf(shelving.reason, sizeof shelving.reason, "%s", command->reason);
+    snprintf(shelving.by, sizeof shelving.by, "%s", command->by);
+    pthread_mutex_lock(&bus->snapshot_lock);
+    int result = shelving_add(device, &shelving, error, error_size);
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    if (result == 0)
+        uplink_post_shelving(device->def->id, shelved_alarm(device, command), &shelving);
+    return result;
+}
+
+static int unshelve(struct bus *bus, struct device *device, const struct command *command,
+                    char *error, size_t error_size)
+{
+    pthread_mutex_lock(&bus->snapshot_lock);
+    size_t removed = shelving_remove(device, command->rule_index);
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    if (removed == 0) {
+        snprintf(error, error_size, "%s%s%s is not shelved", device->def->id,
+                 command->rule_index >= 0 ? " " : "",
+                 command->rule_index >= 0 ? shelved_alarm(device, command) : "");
+        return -1;
+    }
+    uplink_post_shelving(device->def->id, shelved_alarm(device, command), NULL);
+    return 0;
+}
+
+static int run_command(struct bus *bus, struct device *device, const struct command *command,
+                       char *error, size_t error_size)
+{
+    switch (command->kind) {
+    case COMMAND_SHELVE:
+        return shelve(bus, device, command, error, error_size);
+    case COMMAND_UNSHELVE:
+        return unshelve(bus, device, command, error, error_size);
+    case COMMAND_ACTION:
+        break;
+    }
+    const struct action_def *action = &device->def->profile->actions[command->action_index];
+    return run_action(bus, device, action, command->param, error, error_size);
+}
+
+static const char *command_name(const struct device *device, const struct command *command)
+{
+    if (command->kind != COMMAND_ACTION)
+        return command->kind == COMMAND_SHELVE ? "shelve" : "unshelve";
+    return device->def->profile->actions[command->action_index].name;
+}
+
 static void run_commands(struct bus *bus)
 {
     struct pending_command pending;
     while (take_command(bus, &pending)) {
-        const struct device_def *def = pending.device->def;
-        const struct action_def *action = &def->profile->actions[pending.command.action_index];
+        const struct command *command = &pending.command;
         char error[256];
-        int result =
-            run_action(bus, pending.device, action, pending.command.param, error, sizeof error);
-        log_info("command %s for %s: %s %s", pending.command.id, def->id, action->name,
-                 result == 0 ? "done" : error);
-        command_reply(def->id, pending.command.id, result == 0 ? NULL : error);
+        int result = run_command(bus, pending.device, command, error, sizeof error);
+        log_info("command %s for %s by %s: %s %s", command->id, pending.device->def->id,
+                 command->by, command_name(pending.device, command), result == 0 ? "done" : error);
+        if (command->kind != COMMAND_ACTION && result == 0)
+            publish_state(pending.device);
+        if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
+            command_reply(pending.device->def->id, command->id, result == 0 ? NULL : error);
     }
 }
 

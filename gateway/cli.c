@@ -13,6 +13,7 @@
 #include "cli_devices.h"
 #include "cli_options.h"
 #include "cli_probe.h"
+#include "cli_shelve.h"
 #include "cli_status.h"
 
 struct cli_command {
@@ -27,6 +28,10 @@ static const struct cli_command commands[] = {
      "devices [--kind K] [--bus B] [--state ok|alarm|fault|offline|unknown]"},
     {"device", cli_device, "device ID               one device's health in detail"},
     {"alarms", cli_alarms, "alarms                  active alarms, newest first"},
+    {"shelve", cli_shelve,
+     "shelve DEVICE [--alarm A] --for D --reason R\n"
+     "                          maintenance: its events go out marked shelved"},
+    {"unshelve", cli_unshelve, "unshelve DEVICE [--alarm A]"},
     {"check", cli_check, "check FILE              validate a configuration offline"},
     {"probe", cli_probe,
      "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
@@ -40,7 +45,8 @@ static void print_usage(FILE *stream)
         fprintf(stream, "  %s\n", commands[i].usage);
     }
     fprintf(stream,
-            "\nEvery command takes --json. status, devices, device and alarms ask the daemon\n"
+            "\nEvery command takes --json. status, devices, device, alarms, shelve and unshelve\n"
+            "ask the daemon\n"
             "over its control socket: --socket PATH, or -c gateway.yaml (its\n"
             "gateway.control_socket), default %s.\n"
             "They take --fail-on offline|alarm|fault.\n"

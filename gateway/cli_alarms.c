@@ -1,6 +1,7 @@
 #include "cli_alarms.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli_format.h"
@@ -24,6 +25,13 @@ static void add_row(struct cli_table *table, const json_t *alarm, time_t now)
     cli_format_local_time(json_object_get(alarm, "since"), since, sizeof since);
     cli_format_age(json_object_get(alarm, "since"), now, age, sizeof age);
     cli_format_alarm_detail(alarm, detail, sizeof detail);
+    const json_t *shelved = json_object_get(alarm, "shelved");
+    if (shelved) {
+        char until[CLI_FORMAT_MAX];
+        cli_format_local_time(json_object_get(shelved, "until"), until, sizeof until);
+        size_t length = strlen(detail);
+        snprintf(detail + length, sizeof detail - length, " [shelved until %.40s]", until);
+    }
     cli_format_location(json_object_get(alarm, "location"), location, sizeof location);
     const char *cells[] = {
         since,    age,   text(alarm, "severity"), text(alarm, "device"), text(alarm, "alarm"),

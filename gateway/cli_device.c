@@ -37,7 +37,18 @@ static void print_identity(const json_t *device, time_t now)
            " ms\n",
            text(device, "bus"), number(device, "address"), number(device, "poll_ms"));
     printf("location     %s\n", location[0] ? location : "-");
-    printf("state        %s (link %s)\n", text(device, "state"), text(device, "link"));
+    printf("state        %s (link %s%s)\n", text(device, "state"), text(device, "link"),
+           json_object_get(device, "suppressed_by") ? ", suppressed by bus_down" : "");
+    size_t i;
+    const json_t *shelving;
+    json_array_foreach(json_object_get(device, "shelved"), i, shelving)
+    {
+        char until[CLI_FORMAT_MAX];
+        cli_format_local_time(json_object_get(shelving, "until"), until, sizeof until);
+        const char *alarm = json_string_value(json_object_get(shelving, "alarm"));
+        printf("shelved      %s until %s by %s: %s\n", alarm ? alarm : "every alarm", until,
+               text(shelving, "by"), text(shelving, "reason"));
+    }
     if (json_is_string(json_object_get(device, "last_seen")))
         printf("last seen    %s (%s)\n", seen, seen_at);
     else

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "payload.h"
 #include "runtime.h"
+#include "timeutil.h"
 #include "uplink.h"
 
 /* Ids are echoed into JSON and logs: printable ASCII, bounded. */
@@ -66,19 +67,77 @@ static int read_param(json_t *root, const struct action_def *action, struct comm
     return 0;
 }
 
-static int check_fields(json_t *root, const struct action_def *action, char *error,
-                        size_t error_size)
+static int check_keys(json_t *root, const char *const *allowed, char *error, size_t error_size)
 {
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value)
     {
-        bool known = strcmp(key, "id") == 0 || strcmp(key, "action") == 0 ||
-                     (action->param_name && strcmp(key, action->param_name) == 0);
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(key, allowed[i]) == 0;
         if (!known)
             return fail(error, error_size, "unknown field \"%.40s\"", key);
     }
     return 0;
+}
+
+/* "alarm": one of the profile's rules; absent: every alarm of the device. */
+static int read_alarm(const struct profile *profile, json_t *root, struct command *command,
+                      char *error, size_t error_size)
+{
+    json_t *alarm = json_object_get(root, "alarm");
+    command->rule_index = -1;
+    if (!alarm)
+        return 0;
+    if (!json_is_string(alarm))
+        return fail(error, error_size, "\"alarm\" must be a string");
+    for (size_t i = 0; i < profile->rule_count; i++)
+        if (strcmp(profile->rules[i].name, json_string_value(alarm)) == 0) {
+            command->rule_index = (int)i;
+            return 0;
+        }
+    return fail(error, error_size, "the device has no alarm \"%.40s\"", json_string_value(alarm));
+}
+
+/* Printable text, no control characters: it goes into JSON, logs and the crew's terminal. */
+static bool printable(const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return false;
+    return true;
+}
+
+static int read_shelve(const struct profile *profile, json_t *root, struct command *command,
+                       char *error, size_t error_size)
+{
+    static const char *const keys[] = {"id", "action", "alarm", "for", "reason", NULL};
+    command->kind = COMMAND_SHELVE;
+    if (check_keys(root, keys, error, error_size) != 0 ||
+        read_alarm(profile, root, command, error, error_size) != 0)
+        return -1;
+    const char *duration = json_string_value(json_object_get(root, "for"));
+    if (!duration || time_parse_duration(duration, &command->for_ms) != 0 ||
+        command->for_ms == 0 || command->for_ms > SHELVING_LONGEST_MS)
+        return fail(error, error_size,
+                    "\"for\" must be a duration such as \"90m\", \"8h\" or \"2d\", at most 30d");
+    const char *reason = json_string_value(json_object_get(root, "reason"));
+    if (!reason || !reason[0] || strlen(reason) > SHELVING_REASON_MAX || !printable(reason))
+        return fail(error, error_size, "\"reason\" must be 1-%d printable characters",
+                    SHELVING_REASON_MAX);
+    snprintf(command->reason, sizeof command->reason, "%s", reason);
+    return 0;
+}
+
+static int read_unshelve(const struct profile *profile, json_t *root, struct command *command,
+                         char *error, size_t error_size)
+{
+    static const char *const keys[] = {"id", "action", "alarm", NULL};
+    command->kind = COMMAND_UNSHELVE;
+    if (check_keys(root, keys, error, error_size) != 0)
+        return -1;
+    return read_alarm(profile, root, command, error, error_size);
 }
 
 static int read_action(const struct profile *profile, json_t *root, struct command *command,
@@ -89,12 +148,17 @@ static int read_action(const struct profile *profile, json_t *root, struct comma
         return fail(error, error_size, "missing \"action\"");
     if (!json_is_string(action))
         return fail(error, error_size, "\"action\" must be a string");
+    if (strcmp(json_string_value(action), "shelve") == 0)
+        return read_shelve(profile, root, command, error, error_size);
+    if (strcmp(json_string_value(action), "unshelve") == 0)
+        return read_unshelve(profile, root, command, error, error_size);
     command->action_index = config_action_index(profile, json_string_value(action));
     if (command->action_index < 0)
         return fail(error, error_size, "action \"%.40s\" is not declared for this device",
                     json_string_value(action));
     const struct action_def *declared = &profile->actions[command->action_index];
-    if (check_fields(root, declared, error, error_size) != 0)
+    const char *const keys[] = {"id", "action", declared->param_name, NULL};
+    if (check_keys(root, keys, error, error_size) != 0)
         return -1;
     return declared->param_name ? read_param(root, declared, command, error, error_size) : 0;
 }
@@ -102,7 +166,7 @@ static int read_action(const struct profile *profile, json_t *root, struct comma
 int command_parse(const struct profile *profile, const char *payload, size_t length,
                   struct command *command, char *error, size_t error_size)
 {
-    *command = (struct command){.action_index = -1, .param = -1};
+    *command = (struct command){.action_index = -1, .param = -1, .rule_index = -1, .by = "mqtt"};
     if (length > COMMAND_MAX_PAYLOAD) {
         snprintf(error, error_size, "command of %zu bytes is over the %d-byte limit", length,
                  COMMAND_MAX_PAYLOAD);

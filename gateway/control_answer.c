@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "control_json.h"
 #include "mqtt_store.h"
 #include "payload.h"
@@ -489,6 +490,42 @@ static int parse_filter(struct control_answer *answer, json_t *request,
     return 0;
 }
 
+/*
+ * {"cmd":"shelve","id":DEVICE,"alarm":A,"for":"2h","reason":R} and
+ * {"cmd":"unshelve","id":DEVICE,"alarm":A}: checked as the same command from
+ * the operations center would be (command_parse), then handed to the
+ * device's bus thread, which applies it between two polls. The control
+ * thread never waits for a bus: "ok" means accepted.
+ */
+static json_t *answer_shelving(struct control_answer *answer, json_t *request, const char *cmd)
+{
+    const char *id = json_string_value(json_object_get(request, "id"));
+    struct device *device = id ? runtime_find_device(answer->runtime, id) : NULL;
+    char error[ERROR_MAX];
+    if (!device) {
+        snprintf(error, sizeof error, "no device with id \"%s\"", id ? id : "");
+        return failure(error);
+    }
+    json_t *as_command = json_deep_copy(request);
+    json_object_del(as_command, "cmd");
+    json_object_set_new(as_command, "action", json_string(cmd));
+    json_object_set_new(as_command, "id", json_string("cli"));
+    char *text = json_dumps(as_command, JSON_COMPACT);
+    json_decref(as_command);
+    if (!text)
+        return failure("out of memory");
+    struct command command;
+    int parsed =
+        command_parse(device->def->profile, text, strlen(text), &command, error, sizeof error);
+    free(text);
+    if (parsed != 0)
+        return failure(error);
+    snprintf(command.by, sizeof command.by, "cli");
+    if (bus_post_command(runtime_bus_of(answer->runtime, device), device, &command) != 0)
+        return failure("busy: too many commands waiting for the device's bus; try again");
+    return success();
+}
+
 static json_t *dispatch(struct control_answer *answer, json_t *request, const char *cmd,
                         const struct gateway_facts *facts)
 {
@@ -508,9 +545,12 @@ static json_t *dispatch(struct control_answer *answer, json_t *request, const ch
             return failure(error);
         return id ? answer_device(answer, id) : failure("\"device\" needs an \"id\"");
     }
+    if (strcmp(cmd, "shelve") == 0 || strcmp(cmd, "unshelve") == 0)
+        return answer_shelving(answer, request, cmd);
     bool status = strcmp(cmd, "status") == 0, alarms = strcmp(cmd, "alarms") == 0;
     if (!status && !alarms) {
-        snprintf(error, sizeof error, "unknown cmd \"%s\" (status, devices, device, alarms)", cmd);
+        snprintf(error, sizeof error,
+                 "unknown cmd \"%s\" (status, devices, device, alarms, shelve, unshelve)", cmd);
         return failure(error);
     }
     if (check_keys(request, no_keys, error, sizeof error) != 0)

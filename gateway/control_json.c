@@ -131,6 +131,8 @@ json_t *control_json_device_detail(const struct device_snapshot *device, enum sn
     json_object_set_new(root, "stats", stats_object(device));
     json_object_set_new(root, "values", values_array(device));
     json_object_set_new(root, "active_alarms", active_alarms(device));
+    json_object_set_new(root, "shelved",
+                        payload_shelvings(device->def, device->shelvings, time_wall_ms()));
     add_sensor_life(root, device);
     return root;
 }
@@ -180,5 +182,8 @@ json_t *control_json_alarm(const struct device_snapshot *device, size_t rule_ind
     json_object_set_new(root, "since", control_json_timestamp(device->raised_wall_ms[rule_index]));
     add_rule_fields(root, device, rule, state);
     json_object_set_new(root, "location", location_object(device->def));
+    const struct shelving *shelving = shelving_find(device->shelvings, rule_index, time_wall_ms());
+    if (shelving)
+        json_object_set_new(root, "shelved", payload_shelving(shelving));
     return root;
 }

@@ -49,11 +49,13 @@ void device_free(struct device *device)
     free(device->rule_states);
     free(device->raised_wall_ms);
     free(device->shelves);
+    free(device->shelvings);
     free(device->telemetry_values);
     device->values = NULL;
     device->rule_states = NULL;
     device->raised_wall_ms = NULL;
     device->shelves = NULL;
+    device->shelvings = NULL;
     device->telemetry_values = NULL;
 }
 

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "readplan.h"
 #include "rules.h"
+#include "shelving.h"
 
 struct device_stats {
     uint64_t polls_ok;
@@ -54,7 +55,8 @@ struct device {
     bool values_valid;              /* at least one good poll */
     struct rule_state *rule_states; /* one per def->rules entry */
     uint64_t *raised_wall_ms;       /* per rule: wall-clock time its active alarm was raised */
-    struct alarm_shelf *shelves;    /* per rule */
+    struct alarm_shelf *shelves;    /* per rule: chattering */
+    struct shelving *shelvings;     /* SHELVINGS_MAX by hand (shelving.h), or NULL: none yet */
     size_t active_alarm_count;
     enum device_link link;
     bool last_poll_silent;   /* the last poll got no reply of the device's own */

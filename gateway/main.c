@@ -183,6 +183,7 @@ static int start(struct runtime *runtime, struct config *config, uint64_t starte
     if (runtime_prepare(runtime, config) != 0)
         return -1;
     runtime_restore_alarms(runtime, uplink_saved_alarms());
+    runtime_restore_shelvings(runtime, uplink_saved_shelvings());
     if (uplink_run() != 0 || runtime_start_buses(runtime, NULL) != 0 ||
         control_start(runtime, started_wall_ms) != 0) {
         runtime_free(runtime);

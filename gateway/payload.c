@@ -107,6 +107,28 @@ static void add_point_fields(json_t *root, const struct alarm_event *event)
         json_object_set_new(root, "unit", json_string(point->unit));
 }
 
+json_t *payload_shelving(const struct shelving *shelving)
+{
+    return json_pack("{s:o, s:s, s:s}", "until", timestamp(shelving->until_wall_ms), "reason",
+                     shelving->reason, "by", shelving->by);
+}
+
+json_t *payload_shelvings(const struct device_def *def, const struct shelving *shelvings,
+                          uint64_t wall_ms)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; shelvings && i < SHELVINGS_MAX; i++) {
+        if (shelvings[i].until_wall_ms <= wall_ms)
+            continue;
+        json_t *entry = payload_shelving(&shelvings[i]);
+        int rule = shelvings[i].rule_index;
+        json_object_set_new(entry, "alarm",
+                            rule >= 0 ? json_string(def->rules[rule].name) : json_null());
+        json_array_append_new(list, entry);
+    }
+    return list;
+}
+
 const char *payload_event_source(const struct alarm_event *event)
 {
     return event->device ? event->device->id : event->bus->name;
@@ -157,6 +179,8 @@ char *payload_alarm_event(const struct alarm_event *event)
         add_bus_fields(root, event);
     if (event->shelved)
         json_object_set_new(root, "until", timestamp(event->shelved_until_wall_ms));
+    if (event->shelved_as)
+        json_object_set_new(root, "shelved", payload_shelving(event->shelved_as));
     if (event->action) {
         json_object_set_new(root, "action", json_string(event->action));
         json_object_set_new(root, "action_ok", json_boolean(event->action_ok));
@@ -256,6 +280,11 @@ char *payload_device_state(const struct device *device)
         json_object_set_new(root, "stale", json_true());
     if (device->offline_suppressed)
         json_object_set_new(root, "suppressed_by", json_string("bus_down"));
+    json_t *shelved = payload_shelvings(device->def, device->shelvings, time_wall_ms());
+    if (json_array_size(shelved) > 0)
+        json_object_set_new(root, "shelved", shelved);
+    else
+        json_decref(shelved);
     if (device->stats.last_seen_wall_ms)
         json_object_set_new(root, "last_seen", timestamp(device->stats.last_seen_wall_ms));
     else

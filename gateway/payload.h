@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "device.h"
+#include "shelving.h"
 
 struct alarm_event {
     const char *gateway_id;
@@ -20,6 +21,7 @@ struct alarm_event {
     bool raised;  /* false: cleared */
     bool shelved; /* "event":"shelved" (raised is then true): reason says why, until when */
     bool held_back; /* the alarm is shelved: the interlock acts, the event is not sent */
+    const struct shelving *shelved_as; /* shelved by hand: "shelved":{"until","reason","by"} */
     uint64_t shelved_until_wall_ms;
     const struct device_def *device; /* NULL for a bus-level alarm */
     /* a bus-level alarm (bus_down): the bus, how many devices went silent, where they are */
@@ -35,6 +37,16 @@ struct alarm_event {
     const char *action_error; /* why it failed, or NULL */
     const char *reason;       /* a clear that is not a return to normal (reload), or NULL */
 };
+
+/* {"until":..,"reason":..,"by":..} of a shelving by hand. */
+json_t *payload_shelving(const struct shelving *shelving);
+
+/*
+ * The shelvings in force at wall_ms (SHELVINGS_MAX slots, or NULL): a list of
+ * {"alarm":name or null (all),"until","reason","by"}.
+ */
+json_t *payload_shelvings(const struct device_def *def, const struct shelving *shelvings,
+                          uint64_t wall_ms);
 
 /* The device id, or the bus name of a bus-level alarm: P/alarm/<this>. */
 const char *payload_event_source(const struct alarm_event *event);

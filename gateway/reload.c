@@ -85,6 +85,23 @@ static bool same_device(const struct device_def *a, const struct device_def *b,
            same_rules(a, b);
 }
 
+/* Shelvings follow their alarm by name; one whose alarm is gone ends. */
+static void carry_shelvings(struct device *old, struct device *fresh)
+{
+    for (size_t i = 0; old->shelvings && i < SHELVINGS_MAX; i++) {
+        struct shelving shelving = old->shelvings[i];
+        int rule = shelving.rule_index;
+        if (!shelving.until_wall_ms)
+            continue;
+        if (rule >= 0)
+            shelving.rule_index = config_rule_index(fresh->def, old->def->rules[rule].name);
+        char error[160];
+        if ((rule < 0 || shelving.rule_index >= 0) &&
+            shelving_add(fresh, &shelving, error, sizeof error) != 0)
+            log_warning("reload: shelving of %s not carried over: %s", fresh->def->id, error);
+    }
+}
+
 /* Carries what a device had learnt over to its new self; returns true if it was edited. */
 static bool carry_over(struct device *old, struct device *fresh, const struct config *before,
                        const struct config *after)
@@ -99,6 +116,7 @@ static bool carry_over(struct device *old, struct device *fresh, const struct co
     fresh->next_due_ms = old->next_due_ms;
     fresh->last_poll_start_ms = old->last_poll_start_ms;
     fresh->stats = old->stats;
+    carry_shelvings(old, fresh);
     for (size_t i = 0; i < old->def->rule_count; i++) {
         int match = config_rule_index(fresh->def, old->def->rules[i].name);
         if (match >= 0 && fresh->def->rules[match].enabled) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alarm_store.h"
+#include "shelving_store.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -187,6 +188,23 @@ void runtime_restore_alarms(struct runtime *runtime, struct alarm_store *saved)
     }
     if (alarm_store_count(saved) > 0)
         log_info("alarm store: %zu active alarms restored", alarm_store_count(saved));
+}
+
+void runtime_restore_shelvings(struct runtime *runtime, const struct shelving_store *saved)
+{
+    uint64_t wall_ms = time_wall_ms();
+    for (size_t i = 0; i < saved->count; i++) {
+        const struct shelving_entry *entry = &saved->entries[i];
+        struct device *device = runtime_find_device(runtime, entry->device_id);
+        int rule = device && entry->alarm ? config_rule_index(device->def, entry->alarm) : -1;
+        if (!device || (entry->alarm && rule < 0) || entry->shelving.until_wall_ms <= wall_ms)
+            continue; /* gone or over: the store drops it at its next write */
+        struct shelving shelving = entry->shelving;
+        shelving.rule_index = rule;
+        char error[160];
+        if (shelving_add(device, &shelving, error, sizeof error) != 0)
+            log_warning("shelving of %s not restored: %s", entry->device_id, error);
+    }
 }
 
 void runtime_stop(struct runtime *runtime)

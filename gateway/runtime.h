@@ -42,6 +42,11 @@ int runtime_prepare(struct runtime *runtime, const struct config *config);
  */
 void runtime_restore_alarms(struct runtime *runtime, struct alarm_store *saved);
 
+struct shelving_store;
+
+/* Before the buses start: puts the saved shelvings (still in force) back on the devices. */
+void runtime_restore_shelvings(struct runtime *runtime, const struct shelving_store *saved);
+
 /*
  * Starts a thread per bus. A bus whose wire is unchanged from predecessor's
  * bus of the same name (predecessor stopped, may be NULL) takes over its open

@@ -15,6 +15,10 @@ void snapshot_device(struct bus *bus, const struct device *device, struct device
     pthread_mutex_lock(&bus->snapshot_lock);
     out->link = device->link;
     out->offline_suppressed = device->offline_suppressed;
+    if (device->shelvings)
+        memcpy(out->shelvings, device->shelvings, sizeof out->shelvings);
+    else
+        memset(out->shelvings, 0, sizeof out->shelvings);
     out->failed_in_row = device->failed_in_row;
     out->active_alarm_count = device->active_alarm_count;
     out->stats = device->stats;

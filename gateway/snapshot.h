@@ -40,6 +40,7 @@ struct device_snapshot {
     double *values; /* caller's buffer of point_count entries, or NULL: values not copied */
     struct rule_state *rule_states; /* caller's buffer of rule_count entries, or NULL */
     uint64_t *raised_wall_ms;       /* with rule_states: when each active alarm was raised */
+    struct shelving shelvings[SHELVINGS_MAX]; /* by hand; until_wall_ms 0: free slot */
 };
 
 /*

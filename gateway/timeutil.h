@@ -15,4 +15,10 @@ uint64_t time_wall_ms(void);
 /* Milliseconds since the epoch as "2026-11-27T08:00:01.250Z"; buf needs 25 bytes. */
 void time_format_rfc3339(uint64_t wall_ms, char *buf, size_t size);
 
+/*
+ * A duration as people write it: "90s", "30m", "2h", "1d" (one number and one
+ * unit). Returns 0 with *ms filled, or -1 when it is not of that form.
+ */
+int time_parse_duration(const char *text, uint64_t *ms);
+
 #endif

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mqtt_store.h"
 #include "seqfile.h"
+#include "shelving_store.h"
 #include "timeutil.h"
 
 /*
@@ -28,7 +29,15 @@
 #define TICK_MS 1000           /* Paho's pending count, first-connect retries, the store */
 #define STORE_SAVE_EVERY_MS 1000
 
-enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_FENCE };
+enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_SHELVING, ITEM_FENCE };
+
+/* A shelving to keep (or end) in state_dir. */
+struct shelving_change {
+    char *device_id;
+    char *alarm; /* NULL: all */
+    bool ended;
+    struct shelving shelving;
+};
 
 struct item {
     enum item_kind kind;
@@ -40,6 +49,7 @@ struct item {
             bool retained;
             enum publish_kind kind;
         } message;
+        struct shelving_change *shelving_change; /* malloc'd, ours */
         uint64_t fence_ticket;
     };
 };
@@ -83,6 +93,7 @@ static struct {
     bool running;
     struct runtime *runtime;
     struct alarm_store *active_alarms;
+    struct shelving_store shelvings;
     char *state_dir;
     char *gateway_id;
     int event_qos;
@@ -131,6 +142,15 @@ static void free_event_copies(struct alarm_event *event)
 {
     free((char *)event->action_error);
     free((char *)event->locations_json);
+    free((struct shelving *)event->shelved_as);
+}
+
+static struct shelving *copy_shelving(const struct shelving *shelving)
+{
+    struct shelving *copy = shelving ? malloc(sizeof *copy) : NULL;
+    if (copy)
+        *copy = *shelving;
+    return copy;
 }
 
 void uplink_post_event(const struct alarm_event *event)
@@ -138,6 +158,7 @@ void uplink_post_event(const struct alarm_event *event)
     struct item item = {.kind = ITEM_EVENT, .event = *event};
     item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
     item.event.locations_json = event->locations_json ? strdup(event->locations_json) : NULL;
+    item.event.shelved_as = copy_shelving(event->shelved_as);
     if (push_waiting(&item))
         return;
     log_error("uplink: event %s of %s after the uplink stopped; not sent", event->rule->name,
@@ -166,6 +187,36 @@ int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool r
     free(text);
     publish_count_dropped();
     return -1;
+}
+
+static void free_shelving_change(struct shelving_change *change)
+{
+    if (!change)
+        return;
+    free(change->device_id);
+    free(change->alarm);
+    free(change);
+}
+
+void uplink_post_shelving(const char *device_id, const char *alarm,
+                          const struct shelving *shelving)
+{
+    struct shelving_change *change = calloc(1, sizeof *change);
+    if (change) {
+        change->device_id = strdup(device_id);
+        change->alarm = alarm ? strdup(alarm) : NULL;
+        change->ended = shelving == NULL;
+        if (shelving)
+            change->shelving = *shelving;
+    }
+    if (!change || !change->device_id || (alarm && !change->alarm)) {
+        log_critical("uplink: out of memory: the shelving of %s is not kept for a restart",
+                     device_id);
+        free_shelving_change(change);
+        return;
+    }
+    if (!push_waiting(&(struct item){.kind = ITEM_SHELVING, .shelving_change = change}))
+        free_shelving_change(change);
 }
 
 void uplink_sync(void)
@@ -299,6 +350,13 @@ static void send_message(char *text, int qos, bool retained, enum publish_kind k
     free(text);
 }
 
+static void keep_shelving(struct shelving_change *change)
+{
+    shelving_store_set(&uplink.shelvings, change->device_id, change->alarm,
+                       change->ended ? NULL : &change->shelving);
+    free_shelving_change(change);
+}
+
 static void send_batch(struct batch *batch)
 {
     reserve_seqs(batch);
@@ -311,6 +369,9 @@ static void send_batch(struct batch *batch)
         case ITEM_MESSAGE:
             send_message(item->message.text, item->message.qos, item->message.retained,
                          item->message.kind);
+            break;
+        case ITEM_SHELVING:
+            keep_shelving(item->shelving_change);
             break;
         case ITEM_FENCE:
             pass_fence(item->fence_ticket);
@@ -335,10 +396,11 @@ static void route_commands(struct batch *batch)
     }
 }
 
-static void save_active_alarms(void)
+static void save_state(void)
 {
     if (alarm_store_dirty(uplink.active_alarms))
         alarm_store_save(uplink.active_alarms, uplink.state_dir);
+    shelving_store_save(&uplink.shelvings, uplink.state_dir, time_wall_ms());
 }
 
 static void tick(uint64_t now_ms)
@@ -348,7 +410,7 @@ static void tick(uint64_t now_ms)
         uplink.next_tick_ms = now_ms + TICK_MS;
     }
     if (now_ms >= uplink.next_store_save_ms) {
-        save_active_alarms();
+        save_state();
         uplink.next_store_save_ms = now_ms + STORE_SAVE_EVERY_MS;
     }
 }
@@ -399,6 +461,7 @@ static int read_saved_state(const struct config *config)
     uplink.active_alarms = alarm_store_new();
     if (!uplink.active_alarms || alarm_store_load(uplink.active_alarms, state_dir) != 0)
         return -1;
+    shelving_store_load(&uplink.shelvings, state_dir);
     return 0;
 }
 
@@ -447,6 +510,11 @@ int uplink_run(void)
     return 0;
 }
 
+struct shelving_store *uplink_saved_shelvings(void)
+{
+    return &uplink.shelvings;
+}
+
 uint64_t uplink_next_seq(void)
 {
     return atomic_load(&shown_next_seq);
@@ -469,9 +537,10 @@ void uplink_stop(uint32_t drain_ms)
         uplink.running = false;
     }
     if (uplink.active_alarms)
-        save_active_alarms();
+        save_state();
     publish_stop(drain_ms);
     alarm_store_free(uplink.active_alarms);
+    shelving_store_free(&uplink.shelvings);
     free(uplink.state_dir);
     free(uplink.gateway_id);
     uplink.active_alarms = NULL;

@@ -11,8 +11,8 @@
  *   - numbers alarm events with the gateway-wide seq, and commits the highest
  *     number handed out to state_dir/seq once per batch (group commit, before
  *     the batch is sent, so a crash can never reuse a number);
- *   - keeps the set of active alarms (from the events it numbers) and writes
- *     it to state_dir at most once a second;
+ *   - keeps the set of active alarms (from the events it numbers) and the
+ *     shelvings in force, and writes them to state_dir at most once a second;
  *   - builds alarm event payloads and calls Paho (publish.c);
  *   - routes received commands to the bus that owns the device.
  *
@@ -36,6 +36,8 @@
 
 struct runtime;
 struct alarm_store;
+struct shelving;
+struct shelving_store;
 
 /*
  * Reads the saved seq and active alarms from state_dir (refusing a state dir
@@ -71,6 +73,16 @@ void uplink_post_event(const struct alarm_event *event);
  */
 int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
                         enum publish_kind kind);
+
+/*
+ * Hands over a shelving to keep for a restart: the device's alarm (NULL: all
+ * of them) shelved as shelving says, or (shelving NULL) no longer shelved.
+ */
+void uplink_post_shelving(const char *device_id, const char *alarm,
+                          const struct shelving *shelving);
+
+/* The shelvings saved by the last run, to put back on the devices before uplink_run. */
+struct shelving_store *uplink_saved_shelvings(void);
 
 /* Returns once the uplink has handled everything posted before the call. */
 void uplink_sync(void);

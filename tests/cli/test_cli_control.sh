@@ -49,7 +49,7 @@ check "a request that is not JSON is refused with the parser's reason" \
     error_is "$(ask 'status please')" "request is not JSON"
 check "a request without cmd is refused" error_is "$(ask '[1,2]')" 'string "cmd"'
 check "an unknown cmd is refused, naming the known ones" \
-    error_is "$(ask '{"cmd":"reboot"}')" 'unknown cmd "reboot" (status, devices, device, alarms)'
+    error_is "$(ask '{"cmd":"reboot"}')" 'unknown cmd "reboot" (status, devices, device, alarms, shelve, unshelve)'
 check "a misspelt filter is refused rather than ignored" \
     error_is "$(ask '{"cmd":"devices","sate":"offline"}')" 'unknown key "sate"'
 check "device without id is refused" error_is "$(ask '{"cmd":"device"}')" 'needs an "id"'
