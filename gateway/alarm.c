@@ -142,6 +142,30 @@ bool alarm_offline_raise(struct device *device, uint64_t wall_ms, struct alarm_e
     return false;
 }
 
+static bool urgent(const struct rule_def *rule)
+{
+    return rule->enabled && rule->severity <= SEVERITY_MAJOR;
+}
+
+bool alarm_wants_fast_poll(const struct device *device)
+{
+    const struct profile *profile = device->def->profile;
+    if (profile->fast_poll_ms == 0 || !device->values_valid)
+        return false;
+    for (size_t i = 0; i < device->def->rule_count; i++) {
+        const struct rule_def *rule = &device->def->rules[i];
+        if (!urgent(rule))
+            continue;
+        if (device->rule_states[i].active)
+            return true;
+        if (rule->kind == RULE_ABOVE && rule->threshold > 0 &&
+            device_rule_input(device, rule) >=
+                rule->threshold * profile->fast_margin_percent / 100.0)
+            return true;
+    }
+    return false;
+}
+
 const struct action_def *alarm_interlock(const struct device *device, const struct rule_def *rule)
 {
     return rule->action_index >= 0 ? &device->def->profile->actions[rule->action_index] : NULL;

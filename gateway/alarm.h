@@ -52,6 +52,13 @@ void alarm_log(const struct device *device, const struct alarm_event *event);
  */
 bool alarm_offline_raise(struct device *device, uint64_t wall_ms, struct alarm_event *event);
 
+/*
+ * Whether the device should be polled at its profile's fast_poll_ms: it has a
+ * critical or major alarm, or a value within fast_margin_percent of a
+ * critical or major `above` threshold (a gas reading at 20 of 25 %LEL).
+ */
+bool alarm_wants_fast_poll(const struct device *device);
+
 /* The rule's interlock action (close the valve), or NULL when it has none. */
 const struct action_def *alarm_interlock(const struct device *device, const struct rule_def *rule);
 

@@ -67,6 +67,7 @@ struct bus {
     uint32_t connect_failures; /* in a row */
     struct bus_down down;
     bool recovering; /* bus_down just cleared: every device is polled again at once */
+    double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;

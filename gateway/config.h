@@ -136,6 +136,13 @@ struct profile {
     /* P/telemetry/<id>: every telemetry_period_ms (0: not periodic) and/or on change */
     uint32_t telemetry_period_ms;
     bool telemetry_on_change;
+    /*
+     * fast_poll: a device in a critical or major alarm, or whose value has come
+     * within fast_margin_percent of a critical or major `above` threshold, is
+     * polled every fast_poll_ms (0: off) until calm again.
+     */
+    uint32_t fast_poll_ms;
+    uint32_t fast_margin_percent;
 };
 
 enum bus_type { BUS_RTU, BUS_TCP };

@@ -27,7 +27,11 @@
 
 static const char *const profile_keys[] = {"name",          "kind",    "description", "poll_ms",
                                            "max_registers", "max_gap", "points",      "blocks",
-                                           "actions",       "rules",   "telemetry",   NULL};
+                                           "actions",       "rules",   "telemetry",   "fast_poll",
+                                           NULL};
+static const char *const fast_poll_keys[] = {"poll_ms", "margin_percent", NULL};
+static const char *const fast_poll_required[] = {"poll_ms", NULL};
+#define FAST_MARGIN_DEFAULT_PERCENT 80
 static const char *const telemetry_keys[] = {"period_ms", "on_change", NULL};
 static const char *const telemetry_required[] = {NULL};
 static const char *const profile_required[] = {"name", "kind", "points", NULL};
@@ -617,6 +621,23 @@ static int read_telemetry(struct config_yaml *file, yaml_node_t *node, struct pr
     return result;
 }
 
+/* Optional: fast_poll: { poll_ms: 100..poll_ms, margin_percent: 1..99 (80) }. */
+static int read_fast_poll(struct config_yaml *file, yaml_node_t *node, struct profile *profile)
+{
+    profile->fast_margin_percent = FAST_MARGIN_DEFAULT_PERCENT;
+    if (node == NULL)
+        return 0;
+    if (!config_yaml_expect_map(file, node, "fast_poll"))
+        return -1;
+    int result =
+        config_yaml_check_keys(file, node, "fast_poll", fast_poll_keys, fast_poll_required);
+    result |= config_yaml_get_u32(file, node, "poll_ms", PROFILE_POLL_MIN_MS, profile->poll_ms,
+                                  &profile->fast_poll_ms);
+    result |= config_yaml_get_u32(file, node, "margin_percent", 1, 99,
+                                  &profile->fast_margin_percent);
+    return result;
+}
+
 static int read_header(struct config_yaml *file, yaml_node_t *root, struct profile *profile)
 {
     int result =
@@ -632,6 +653,7 @@ static int read_header(struct config_yaml *file, yaml_node_t *root, struct profi
                                   &profile->max_registers);
     result |=
         config_yaml_get_u16(file, root, "max_gap", 0, PROFILE_MAX_REGISTERS - 1, &profile->max_gap);
+    result |= read_fast_poll(file, config_yaml_get(file, root, "fast_poll"), profile);
     return result | read_telemetry(file, config_yaml_get(file, root, "telemetry"), profile);
 }
 

@@ -65,6 +65,8 @@ struct device {
     uint32_t offline_after_polls; /* from the profile's offline rule, else 3 */
     uint32_t backoff_ms;          /* current retry interval while offline; 0 when not */
     uint64_t next_due_ms;         /* monotonic */
+    bool poll_fast;               /* near or in alarm: polled at the profile's fast_poll_ms */
+    double fast_share;            /* the share of its bus's time that fast polling adds */
     size_t schedule_rank;         /* place on its bus: breaks ties between equal due times */
     uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
     struct device_stats stats;

@@ -72,6 +72,7 @@ static int teardown(void **state)
     struct fixture *fixture = *state;
     device_free(&fixture->device);
     rules[0].chatter_raises = 0;
+    profile.fast_poll_ms = 0;
     return 0;
 }
 
@@ -79,6 +80,7 @@ static int teardown(void **state)
 static void poll_gas(struct fixture *fixture, double gas, uint64_t now_ms)
 {
     fixture->device.values[0] = gas;
+    fixture->device.values_valid = true;
     alarm_evaluate(&fixture->device, true, now_ms, 1000000 + now_ms, &fixture->decisions);
 }
 
@@ -216,6 +218,28 @@ static void test_shelving_ends_silently_when_the_condition_is_gone(void **state)
     assert_int_equal(fixture->device.shelves[0].until_ms, 0);
 }
 
+static void test_fast_polling_near_a_critical_threshold_and_in_alarm(void **state)
+{
+    struct fixture *fixture = *state;
+    profile.fast_poll_ms = 500;
+    profile.fast_margin_percent = 80;
+    poll_gas(fixture, 10, 1000);
+    assert_false(alarm_wants_fast_poll(&fixture->device)); /* 10 < 80 % of 25 */
+    poll_gas(fixture, 20, 2000);
+    assert_true(alarm_wants_fast_poll(&fixture->device)); /* 20 = 80 % of 25 */
+    poll_gas(fixture, 30, 3000);
+    assert_true(alarm_wants_fast_poll(&fixture->device)); /* in alarm */
+    poll_gas(fixture, 10, 4000);
+    assert_false(alarm_wants_fast_poll(&fixture->device)); /* calm again */
+}
+
+static void test_no_fast_polling_without_fast_poll_in_the_profile(void **state)
+{
+    struct fixture *fixture = *state;
+    poll_gas(fixture, 30, 1000);
+    assert_false(alarm_wants_fast_poll(&fixture->device));
+}
+
 static void test_retire_clears_with_the_reason(void **state)
 {
     struct fixture *fixture = *state;
@@ -245,6 +269,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_shelving_ends_with_a_new_raise_when_the_condition_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shelving_ends_silently_when_the_condition_is_gone,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_polling_near_a_critical_threshold_and_in_alarm,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_fast_polling_without_fast_poll_in_the_profile,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_retire_clears_with_the_reason, setup, teardown),
     };
