@@ -4,6 +4,7 @@
  * argc/argv from its own name on, returning the exit code (0 ok, 1 bad news,
  * 2 usage or connection error).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,9 +47,9 @@ static void print_usage(FILE *stream)
     }
     fprintf(stream,
             "\nEvery command takes --json. status, devices, device, alarms, shelve and unshelve\n"
-            "ask the daemon\n"
-            "over its control socket: --socket PATH, or -c gateway.yaml (its\n"
-            "gateway.control_socket), default %s.\n"
+            "ask the daemon over its control socket: --socket PATH, or -c gateway.yaml (its\n"
+            "gateway.control_socket), default %s. These options may come\n"
+            "before the command too (safetygw --socket PATH status).\n"
             "They take --fail-on offline|alarm|fault.\n"
             "Exit codes: 0 ok, 1 bad news, 2 usage or connection error. See safetygw(1).\n"
             "\nsafetygw --help, safetygw --version\n",
@@ -65,8 +66,49 @@ static const struct cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* Options every command that asks the daemon takes; with a value or not. */
+static bool global_option(const char *argument, bool *takes_value)
+{
+    static const char *const with_value[] = {"--socket", "-c", "--config", NULL};
+    *takes_value = false;
+    for (size_t i = 0; with_value[i]; i++)
+        if (strcmp(argument, with_value[i]) == 0) {
+            *takes_value = true;
+            return true;
+        }
+    return strcmp(argument, "--json") == 0 || strncmp(argument, "--socket=", 9) == 0 ||
+           strncmp(argument, "--config=", 9) == 0;
+}
+
+/*
+ * `safetygw --socket PATH status` as `safetygw status --socket PATH`: connection
+ * options may come before the command, as with systemctl -H or git -C. Moves
+ * them behind it in argv; returns -1 when one lacks its value.
+ */
+static int move_global_options(int argc, char **argv)
+{
+    int first = 1;
+    bool takes_value;
+    while (first < argc && global_option(argv[first], &takes_value))
+        first += takes_value ? 2 : 1;
+    if (first > argc)
+        return -1;
+    int moved = first - 1;
+    if (moved == 0 || first == argc)
+        return 0;
+    char *globals[moved];
+    memcpy(globals, argv + 1, (size_t)moved * sizeof *argv);
+    memmove(argv + 1, argv + first, (size_t)(argc - first) * sizeof *argv);
+    memcpy(argv + 1 + (argc - first), globals, (size_t)moved * sizeof *argv);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (move_global_options(argc, argv) != 0) {
+        fprintf(stderr, "safetygw: %s needs a value\n", argv[argc - 1]);
+        return CLI_EXIT_USAGE;
+    }
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;

@@ -30,6 +30,8 @@ check "the offline table shows their Chinese location" grep -q "长寿新村/1/1
 all=$(cli devices)
 echo "$all"
 check "every device is listed" test "$(echo "$all" | grep -c '^\(gas\|lift\|ebike\)-')" = 8
+check "connection options may come before the command" \
+    test "$("$CLI" --socket "$SOCKET" --json devices | jq '.devices | length')" = 8
 columns=$(python3 - "$all" <<'PY'
 import sys, unicodedata
 def width(s): return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
