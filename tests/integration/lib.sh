@@ -132,18 +132,14 @@ stop_broker() {
 
 # subscribe FILE TOPIC: records "topic payload" lines of everything under TOPIC.
 subscribe() {
-    mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -v -t "$2" >"$1" 2>>"$WORK/sub.log" &
-    PIDS="$PIDS $!"
-    sleep 0.3
+    : >"$1"
+    subscribe_live "$1" "$2"
 }
 
 # subscribe_durable FILE TOPIC: like subscribe, with a persistent session that
 # reconnects by itself and gets what was queued for it while it was away.
 subscribe_durable() {
-    mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -v -c -i "test-sub-$$" -t "$2" \
-        >>"$1" 2>>"$WORK/sub.log" &
-    PIDS="$PIDS $!"
-    sleep 0.3
+    subscribe_live "$1" "$2" -c -i "test-sub-$$"
 }
 
 # subscribe_live FILE TOPIC [OPTIONS...]: like subscribe, with mosquitto_sub's
@@ -165,7 +161,7 @@ subscribe_live() {
 }
 
 # alarm_seqs FILE: the seq of every alarm event received, in arrival order.
-alarm_seqs() { grep "^$TOPIC_PREFIX/alarm/" "$1" | cut -d' ' -f2- | jq -r .seq; }
+alarm_seqs() { grep "^$TOPIC_PREFIX/alarm/" "$1" | cut -d' ' -f2- | jq -r 'select(.seq) | .seq'; }
 
 # Transitions the daemon logged: "alarm NAME raised|cleared ... on DEVICE".
 logged_events() { grep -c "alarm [a-z0-9_.]* \(raised\|cleared\)" "$WORK/daemon.log" || true; }
