@@ -461,10 +461,18 @@ int control_start(struct runtime *runtime, uint64_t started_wall_ms)
         return -1;
     }
     control.listen_fd = open_listener(path);
-    if (control.listen_fd < 0 || pipe2(control.wake_fds, O_CLOEXEC | O_NONBLOCK) != 0 ||
-        pthread_create(&control.thread, NULL, control_thread, NULL) != 0) {
-        if (control.listen_fd >= 0)
-            log_error("control: cannot start its thread: %s", strerror(errno));
+    if (control.listen_fd < 0) {
+        release();
+        return -1;
+    }
+    if (pipe2(control.wake_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        log_error("control: cannot make its wake-up pipe: %s", strerror(errno));
+        release();
+        return -1;
+    }
+    int rc = pthread_create(&control.thread, NULL, control_thread, NULL);
+    if (rc != 0) {
+        log_error("control: cannot start its thread: %s", strerror(rc)); /* not errno */
         release();
         return -1;
     }

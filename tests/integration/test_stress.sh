@@ -9,7 +9,7 @@
 # answered. Outcomes are asserted, not timings; every wait has a deadline.
 . "$(dirname "$0")/lib.sh"
 
-STORM_S=30
+STORM_S=${SAFETYGW_STORM_S:-30} # longer by hand: SAFETYGW_STORM_S=300
 RELOAD_EVERY_S=5
 STATUS_EVERY_S=1
 GAS_FLIP_S=0.05
