@@ -223,18 +223,23 @@ static bool record_poll(struct bus *bus, struct device *device, const struct pol
     return link_changed;
 }
 
+/* bus_down's event; its clear names the same places as its raise. */
 static void post_bus_event(struct bus *bus, bool raised, uint64_t wall_ms)
 {
-    char *locations = raised ? bus_down_locations(bus->devices, bus->device_count) : NULL;
+    if (!bus->down_locations) /* raised now, or before a restart */
+        bus->down_locations = bus_down_locations(bus->devices, bus->device_count);
     struct alarm_event event = {.raised = raised,
                                 .bus = bus->def,
                                 .rule = &bus_down_rule,
                                 .devices_affected = bus->down.devices_affected,
-                                .locations_json = locations,
+                                .locations_json = bus->down_locations,
                                 .raised_at_wall_ms = bus->down.raised_wall_ms,
                                 .ts_wall_ms = wall_ms};
     uplink_post_event(&event);
-    free(locations);
+    if (!raised) {
+        free(bus->down_locations);
+        bus->down_locations = NULL;
+    }
 }
 
 /* After every poll: is the whole bus silent, or back? */
@@ -688,6 +693,8 @@ void bus_free(struct bus *bus)
     free(bus->poll_registers);
     free(bus->poll_values);
     free(bus->decided);
+    free(bus->down_locations);
+    bus->down_locations = NULL;
     bus->poll_registers = NULL;
     bus->poll_values = NULL;
     bus->decided = NULL;

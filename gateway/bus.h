@@ -66,6 +66,7 @@ struct bus {
     bool link_up;
     uint32_t connect_failures; /* in a row */
     struct bus_down down;
+    char *down_locations; /* the locations bus_down named when raised (its clear repeats them) */
     bool recovering; /* bus_down just cleared: every device is polled again at once */
     double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
     uint32_t reconnect_backoff_ms;

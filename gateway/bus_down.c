@@ -5,6 +5,18 @@
 
 /* A bus needs this many answering devices before its silence means the bus, not a device. */
 #define SILENT_DEVICES_MIN 2
+/*
+ * Polls each must have missed: one could be a burst of noise or a stall of
+ * the converter; two in a row is a dead line. Fewer when the devices' own
+ * offline rule would fire first.
+ */
+#define SILENT_POLLS 2
+
+static uint32_t silent_polls_needed(const struct device *device)
+{
+    uint32_t before_offline = device->offline_after_polls > 1 ? device->offline_after_polls - 1 : 1;
+    return before_offline < SILENT_POLLS ? before_offline : SILENT_POLLS;
+}
 
 const struct rule_def bus_down_rule = {
     .name = "bus_down",
@@ -31,14 +43,15 @@ static uint32_t count_affected(struct device *const *devices, size_t count)
     return affected_count;
 }
 
-/* Every device that was answering (online) has failed its latest poll without a word. */
+/* Every device that was answering (online) has missed its latest polls without a word. */
 static bool all_silent(struct device *const *devices, size_t count)
 {
     size_t online = 0;
     for (size_t i = 0; i < count; i++) {
         if (devices[i]->link != DEVICE_ONLINE)
             continue;
-        if (!devices[i]->last_poll_silent)
+        if (!devices[i]->last_poll_silent ||
+            devices[i]->failed_in_row < silent_polls_needed(devices[i]))
             return false;
         online++;
     }

@@ -5,8 +5,8 @@
  * behind it; one `offline` alarm per device would flood the operator (ISA-18.2
  * and EEMUA 191 call more than 10 alarms in 10 minutes per operator a flood)
  * with echoes of one cause. So when every device of a bus that was answering
- * goes silent within one poll cycle (each failed its latest poll with no
- * answer at all), or the link cannot be opened, the bus raises `bus_down`
+ * goes silent together (each missed its last two polls with no reply of its
+ * own: one could be noise), or the link cannot be opened, the bus raises `bus_down`
  * instead, and its devices' `offline` alarms are held back (their state says
  * "suppressed_by":"bus_down"). The first answer from any device of the bus
  * clears it. A single silent device, or one a converter answers for with

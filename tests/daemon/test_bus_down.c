@@ -34,11 +34,19 @@ static int setup(void **state)
     static struct fixture fixture;
     memset(&fixture, 0, sizeof fixture);
     for (size_t i = 0; i < 3; i++) {
-        fixture.devices[i] = (struct device){.def = &defs[i], .link = DEVICE_ONLINE};
+        fixture.devices[i] =
+            (struct device){.def = &defs[i], .link = DEVICE_ONLINE, .offline_after_polls = 3};
         fixture.list[i] = &fixture.devices[i];
     }
     *state = &fixture;
     return 0;
+}
+
+/* The device missed its last polls polls without a reply of its own. */
+static void silence(struct device *device, uint32_t polls)
+{
+    device->last_poll_silent = true;
+    device->failed_in_row = polls;
 }
 
 static enum bus_down_change judge(struct fixture *fixture, bool answered)
@@ -49,22 +57,30 @@ static enum bus_down_change judge(struct fixture *fixture, bool answered)
 static void test_raised_only_when_every_online_device_is_silent(void **state)
 {
     struct fixture *fixture = *state;
-    fixture->devices[0].last_poll_silent = true;
-    fixture->devices[1].last_poll_silent = true;
+    silence(&fixture->devices[0], 2);
+    silence(&fixture->devices[1], 2);
     assert_int_equal(judge(fixture, false), BUS_DOWN_NO_CHANGE);
-    fixture->devices[2].last_poll_silent = true;
+    silence(&fixture->devices[2], 2);
     assert_int_equal(judge(fixture, false), BUS_DOWN_RAISED);
     assert_true(fixture->state.active);
     assert_int_equal(fixture->state.devices_affected, 3);
     assert_int_equal(fixture->state.raised_wall_ms, 5000);
 }
 
+static void test_one_missed_poll_each_is_not_yet_a_dead_bus(void **state)
+{
+    struct fixture *fixture = *state;
+    for (size_t i = 0; i < 3; i++)
+        silence(&fixture->devices[i], 1); /* a burst of noise, a stalled converter */
+    assert_int_equal(judge(fixture, false), BUS_DOWN_NO_CHANGE);
+}
+
 static void test_a_device_already_offline_on_its_own_does_not_count(void **state)
 {
     struct fixture *fixture = *state;
     fixture->devices[2].link = DEVICE_OFFLINE; /* its own offline was sent before */
-    fixture->devices[0].last_poll_silent = true;
-    fixture->devices[1].last_poll_silent = true;
+    silence(&fixture->devices[0], 2);
+    silence(&fixture->devices[1], 2);
     assert_int_equal(judge(fixture, false), BUS_DOWN_RAISED);
     assert_int_equal(fixture->state.devices_affected, 2);
 }
@@ -74,7 +90,7 @@ static void test_one_silent_device_is_not_a_dead_bus(void **state)
     struct fixture *fixture = *state;
     fixture->devices[1].link = DEVICE_OFFLINE;
     fixture->devices[2].link = DEVICE_UNKNOWN; /* never answered */
-    fixture->devices[0].last_poll_silent = true;
+    silence(&fixture->devices[0], 2);
     assert_int_equal(judge(fixture, false), BUS_DOWN_NO_CHANGE);
 }
 
@@ -91,7 +107,7 @@ static void test_the_first_answer_clears_it(void **state)
 {
     struct fixture *fixture = *state;
     for (size_t i = 0; i < 3; i++)
-        fixture->devices[i].last_poll_silent = true;
+        silence(&fixture->devices[i], 2);
     judge(fixture, false);
     assert_int_equal(judge(fixture, false), BUS_DOWN_NO_CHANGE);
     assert_int_equal(judge(fixture, true), BUS_DOWN_CLEARED);
@@ -125,6 +141,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_raised_only_when_every_online_device_is_silent, setup),
+        cmocka_unit_test_setup(test_one_missed_poll_each_is_not_yet_a_dead_bus, setup),
         cmocka_unit_test_setup(test_a_device_already_offline_on_its_own_does_not_count, setup),
         cmocka_unit_test_setup(test_one_silent_device_is_not_a_dead_bus, setup),
         cmocka_unit_test_setup(test_a_link_that_cannot_open_is_a_dead_bus, setup),

@@ -47,6 +47,9 @@ check "no device raised its own offline" no_gas_offline_events
 sim heal bus bldg-1 >/dev/null
 check "bus_down clears when the bus answers" wait_until 30 has_event "$WORK/mqtt.txt" bldg-1 bus_down cleared
 check "every device is back online" wait_until 10 every_gas '.online == true and (has("suppressed_by") | not)'
+check "the clear names the same places" \
+    json_is '.locations == [{"compound":"长寿新村","building":"1"}] and .devices == '"$GAS" \
+    <<<"$(events "$WORK/mqtt.txt" bldg-1 bus_down cleared | head -n 1)"
 check "exactly one bus_down raised" test "$(count_events bldg-1 bus_down raised)" -eq 1
 check "exactly one bus_down cleared" test "$(count_events bldg-1 bus_down cleared)" -eq 1
 check "and still no device offline event" no_gas_offline_events
