@@ -525,31 +525,27 @@ static void *bus_thread(void *argument)
     return NULL;
 }
 
-static size_t largest_point_count(struct device **devices, size_t count)
+/* What one poll's scratch must hold: the bus's largest read plan, profile and rule list. */
+struct scratch_sizes {
+    size_t registers;
+    size_t values;
+    size_t rules;
+};
+
+static size_t larger(size_t a, size_t b)
 {
-    size_t largest = 1;
-    for (size_t i = 0; i < count; i++)
-        if (devices[i]->def->profile->point_count > largest)
-            largest = devices[i]->def->profile->point_count;
-    return largest;
+    return a > b ? a : b;
 }
 
-static size_t largest_rule_count(struct device **devices, size_t count)
+static struct scratch_sizes scratch_sizes(struct device **devices, size_t count)
 {
-    size_t largest = 1;
-    for (size_t i = 0; i < count; i++)
-        if (devices[i]->def->rule_count > largest)
-            largest = devices[i]->def->rule_count;
-    return largest;
-}
-
-static size_t largest_plan_buffer(struct device **devices, size_t count)
-{
-    size_t largest = 1;
-    for (size_t i = 0; i < count; i++)
-        if (devices[i]->plan->buffer_count > largest)
-            largest = devices[i]->plan->buffer_count;
-    return largest;
+    struct scratch_sizes sizes = {1, 1, 1};
+    for (size_t i = 0; i < count; i++) {
+        sizes.registers = larger(sizes.registers, devices[i]->plan->buffer_count);
+        sizes.values = larger(sizes.values, devices[i]->def->profile->point_count);
+        sizes.rules = larger(sizes.rules, devices[i]->def->rule_count);
+    }
+    return sizes;
 }
 
 static bool same_text(const char *a, const char *b)
@@ -603,10 +599,10 @@ int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devi
     pthread_cond_init(&bus->wake, &attributes);
     pthread_condattr_destroy(&attributes);
 
-    bus->poll_registers = calloc(largest_plan_buffer(devices, count), sizeof *bus->poll_registers);
-    bus->poll_values = calloc(largest_point_count(devices, count), sizeof *bus->poll_values);
-    bus->decided = calloc(largest_rule_count(devices, count) * ALARM_EVENTS_PER_RULE,
-                          sizeof *bus->decided);
+    struct scratch_sizes sizes = scratch_sizes(devices, count);
+    bus->poll_registers = calloc(sizes.registers, sizeof *bus->poll_registers);
+    bus->poll_values = calloc(sizes.values, sizeof *bus->poll_values);
+    bus->decided = calloc(sizes.rules * ALARM_EVENTS_PER_RULE, sizeof *bus->decided);
     bus->ctx = new_context(def);
     if (!bus->poll_registers || !bus->poll_values || !bus->decided || !bus->ctx ||
         schedule_init(&bus->schedule, count) != 0) {
