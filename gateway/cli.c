@@ -14,6 +14,7 @@
 #include "cli_options.h"
 #include "cli_probe.h"
 #include "cli_status.h"
+#include "cli_watch.h"
 
 struct cli_command {
     const char *name;
@@ -31,6 +32,9 @@ static const struct cli_command commands[] = {
     {"probe", cli_probe,
      "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
      "                          read one device directly (no daemon needed)"},
+    {"watch", cli_watch,
+     "watch --broker URI[,URI...] [--topic-prefix P] [--share GROUP] [--client-id ID]\n"
+     "                          every gateway's alarm stream, with seq gaps and duplicates"},
 };
 
 static void print_usage(FILE *stream)
