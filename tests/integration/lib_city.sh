@@ -116,7 +116,8 @@ cluster {
   listen: 127.0.0.1:$route
   routes: [$(echo "$routes" | sed 's/^ //; s/ /, /g')]
 }
-mqtt { listen: 127.0.0.1:$mqtt }
+# R3: a stream or consumer of R2 has no quorum once one of its two nodes dies.
+mqtt { listen: 127.0.0.1:$mqtt, stream_replicas: 3, consumer_replicas: 3 }
 ${NATS_EXTRA_CONF:-}
 CONF
     nats-server -c "$WORK/n$i/nats.conf" >>"$WORK/nats-n$i.log" 2>&1 &
