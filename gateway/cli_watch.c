@@ -107,7 +107,8 @@ static const char *verdict_name(enum watch_verdict verdict)
     return "?";
 }
 
-/* As scripts/demo prints them: time, gateway and seq, event, severity, alarm, device, location, value. */
+/* As scripts/demo prints them: time, gateway and seq, event, severity, alarm, device, location,
+ * value. */
 static void print_event_line(const json_t *event, const char *gateway, uint64_t seq,
                              struct watch_result result, bool redelivered)
 {
@@ -125,9 +126,9 @@ static void print_event_line(const json_t *event, const char *gateway, uint64_t 
                redelivered ? " (QoS 1 redelivery)" : "");
         return;
     }
-    printf("%.12s  %s #%" PRIu64 "  %s  %s  %s  %s  %s  %s%s\n",
-           strlen(ts) >= 23 ? ts + 11 : ts, gateway, seq, event_upper, text(event, "severity"),
-           text(event, "alarm"), text(event, "device"), location, detail,
+    printf("%.12s  %s #%" PRIu64 "  %s  %s  %s  %s  %s  %s%s\n", strlen(ts) >= 23 ? ts + 11 : ts,
+           gateway, seq, event_upper, text(event, "severity"), text(event, "alarm"),
+           text(event, "device"), location, detail,
            result.verdict == WATCH_LATE ? "  (late: fills a gap)" : "");
 }
 
@@ -138,8 +139,8 @@ static void print_event_json(json_t *event, const char *topic, const char *gatew
     wall_clock_rfc3339(received, sizeof received);
     json_t *line = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:s, s:O}", "type", "event", "topic",
                              topic, "gateway", gateway, "seq", (json_int_t)seq, "verdict",
-                             verdict_name(result.verdict), "redelivered", redelivered,
-                             "received", received, "event", event);
+                             verdict_name(result.verdict), "redelivered", redelivered, "received",
+                             received, "event", event);
     if (result.verdict == WATCH_GAP) {
         json_t *gap = json_pack("{s:s, s:s, s:I, s:I}", "type", "gap", "gateway", gateway, "from",
                                 (json_int_t)result.gap_from, "to", (json_int_t)result.gap_to);
@@ -177,7 +178,8 @@ static void handle_alarm(const char *topic, const char *payload, size_t length, 
     json_decref(event);
 }
 
-/* P/status, retained: "online" on every connection of the gateway, "offline" at a stop or as its Will. */
+/* P/status, retained: "online" on every connection of the gateway, "offline" at a stop or as its
+ * Will. */
 static void handle_status(const char *topic, const char *payload, size_t length)
 {
     json_t *status = json_loadb(payload, length, 0, NULL);
@@ -375,11 +377,13 @@ static bool print_summary(void)
 
 static int parse(int argc, char **argv, struct watch_args *args, struct cli_options *options)
 {
-    const struct cli_option extra[] = {
-        {"--broker", &args->brokers, NULL},      {"--topic-prefix", &args->prefix, NULL},
-        {"--share", &args->share, NULL},         {"--client-id", &args->client_id, NULL},
-        {"--username", &args->username, NULL},   {"--password-file", &args->password_file, NULL},
-        {NULL, NULL, NULL}};
+    const struct cli_option extra[] = {{"--broker", &args->brokers, NULL},
+                                       {"--topic-prefix", &args->prefix, NULL},
+                                       {"--share", &args->share, NULL},
+                                       {"--client-id", &args->client_id, NULL},
+                                       {"--username", &args->username, NULL},
+                                       {"--password-file", &args->password_file, NULL},
+                                       {NULL, NULL, NULL}};
     size_t positional_count;
     if (cli_options_parse(argc, argv, options, extra, NULL, 0, &positional_count) != 0)
         return -1;
@@ -433,8 +437,9 @@ int cli_watch(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (args.share)
-        fprintf(stderr, "safetygw watch: shared subscription $share/%s/...: each member sees a "
-                        "part of every stream, so gaps are not reported\n",
+        fprintf(stderr,
+                "safetygw watch: shared subscription $share/%s/...: each member sees a "
+                "part of every stream, so gaps are not reported\n",
                 args.share);
     int signal_number;
     sigwait(&stop, &signal_number);

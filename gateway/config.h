@@ -194,9 +194,9 @@ struct mqtt_config {
     char *uri;
     char *uris[MQTT_URIS_MAX]; /* each node: tcp://host:1883 or ssl://host:8883 */
     size_t uri_count;          /* 1 for `uri` */
-    char *client_id;    /* default: gateway id */
-    char *topic_prefix; /* default: safetygw/<site>/<gateway id> */
-    int qos;            /* for alarm events, 0..2 (default 1) */
+    char *client_id;           /* default: gateway id */
+    char *topic_prefix;        /* default: safetygw/<site>/<gateway id> */
+    int qos;                   /* for alarm events, 0..2 (default 1) */
     uint32_t keepalive_s;
     char *username;
     char *password_file;

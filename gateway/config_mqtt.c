@@ -18,9 +18,9 @@
 #define MQTT_BUFFERED_MIN 1000
 #define MQTT_BUFFERED_MAX 10000000
 
-static const char *const mqtt_keys[] = {"uri",          "uris",     "client_id",     "topic_prefix",
-                                        "qos",          "keepalive_s", "username", "password_file",
-                                        "max_buffered", "tls",      NULL};
+static const char *const mqtt_keys[] = {"uri",          "uris",        "client_id", "topic_prefix",
+                                        "qos",          "keepalive_s", "username",  "password_file",
+                                        "max_buffered", "tls",         NULL};
 static const char *const tls_keys[] = {"ca_file", "cert_file",   "key_file",
                                        "verify",  "min_version", NULL};
 static const char *const tls_required[] = {"ca_file", NULL};
@@ -130,8 +130,8 @@ static void read_uris(struct config_yaml *file, yaml_node_t *node, struct mqtt_c
         return;
     size_t count = config_yaml_list_length(list);
     if (count == 0 || count > MQTT_URIS_MAX) {
-        config_yaml_error(file, list, "mqtt.uris must list 1 to %d brokers, not %zu",
-                          MQTT_URIS_MAX, count);
+        config_yaml_error(file, list, "mqtt.uris must list 1 to %d brokers, not %zu", MQTT_URIS_MAX,
+                          count);
         return;
     }
     int first_scheme = -1;
@@ -179,8 +179,7 @@ static void read_brokers(struct config_yaml *file, yaml_node_t *node, struct mqt
                           "mqtt has both uri and uris; give uri for one broker or uris for "
                           "the nodes of a cluster");
     else if (!has_uri && !has_uris)
-        config_yaml_error(file, node,
-                          "missing required key \"uri\" (or \"uris\", a list) in mqtt");
+        config_yaml_error(file, node, "missing required key \"uri\" (or \"uris\", a list) in mqtt");
     else if (has_uri)
         read_uri(file, node, mqtt);
     else

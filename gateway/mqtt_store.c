@@ -126,8 +126,8 @@ static bool is_sent_publish(const char *key)
     return strncmp(key, "s-", 2) == 0;
 }
 
-static bool same_except_dup_flag(const unsigned char *stored, size_t stored_length,
-                                 char *buffers[], int buflens[], int bufcount)
+static bool same_except_dup_flag(const unsigned char *stored, size_t stored_length, char *buffers[],
+                                 int buflens[], int bufcount)
 {
     size_t offset = 0;
     for (int i = 0; i < bufcount; i++) {

@@ -79,15 +79,15 @@ static atomic_uint_fast64_t dropped;
 static atomic_size_t pending;
 /* Written by Paho's callbacks and the uplink; read by the uplink's tick. */
 static atomic_int link_state;
-static atomic_bool link_was_lost;     /* the last IDLE came from a lost connection */
-static atomic_size_t node_index;      /* mqtt.uris[] we are (or were last) connected to */
-static atomic_bool session_present;   /* of the last CONNACK */
-static char failure_reason[256];      /* of the last failed attempt; guarded by link_state */
+static atomic_bool link_was_lost;   /* the last IDLE came from a lost connection */
+static atomic_size_t node_index;    /* mqtt.uris[] we are (or were last) connected to */
+static atomic_bool session_present; /* of the last CONNACK */
+static char failure_reason[256];    /* of the last failed attempt; guarded by link_state */
 /* The uplink thread's alone. */
 static uint64_t next_connect_attempt_ms; /* 0: none scheduled */
 static uint32_t backoff_ms = RECONNECT_FIRST_MS;
-static size_t first_node;                /* where the next attempt starts in mqtt.uris */
-static uint64_t failed_attempts;         /* since the link was last up */
+static size_t first_node;        /* where the next attempt starts in mqtt.uris */
+static uint64_t failed_attempts; /* since the link was last up */
 static uint64_t next_failure_warning_ms;
 static uint64_t next_pending_count_ms;
 static uint64_t connect_started_ms;
@@ -247,8 +247,8 @@ static int on_message(void *context, char *topic, int topic_length, MQTTAsync_me
             memcmp(message->payload, status_online, strlen(status_online)) == 0)
             atomic_store(&status_echoed, true);
     } else if (strncmp(topic, command_filter, prefix_length) == 0 &&
-        !hooks.command_arrived(topic + prefix_length, message->payload,
-                               (size_t)message->payloadlen))
+               !hooks.command_arrived(topic + prefix_length, message->payload,
+                                      (size_t)message->payloadlen))
         return 0;
     MQTTAsync_freeMessage(&message);
     MQTTAsync_free(topic);
@@ -274,7 +274,8 @@ static const char *connect_failure_reason(const MQTTAsync_failureData *response)
     return response->message ? response->message : MQTTAsync_strerror(response->code);
 }
 
-/* Paho's thread: every node of the list failed. The uplink's tick logs it and schedules the next. */
+/* Paho's thread: every node of the list failed. The uplink's tick logs it and schedules the next.
+ */
 static void on_connect_failure(void *context, MQTTAsync_failureData *response)
 {
     (void)context;
@@ -345,8 +346,7 @@ static int start_connect(void)
     connect_started_ms = time_monotonic_ms();
     int rc = MQTTAsync_connect(client, &options);
     if (rc != MQTTASYNC_SUCCESS) {
-        snprintf(failure_reason, sizeof failure_reason, "not started: %s",
-                 MQTTAsync_strerror(rc));
+        snprintf(failure_reason, sizeof failure_reason, "not started: %s", MQTTAsync_strerror(rc));
         atomic_store(&link_state, LINK_IDLE);
     }
     return rc == MQTTASYNC_SUCCESS ? 0 : -1;

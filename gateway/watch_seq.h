@@ -27,10 +27,10 @@ struct watch_result {
 struct watch_gateway_stats {
     const char *gateway;
     uint64_t first, highest;
-    uint64_t events;       /* distinct seq numbers seen */
-    uint64_t duplicates;   /* repeats dropped */
-    uint64_t missing;      /* numbers still missing between first and highest */
-    uint64_t gaps_opened;  /* WATCH_GAP verdicts */
+    uint64_t events;      /* distinct seq numbers seen */
+    uint64_t duplicates;  /* repeats dropped */
+    uint64_t missing;     /* numbers still missing between first and highest */
+    uint64_t gaps_opened; /* WATCH_GAP verdicts */
 };
 
 struct watch_seq;

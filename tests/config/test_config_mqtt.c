@@ -29,9 +29,9 @@ static void test_one_uri_is_a_list_of_one(void **state)
 static void test_uris_keep_their_order_and_join_into_uri(void **state)
 {
     struct config_fixture *fixture = *state;
-    const struct config *config =
-        config_fixture_load(fixture, "gateway: { id: gw-1 }\n"
-                                     "mqtt: { uris: [ tcp://n1:1883, tcp://n2:1883, tcp://n3:1883 ] }\n");
+    const struct config *config = config_fixture_load(
+        fixture, "gateway: { id: gw-1 }\n"
+                 "mqtt: { uris: [ tcp://n1:1883, tcp://n2:1883, tcp://n3:1883 ] }\n");
     assert_non_null(config);
     assert_int_equal(config->mqtt.uri_count, 3);
     assert_string_equal(config->mqtt.uris[0], "tcp://n1:1883");
@@ -58,8 +58,9 @@ static void test_ssl_uris_need_tls(void **state)
 static void test_uri_and_uris_together_or_neither_are_refused(void **state)
 {
     struct config_fixture *fixture = *state;
-    assert_null(config_fixture_load(fixture, "gateway: { id: gw-1 }\n"
-                                             "mqtt: { uri: tcp://a:1883, uris: [ tcp://b:1883 ] }\n"));
+    assert_null(config_fixture_load(fixture,
+                                    "gateway: { id: gw-1 }\n"
+                                    "mqtt: { uri: tcp://a:1883, uris: [ tcp://b:1883 ] }\n"));
     assert_config_error(fixture, "gateway.yaml", 2, 7, "mqtt has both uri and uris");
     assert_null(config_fixture_load(fixture, "gateway: { id: gw-1 }\n"
                                              "mqtt: { qos: 1 }\n"));
