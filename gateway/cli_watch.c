@@ -289,8 +289,11 @@ static int split_brokers(char *list)
             fprintf(stderr, "safetygw watch: at most %d brokers\n", BROKERS_MAX);
             return -1;
         }
-        if (strncmp(uri, "tcp://", 6) != 0 && strncmp(uri, "ssl://", 6) != 0) {
-            fprintf(stderr, "safetygw watch: broker \"%s\" must be tcp://host:port\n", uri);
+        if (strncmp(uri, "tcp://", 6) != 0) {
+            fprintf(stderr,
+                    "safetygw watch: broker \"%s\" must be tcp://host:port (watch has no TLS "
+                    "options yet)\n",
+                    uri);
             return -1;
         }
         watch.brokers[watch.broker_count++] = uri;
