@@ -51,7 +51,7 @@ def nats_config(work, node, ports, gateways):
             % (gw, PASSWORD % gw, gw, gw, gw))
     users.append('    { user: "ops-console", password: "%s", allowed_connection_types: ["MQTT"],\n'
                  '      permissions: { publish: { allow: ["safetygw.*.*.cmd.>"] },\n'
-                 '                     subscribe: { allow: ["safetygw.>", "$MQTT.sub.>"] } } }'
+                 '                     subscribe: { allow: ["safetygw", "safetygw.>", "$MQTT.sub.>"] } } }'
                  % (PASSWORD % "ops-console"))
     path = os.path.join(work, "n%d.conf" % (node + 1))
     with open(path, "w") as f:

@@ -107,17 +107,21 @@ start_nats_node() {
     done
     eval "client=\$NATS_CLIENT_$i route=\$NATS_ROUTE_$i mqtt=\$NATS_MQTT_$i"
     mkdir -p "$WORK/n$i/js"
+    local replicas=$((NATS_NODES < 3 ? NATS_NODES : 3)) cluster=""
+    if [ "$NATS_NODES" -gt 1 ]; then
+        cluster="cluster {
+  name: city
+  listen: 127.0.0.1:$route
+  routes: [$(echo "$routes" | sed 's/^ //; s/ /, /g')]
+}"
+    fi
     cat >"$WORK/n$i/nats.conf" <<CONF
 server_name: n$i
 listen: 127.0.0.1:$client
 jetstream { store_dir: "$WORK/n$i/js" }
-cluster {
-  name: city
-  listen: 127.0.0.1:$route
-  routes: [$(echo "$routes" | sed 's/^ //; s/ /, /g')]
-}
+$cluster
 # R3: a stream or consumer of R2 has no quorum once one of its two nodes dies.
-mqtt { listen: 127.0.0.1:$mqtt, stream_replicas: 3, consumer_replicas: 3 }
+mqtt { listen: 127.0.0.1:$mqtt, stream_replicas: $replicas, consumer_replicas: $replicas }
 ${NATS_EXTRA_CONF:-}
 CONF
     nats-server -c "$WORK/n$i/nats.conf" >>"$WORK/nats-n$i.log" 2>&1 &
