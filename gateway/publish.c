@@ -100,10 +100,11 @@ static void full_topic(char *topic, size_t size, const char *suffix)
 }
 
 /*
- * Paho's thread. With MQTT 3.1.1 a broker that refuses a subscription still
- * answers SUBACK, with 0x80 for the topic; Paho then calls onFailure. It is
- * the one refusal of an ACL that the gateway can see: a refused PUBLISH is
- * acknowledged and dropped without a word (docs/deployment-city.md, "ACLs").
+ * Paho's thread. With MQTT 3.1.1 a broker that refuses a subscription answers
+ * SUBACK with 0x80 for the topic (NATS does); Paho then calls onFailure.
+ * mosquitto 2.0 grants it and filters deliveries instead, and a refused PUBLISH
+ * is acknowledged and dropped everywhere: check_status_echo sees those
+ * (docs/deployment-city.md, "ACLs").
  */
 static void on_subscribe_failure(void *context, MQTTAsync_failureData *response)
 {
