@@ -50,9 +50,9 @@ static void wall_clock_rfc3339(char *out, size_t size)
     struct tm utc;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &utc);
-    char seconds[32];
+    char seconds[24];
     strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &utc);
-    snprintf(out, size, "%s.%03ldZ", seconds, now.tv_nsec / 1000000L);
+    snprintf(out, size, "%.19s.%03uZ", seconds, (unsigned)(now.tv_nsec / 1000000L) % 1000u);
 }
 
 static const char *text(const json_t *object, const char *key)
