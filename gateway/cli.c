@@ -16,6 +16,7 @@
 #include "cli_probe.h"
 #include "cli_shelve.h"
 #include "cli_status.h"
+#include "cli_watch.h"
 
 struct cli_command {
     const char *name;
@@ -37,6 +38,9 @@ static const struct cli_command commands[] = {
     {"probe", cli_probe,
      "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
      "                          read one device directly (no daemon needed)"},
+    {"watch", cli_watch,
+     "watch --broker URI[,URI...] [--topic-prefix P] [--share GROUP] [--client-id ID]\n"
+     "                          every gateway's alarm stream, with seq gaps and duplicates"},
 };
 
 static void print_usage(FILE *stream)

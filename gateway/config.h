@@ -197,11 +197,20 @@ struct mqtt_tls {
     char *min_version; /* "1.2", the only floor Paho can keep (see config/README.md) */
 };
 
+/* A broker cluster's nodes are at most this many (`mqtt.uris`). */
+#define MQTT_URIS_MAX 16
+
 struct mqtt_config {
-    char *uri;          /* tcp://host:1883 or ssl://host:8883 */
-    char *client_id;    /* default: gateway id */
-    char *topic_prefix; /* default: safetygw/<site>/<gateway id> */
-    int qos;            /* for alarm events, 0..2 (default 1) */
+    /*
+     * The broker as written: `uri`, or the nodes of `uris` joined by ","
+     * (for the status answer, the log, and reload's "did the broker change").
+     */
+    char *uri;
+    char *uris[MQTT_URIS_MAX]; /* each node: tcp://host:1883 or ssl://host:8883 */
+    size_t uri_count;          /* 1 for `uri` */
+    char *client_id;           /* default: gateway id */
+    char *topic_prefix;        /* default: safetygw/<site>/<gateway id> */
+    int qos;                   /* for alarm events, 0..2 (default 1) */
     uint32_t keepalive_s;
     char *username;
     char *password_file;

@@ -1,5 +1,6 @@
 /*
- * config_mqtt.c — broker URI, identity, topic prefix, QoS, buffering and TLS.
+ * config_mqtt.c — broker URI (or a cluster's URIs), identity, topic prefix,
+ * QoS, buffering and TLS.
  * File names (CA, certificate, key, password) are resolved against the
  * folder of gateway.yaml, so a site folder can be moved as a whole.
  */
@@ -17,10 +18,9 @@
 #define MQTT_BUFFERED_MIN 1000
 #define MQTT_BUFFERED_MAX 10000000
 
-static const char *const mqtt_keys[] = {"uri",         "client_id", "topic_prefix",  "qos",
-                                        "keepalive_s", "username",  "password_file", "max_buffered",
-                                        "tls",         NULL};
-static const char *const mqtt_required[] = {"uri", NULL};
+static const char *const mqtt_keys[] = {"uri",          "uris",        "client_id", "topic_prefix",
+                                        "qos",          "keepalive_s", "username",  "password_file",
+                                        "max_buffered", "tls",         NULL};
 static const char *const tls_keys[] = {"ca_file", "cert_file",   "key_file",
                                        "verify",  "min_version", NULL};
 static const char *const tls_required[] = {"ca_file", NULL};
@@ -77,25 +77,113 @@ static bool starts_with(const char *text, const char *prefix)
     return strncmp(text, prefix, strlen(prefix)) == 0;
 }
 
-/* tcp:// or ssl://, and TLS settings exactly when the scheme asks for them. */
-static void check_uri(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+/* tcp://host:port or ssl://host:port; 1 for ssl, 0 for tcp, -1 (reported) otherwise. */
+static int uri_scheme(struct config_yaml *file, yaml_node_t *node, const char *uri)
 {
-    yaml_node_t *uri = config_yaml_get(file, node, "uri");
+    bool ssl = starts_with(uri, "ssl://");
+    if ((!ssl && !starts_with(uri, "tcp://")) || strlen(uri) <= strlen("tcp://") ||
+        strchr(uri, ',') != NULL) {
+        config_yaml_error(file, node, "mqtt uri \"%s\" must be tcp://host:port or ssl://host:port",
+                          uri);
+        return -1;
+    }
+    return ssl;
+}
+
+/* TLS settings exactly when the scheme asks for them. */
+static void check_tls_matches(struct config_yaml *file, yaml_node_t *node, yaml_node_t *where,
+                              struct mqtt_config *mqtt, bool ssl)
+{
     yaml_node_t *tls = config_yaml_get(file, node, "tls");
-    bool ssl = starts_with(mqtt->uri, "ssl://");
-    if ((!ssl && !starts_with(mqtt->uri, "tcp://")) || strlen(mqtt->uri) <= strlen("tcp://")) {
-        config_yaml_error(file, uri, "mqtt uri \"%s\" must be tcp://host:port or ssl://host:port",
-                          mqtt->uri);
-    } else if (ssl && tls == NULL) {
-        config_yaml_error(file, uri,
+    if (ssl && tls == NULL) {
+        config_yaml_error(file, where,
                           "mqtt uri \"%s\" is ssl:// but mqtt.tls (with ca_file) is "
                           "missing",
-                          mqtt->uri);
+                          mqtt->uris[0]);
     } else if (!ssl && tls != NULL) {
         config_yaml_error(file, tls, "mqtt.tls is given but the uri \"%s\" is not ssl://",
-                          mqtt->uri);
+                          mqtt->uris[0]);
     }
     mqtt->tls_enabled = ssl;
+}
+
+static void read_uri(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+{
+    yaml_node_t *uri = config_yaml_get(file, node, "uri");
+    if (config_yaml_string(file, uri, "uri", &mqtt->uri) != 0)
+        return;
+    int ssl = uri_scheme(file, uri, mqtt->uri);
+    mqtt->uris[0] = config_yaml_strdup(mqtt->uri);
+    mqtt->uri_count = 1;
+    if (ssl >= 0)
+        check_tls_matches(file, node, uri, mqtt, ssl);
+}
+
+/*
+ * The nodes of one broker cluster: Paho's server list. One scheme for all,
+ * since one mqtt.tls serves them all; no node twice.
+ */
+static void read_uris(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+{
+    yaml_node_t *list = config_yaml_get(file, node, "uris");
+    if (!config_yaml_expect_list(file, list, "mqtt.uris"))
+        return;
+    size_t count = config_yaml_list_length(list);
+    if (count == 0 || count > MQTT_URIS_MAX) {
+        config_yaml_error(file, list, "mqtt.uris must list 1 to %d brokers, not %zu", MQTT_URIS_MAX,
+                          count);
+        return;
+    }
+    int first_scheme = -1;
+    size_t length = 0;
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = config_yaml_list_item(file, list, i);
+        char *uri = NULL;
+        if (config_yaml_string(file, item, "mqtt.uris item", &uri) != 0)
+            return;
+        mqtt->uris[mqtt->uri_count++] = uri;
+        length += strlen(uri) + 1;
+        int scheme = uri_scheme(file, item, uri);
+        if (scheme < 0)
+            return;
+        for (size_t j = 0; j + 1 < mqtt->uri_count; j++)
+            if (strcmp(mqtt->uris[j], uri) == 0) {
+                config_yaml_error(file, item, "mqtt.uris lists \"%s\" twice", uri);
+                return;
+            }
+        if (first_scheme >= 0 && scheme != first_scheme) {
+            config_yaml_error(file, item,
+                              "mqtt.uris mixes tcp:// and ssl:// (\"%s\"); one mqtt.tls "
+                              "serves every node, so use one scheme",
+                              uri);
+            return;
+        }
+        first_scheme = scheme;
+    }
+    mqtt->uri = config_yaml_calloc(1, length);
+    for (size_t i = 0; i < mqtt->uri_count; i++) {
+        if (i > 0)
+            strcat(mqtt->uri, ",");
+        strcat(mqtt->uri, mqtt->uris[i]);
+    }
+    check_tls_matches(file, node, list, mqtt, first_scheme == 1);
+}
+
+/* Exactly one of uri (one broker) and uris (the nodes of a cluster). */
+static void read_brokers(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+{
+    bool has_uri = config_yaml_get(file, node, "uri") != NULL;
+    bool has_uris = config_yaml_get(file, node, "uris") != NULL;
+    if (has_uri && has_uris)
+        config_yaml_error(file, node,
+                          "mqtt has both uri and uris; give uri for one broker or uris for "
+                          "the nodes of a cluster");
+    else if (!has_uri && !has_uris)
+        config_yaml_error(file, node, "missing required key \"uri\" (or \"uris\", a list) in mqtt");
+    else if (has_uri)
+        read_uri(file, node, mqtt);
+    else
+        read_uris(file, node, mqtt);
 }
 
 /* MQTT wildcards cannot be published to, and a trailing '/' would make an empty level. */
@@ -149,10 +237,8 @@ void config_mqtt_read(struct config_yaml *file, yaml_node_t *node, struct config
     mqtt->max_buffered = MQTT_BUFFERED_DEFAULT;
     mqtt->tls.verify = true;
     if (node != NULL && config_yaml_expect_map(file, node, "mqtt")) {
-        config_yaml_check_keys(file, node, "mqtt", mqtt_keys, mqtt_required);
-        if (config_yaml_get_string(file, node, "uri", &mqtt->uri) == 0 && mqtt->uri != NULL) {
-            check_uri(file, node, mqtt);
-        }
+        config_yaml_check_keys(file, node, "mqtt", mqtt_keys, NULL);
+        read_brokers(file, node, mqtt);
         read_fields(file, node, mqtt);
         yaml_node_t *tls = config_yaml_get(file, node, "tls");
         if (tls != NULL) {
@@ -165,6 +251,8 @@ void config_mqtt_read(struct config_yaml *file, yaml_node_t *node, struct config
 void config_mqtt_clear(struct mqtt_config *mqtt)
 {
     free(mqtt->uri);
+    for (size_t i = 0; i < mqtt->uri_count; i++)
+        free(mqtt->uris[i]);
     free(mqtt->client_id);
     free(mqtt->topic_prefix);
     free(mqtt->username);

@@ -104,6 +104,70 @@ static int store_close(void *handle)
 }
 
 /*
+ * Paho 1.3.12 frees the topic and payload of a QoS 1 PUBLISH whose first write
+ * fails with a socket error (the broker just died: MQTTAsync_processCommand
+ * frees the command while the in-flight copy still points into it), then
+ * re-sends that in-flight copy after the reconnection: freed memory. The
+ * broker drops the connection for a malformed packet, again at every
+ * reconnection, or accepts junk and the event is lost. Paho writes the
+ * message here again before each re-send (key "s-<msgid>"), so this is where
+ * it shows: the bytes differ from what the file holds, apart from the DUP
+ * flag. The file still holds the message whole, so the daemon stops at once,
+ * before the junk reaches the wire; systemd starts it again (Restart=on-failure)
+ * and Paho restores the good copy and sends it. Found by
+ * tests/integration/test_failover.sh (a broker stopped five times while alarms
+ * flow).
+ */
+static unsigned char *read_message(const struct store *store, const char *key, size_t *length,
+                                   char *why, size_t why_size);
+
+static bool is_sent_publish(const char *key)
+{
+    return strncmp(key, "s-", 2) == 0;
+}
+
+static bool same_except_dup_flag(const unsigned char *stored, size_t stored_length, char *buffers[],
+                                 int buflens[], int bufcount)
+{
+    size_t offset = 0;
+    for (int i = 0; i < bufcount; i++) {
+        size_t length = (size_t)buflens[i];
+        if (offset + length > stored_length)
+            return false;
+        const unsigned char *part = (const unsigned char *)buffers[i];
+        size_t start = 0;
+        if (offset == 0 && length > 0) {
+            if ((stored[0] | 0x08) != (part[0] | 0x08)) /* MQTT 3.1.1, 2.2.2: DUP is bit 3 */
+                return false;
+            start = 1;
+        }
+        if (memcmp(stored + offset + start, part + start, length - start) != 0)
+            return false;
+        offset += length;
+    }
+    return offset == stored_length;
+}
+
+static void refuse_damaged_resend(const struct store *store, const char *key, char *buffers[],
+                                  int buflens[], int bufcount)
+{
+    char why[128];
+    size_t length;
+    unsigned char *stored = read_message(store, key, &length, why, sizeof why);
+    if (!stored)
+        return; /* first send, or nothing to compare with */
+    bool same = same_except_dup_flag(stored + HEADER_SIZE, length, buffers, buflens, bufcount);
+    free(stored);
+    if (same)
+        return;
+    log_critical("mqtt: the MQTT client is about to re-send message %s/%s" SUFFIX " from "
+                 "damaged memory (Paho 1.3.12 frees a message whose first write failed); the "
+                 "file is whole: stopping now so that a restart sends it from disk",
+                 store->dir, key);
+    _exit(EXIT_FAILURE);
+}
+
+/*
  * Not fsync-ed: like Paho's own store, a queued message survives the daemon's
  * death, not a power cut; a sync per message would cost more than it saves.
  */
@@ -114,6 +178,8 @@ static int store_put(void *handle, char *key, int bufcount, char *buffers[], int
     struct iovec parts[1 + MAX_PARTS];
     if (bufcount > MAX_PARTS || key_path(handle, key, SUFFIX, path) != 0)
         return MQTTCLIENT_PERSISTENCE_ERROR;
+    if (is_sent_publish(key) && access(path, F_OK) == 0)
+        refuse_damaged_resend(handle, key, buffers, buflens, bufcount);
     uint32_t length = 0, crc = ~0u;
     parts[0] = (struct iovec){.iov_base = header, .iov_len = HEADER_SIZE};
     for (int i = 0; i < bufcount; i++) {

@@ -12,7 +12,9 @@
  *
  * Only the uplink thread (uplink.c) calls the functions below that reach
  * Paho; Paho's callbacks call the hooks, which only copy what they got into
- * the uplink's queue, and never call back into Paho. publish_connected(),
+ * the uplink's queue, and never call back into Paho. Reconnection is ours,
+ * not Paho's automaticReconnect (publish.c says why), so the uplink's tick
+ * drives it. publish_connected(),
  * publish_connection_epoch(), publish_pending() and publish_dropped() read
  * atomics and are safe from any thread.
  */
@@ -55,7 +57,11 @@ void publish_connect(void);
 /* After hooks->connected: publishes the online status, subscribes to commands, bumps the epoch. */
 void publish_announce(void);
 
-/* Called about once a second: retries a first connection that failed; counts what is pending. */
+/*
+ * Called by the uplink every 200 ms or so: reconnects after a lost connection
+ * or a failed attempt, with a jittered back-off (up to 2 s) and starting at the
+ * next node of mqtt.uris; counts what is pending once a second.
+ */
 void publish_tick(uint64_t now_ms);
 
 /*

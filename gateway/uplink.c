@@ -26,7 +26,7 @@
 #define QUEUE_CAPACITY 2048
 #define INBOX_CAPACITY 256
 #define BATCH_MAX 64
-#define TICK_MS 1000           /* Paho's pending count, first-connect retries, the store */
+#define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
 #define STORE_SAVE_EVERY_MS 1000
 
 enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_SHELVING, ITEM_FENCE };
