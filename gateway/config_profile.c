@@ -97,12 +97,14 @@ static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
             config_yaml_error(file, key, "duplicate bit name \"%s\" in point \"%s\"", bit->name,
                               point->name);
             free(bit->name);
+            bit->name = NULL; /* the next bit is read into this slot */
             return -1;
         }
     }
     if (config_yaml_integer(file, config_yaml_map_value(file, bits, i), "bit", 0, BIT_MAX,
                             &number) < 0) {
         free(bit->name);
+        bit->name = NULL;
         return -1;
     }
     bit->bit = (uint8_t)number;
