@@ -179,7 +179,7 @@ static void dispatch(struct sim_rtu *rtu, const uint8_t *frame, size_t length)
         broadcast(rtu, frame, length);
         return;
     }
-    struct sim_device *device = bus->by_address[frame[0]];
+    struct sim_device *device = sim_bus_device(bus, frame[0]);
     uint8_t rsp[SIM_REPLY_MAX];
     int rsp_length = 0;
     enum sim_answer answer =
