@@ -7,8 +7,9 @@
  * gas-alarm (plain actions). Checked: an accepted command names a declared
  * action and, for an indexed one, a parameter in its range (-1 otherwise);
  * the id is 1..64 printable ASCII or empty; a refusal always says why, in a
- * terminated message that fits its buffer.
+ * terminated message that fits its buffer and is UTF-8 (it goes out in JSON).
  */
+#include <jansson.h>
 #include <string.h>
 
 #include "command.h"
@@ -52,6 +53,10 @@ static void parse(const struct profile *profile, const char *payload, size_t len
     } else {
         FUZZ_CHECK(result == -1);
         FUZZ_CHECK(memchr(error, '\0', sizeof error) != NULL && error[0] != '\0');
+        /* command_reply sends the reason as a JSON string: it must be UTF-8 */
+        json_t *reason = json_string(error);
+        FUZZ_CHECK(reason != NULL);
+        json_decref(reason);
     }
 }
 
