@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "config.h"
 #include "config_yaml.h"
 #include "fuzz_support.h"
@@ -40,11 +41,7 @@ static void check_point(const struct point_def *point)
     FUZZ_CHECK(point->type == TYPE_BITS || point->bit_count == 0);
     for (size_t b = 0; b < point->bit_count; b++)
         FUZZ_CHECK(point->bits[b].name != NULL && point->bits[b].bit <= 15);
-    unsigned width = point->type == TYPE_UINT32 || point->type == TYPE_INT32 ||
-                             point->type == TYPE_FLOAT32
-                         ? 2
-                         : 1;
-    FUZZ_CHECK((unsigned)point->address + width - 1 <= UINT16_MAX);
+    FUZZ_CHECK((unsigned)point->address + codec_point_width(point) - 1 <= UINT16_MAX);
 }
 
 static void check_action(const struct action_def *action)

@@ -112,8 +112,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         runtime.buses[b].def = &config->buses[b];
         pthread_mutex_init(&runtime.buses[b].lock, NULL);
     }
-    runtime.buses[0].stats = (struct bus_stats){.polls_ok = 51234, .polls_failed = 12,
-                                                .cycle_ms = 1980, .link_up = true};
+    runtime.buses[0].stats = (struct bus_stats){
+        .polls_ok = 51234, .polls_failed = 12, .cycle_ms = 1980, .link_up = true};
     set_device_states();
     answer = control_answer_new(&runtime, 1795000000000ULL - 3600000);
     FUZZ_CHECK(answer != NULL);

@@ -40,7 +40,6 @@ struct profile *fuzz_load_shipped_profile(const char *file);
 /* Stops the fuzzer with a crash when condition is false: a broken invariant is a finding. */
 #define FUZZ_CHECK(condition)                                                                      \
     ((condition) ? (void)0 : fuzz_check_failed(#condition, __FILE__, __LINE__))
-void fuzz_check_failed(const char *condition, const char *file, int line)
-    __attribute__((noreturn));
+void fuzz_check_failed(const char *condition, const char *file, int line) __attribute__((noreturn));
 
 #endif
