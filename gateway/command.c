@@ -163,10 +163,9 @@ static int read_action(const struct profile *profile, json_t *root, struct comma
     return declared->param_name ? read_param(root, declared, command, error, error_size) : 0;
 }
 
-int command_parse(const struct profile *profile, const char *payload, size_t length,
-                  struct command *command, char *error, size_t error_size)
+static int parse(const struct profile *profile, const char *payload, size_t length,
+                 struct command *command, char *error, size_t error_size)
 {
-    *command = (struct command){.action_index = -1, .param = -1, .rule_index = -1, .by = "mqtt"};
     if (length > COMMAND_MAX_PAYLOAD) {
         snprintf(error, error_size, "command of %zu bytes is over the %d-byte limit", length,
                  COMMAND_MAX_PAYLOAD);
@@ -185,6 +184,18 @@ int command_parse(const struct profile *profile, const char *payload, size_t len
     else if (read_id(root, command, error, error_size) == 0)
         result = read_action(profile, root, command, error, error_size);
     json_decref(root);
+    return result;
+}
+
+int command_parse(const struct profile *profile, const char *payload, size_t length,
+                  struct command *command, char *error, size_t error_size)
+{
+    *command = (struct command){.action_index = -1, .param = -1, .rule_index = -1, .by = "mqtt"};
+    int result = parse(profile, payload, length, command, error, error_size);
+    /* The reason goes out as a JSON string, yet may quote the payload's bytes (Jansson's
+     * parse errors do) or cut a character in two (%.40s). */
+    if (result != 0)
+        payload_make_utf8(error);
     return result;
 }
 

@@ -101,12 +101,14 @@ static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
             config_yaml_error(file, key, "duplicate bit name \"%s\" in point \"%s\"", bit->name,
                               point->name);
             free(bit->name);
+            bit->name = NULL; /* the next bit is read into this slot */
             return -1;
         }
     }
     if (config_yaml_integer(file, config_yaml_map_value(file, bits, i), "bit", 0, BIT_MAX,
                             &number) < 0) {
         free(bit->name);
+        bit->name = NULL;
         return -1;
     }
     bit->bit = (uint8_t)number;
@@ -438,6 +440,25 @@ static void check_overlaps(struct profile_loader *loader)
     free(order);
 }
 
+/*
+ * A 32-bit point is read whole, in one request (readplan.c): max_registers 1
+ * cannot hold it. A block's point is reported once, at its first instance.
+ */
+static void check_points_fit_one_read(struct profile_loader *loader)
+{
+    const struct profile *profile = loader->profile;
+    for (size_t i = 0; i < profile->point_count; i++) {
+        const struct point_def *point = &profile->points[i];
+        unsigned width = register_width(point->type);
+        if (width > profile->max_registers && point->block_instance <= 0) {
+            config_yaml_error(loader->file, loader->point_nodes[i],
+                              "point \"%s\" (%s) is read in one request of %u registers, more "
+                              "than max_registers %u",
+                              point->name, type_names[point->type], width, profile->max_registers);
+        }
+    }
+}
+
 static int read_action_param(struct config_yaml *file, yaml_node_t *node, struct action_def *action,
                              const char *what)
 {
@@ -578,6 +599,7 @@ static void read_all_points(struct profile_loader *loader, yaml_node_t *root)
     }
     if (loader->profile->point_count > 0) {
         check_overlaps(loader);
+        check_points_fit_one_read(loader);
     }
 }
 

@@ -1,6 +1,7 @@
 #include "control_answer.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,9 +241,13 @@ void control_answer_tick(struct control_answer *answer, uint64_t now_ms)
     answer->next_mark_ms = now_ms + CONTROL_FAULT_WINDOW_MS;
 }
 
+/* message may quote the request (or be cut short) in bytes that are not UTF-8. */
 static json_t *failure(const char *message)
 {
-    return json_pack("{s:b, s:s}", "ok", 0, "error", message);
+    char error[ERROR_MAX];
+    snprintf(error, sizeof error, "%s", message);
+    payload_make_utf8(error);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", error);
 }
 
 static json_t *success(void)

@@ -77,6 +77,14 @@ const char *payload_number_error(double value);
  */
 void payload_set_number(json_t *object, const char *key, double value);
 
+/*
+ * Replaces, in place, every byte of text that does not belong to a valid UTF-8
+ * character with '?'. JSON strings are UTF-8 and Jansson refuses to build one
+ * from anything else, yet messages quote what a client sent (Jansson's own
+ * parse errors quote raw bytes) or cut it short in the middle of a character.
+ */
+void payload_make_utf8(char *text);
+
 /* A status word's named bits: {"al1":true,"valve_closed":false,...}. */
 json_t *payload_bits(const struct point_def *point, double value);
 

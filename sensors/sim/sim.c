@@ -34,6 +34,12 @@ struct sim_device *sim_find_device(struct sim *sim, const char *id)
     return NULL;
 }
 
+struct sim_device *sim_bus_device(const struct sim_bus *bus, uint8_t address)
+{
+    size_t slots = sizeof bus->by_address / sizeof bus->by_address[0];
+    return address < slots ? bus->by_address[address] : NULL;
+}
+
 struct sim_bus *sim_find_bus(struct sim *sim, const char *name)
 {
     for (size_t i = 0; i < sim->config->bus_count; i++)

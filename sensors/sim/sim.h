@@ -74,6 +74,12 @@ int sim_run(struct sim *sim);
 void sim_close(struct sim *sim);
 
 struct sim_device *sim_find_device(struct sim *sim, const char *id);
+/*
+ * The device at a request's slave address (RTU) or unit id (TCP): any byte
+ * off the wire, so NULL for 248..255 (reserved, Modbus over serial line §2.2)
+ * as for an address nobody holds.
+ */
+struct sim_device *sim_bus_device(const struct sim_bus *bus, uint8_t address);
 struct sim_bus *sim_find_bus(struct sim *sim, const char *name);
 
 /* Current simulated step, for sim_device_advance. */

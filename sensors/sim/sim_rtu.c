@@ -179,7 +179,7 @@ static void dispatch(struct sim_rtu *rtu, const uint8_t *frame, size_t length)
         broadcast(rtu, frame, length);
         return;
     }
-    struct sim_device *device = bus->by_address[frame[0]];
+    struct sim_device *device = sim_bus_device(bus, frame[0]);
     uint8_t rsp[SIM_REPLY_MAX];
     int rsp_length = 0;
     enum sim_answer answer =
@@ -263,21 +263,43 @@ static void on_late_due(struct sim_timer *timer)
     write_frame(rtu, rtu->late, rtu->late_length);
 }
 
+void sim_rtu_receive(struct sim_bus *bus, const uint8_t *bytes, size_t length)
+{
+    struct sim_rtu *rtu = bus->rtu;
+    while (length > 0) {
+        if (rtu->rx_length == RX_CAPACITY)
+            rtu->rx_length = 0; /* garbage nobody framed: start over */
+        size_t room = RX_CAPACITY - rtu->rx_length;
+        size_t taken = length < room ? length : room;
+        memcpy(rtu->rx + rtu->rx_length, bytes, taken);
+        rtu->rx_length += taken;
+        bytes += taken;
+        length -= taken;
+        drain(rtu);
+    }
+}
+
+void sim_rtu_silence(struct sim_bus *bus)
+{
+    sim_loop_disarm(&bus->sim->loop, &bus->rtu->silence_timer);
+    on_silence(&bus->rtu->silence_timer);
+}
+
 static void on_readable(struct sim_watch *watch, uint32_t events)
 {
     (void)events;
     struct sim_rtu *rtu = sim_container_of(watch, struct sim_rtu, watch);
-    if (rtu->rx_length == RX_CAPACITY)
-        rtu->rx_length = 0; /* garbage nobody framed: start over */
-    ssize_t got = read(rtu->master_fd, rtu->rx + rtu->rx_length, RX_CAPACITY - rtu->rx_length);
+    /* No more than rx holds: the rest waits in the pty for the next call. */
+    uint8_t bytes[RX_CAPACITY];
+    size_t room = rtu->rx_length == RX_CAPACITY ? RX_CAPACITY : RX_CAPACITY - rtu->rx_length;
+    ssize_t got = read(rtu->master_fd, bytes, room);
     if (got <= 0) {
         if (got < 0 && errno != EAGAIN && errno != EINTR)
             log_warning("safetygw-sim: bus %s: reading %s: %s", rtu->bus->def->name,
                         rtu->slave_path, strerror(errno));
         return;
     }
-    rtu->rx_length += (size_t)got;
-    drain(rtu);
+    sim_rtu_receive(rtu->bus, bytes, (size_t)got);
 }
 
 static int open_pty(struct sim_rtu *rtu, char *error, size_t error_size)

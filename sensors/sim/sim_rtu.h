@@ -28,4 +28,15 @@ uint16_t sim_rtu_crc16(const uint8_t *bytes, size_t length);
  */
 int sim_rtu_request_length(const uint8_t *frame, size_t available);
 
+/*
+ * Bytes from the master, as the pty delivered them (bus opened with
+ * sim_rtu_open): appended to the line's receive buffer, cut into frames, each
+ * checked and handed to its device, whose reply is written (or timed, with
+ * wire delay). What the pty watch calls; tests/fuzz feeds it directly.
+ */
+void sim_rtu_receive(struct sim_bus *bus, const uint8_t *bytes, size_t length);
+
+/* The line fell silent now (its silence timer, fired early): a pending partial frame ends. */
+void sim_rtu_silence(struct sim_bus *bus);
+
 #endif

@@ -88,7 +88,7 @@ static void corrupt(uint8_t *rsp)
 static enum sim_answer answer_unit(struct sim_bus *bus, const uint8_t *req, int length,
                                    uint8_t *rsp, int *rsp_length)
 {
-    struct sim_device *device = bus->by_address[req[6]];
+    struct sim_device *device = sim_bus_device(bus, req[6]);
     *rsp_length = 0;
     if (bus->down) {
         if (device != NULL)

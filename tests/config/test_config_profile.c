@@ -388,6 +388,51 @@ static void test_profile_ranges_are_checked(void **state)
     assert_config_error(fixture, "profiles/p.yaml", 8, 26, "count 257 is out of range 1..256");
 }
 
+/* What check accepts the daemon can plan: found by tests/fuzz (runtime_prepare refused it). */
+static void test_max_registers_must_hold_a_32_bit_point(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(load_profile(fixture,
+                             "name: p\n"
+                             "kind: demo\n"
+                             "max_registers: 1\n"
+                             "points:\n"
+                             "  - { name: count, table: input, address: 0 }\n"
+                             "  - { name: energy, table: input, address: 2, type: uint32 }\n"
+                             "blocks:\n"
+                             "  - name: port\n"
+                             "    count: 3\n"
+                             "    stride: 4\n"
+                             "    points:\n"
+                             "      - { name: total, table: input, address: 8, type: float32 }\n",
+                             "p"));
+    assert_config_error(fixture, "profiles/p.yaml", 6, 5,
+                        "point \"energy\" (uint32) is read in one request of 2 registers, more "
+                        "than max_registers 1");
+    assert_config_error(fixture, "profiles/p.yaml", 12, 9, "point \"port0.total\" (float32)");
+    assert_int_equal(fixture->errors.count, 2);
+}
+
+/* A bad bit leaves its slot to the next one: found by tests/fuzz (a double free). */
+static void test_bad_or_duplicate_bit_is_reported_and_the_bits_after_it_are_read(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(load_profile(fixture,
+                             "name: p\n"
+                             "kind: demo\n"
+                             "points:\n"
+                             "  - name: s\n"
+                             "    table: holding\n"
+                             "    address: 0\n"
+                             "    type: bits\n"
+                             "    bits: { a: 99, b: 1, b: 2, c: x, d: 3 }\n",
+                             "p"));
+    assert_config_error(fixture, "profiles/p.yaml", 8, 16, "bit 99 is out of range 0..15");
+    assert_config_error(fixture, "profiles/p.yaml", 8, 26, "duplicate bit name \"b\"");
+    assert_config_error(fixture, "profiles/p.yaml", 8, 35, "bit must be an integer, not \"x\"");
+    assert_int_equal(fixture->errors.count, 3);
+}
+
 static void test_duplicate_profile_names_are_errors(void **state)
 {
     struct config_fixture *fixture = *state;
@@ -536,6 +581,8 @@ int main(void)
         TEST(test_action_counts_of_one_full_modbus_write_are_accepted),
         TEST(test_point_type_must_fit_its_table),
         TEST(test_profile_ranges_are_checked),
+        TEST(test_bad_or_duplicate_bit_is_reported_and_the_bits_after_it_are_read),
+        TEST(test_max_registers_must_hold_a_32_bit_point),
         TEST(test_duplicate_profile_names_are_errors),
         TEST(test_template_override_applies_to_every_instance_and_instance_override_wins),
         TEST(test_device_without_overrides_shares_the_profile_rules),

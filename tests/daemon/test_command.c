@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "command.h"
 
@@ -111,6 +112,26 @@ static void test_refusal_still_names_the_request(void **state)
     assert_string_equal(command.id, "op-9");
 }
 
+/* The reason goes out in JSON: payload bytes that are not UTF-8 are not quoted as they are. */
+static void test_refusal_reason_is_utf8_when_the_payload_is_not(void **state)
+{
+    (void)state;
+    static const char *const payloads[] = {
+        "{\"id\":\"\\u0\xd0\x9a\"}", /* Jansson quotes 0xd0 */
+        "{\"id\":\"a\",\"action\":\"\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf"
+        "\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf"
+        "\xe9\x95\xbf\xe9\x95\xbf\xe9\x95\xbf\"}", /* %.40s cuts the 14th character */
+    };
+    for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+        struct command command;
+        char error[200];
+        assert_int_equal(parse(payloads[i], &command, error), -1);
+        json_t *reason = json_string(error);
+        assert_non_null(reason);
+        json_decref(reason);
+    }
+}
+
 static void test_deeply_nested_payload_does_not_crash(void **state)
 {
     (void)state;
@@ -132,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_malformed_commands_are_refused_with_a_reason),
         cmocka_unit_test(test_oversized_command_is_refused_before_parsing),
         cmocka_unit_test(test_refusal_still_names_the_request),
+        cmocka_unit_test(test_refusal_reason_is_utf8_when_the_payload_is_not),
         cmocka_unit_test(test_deeply_nested_payload_does_not_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -319,6 +319,30 @@ static void test_point_entry_good_value_has_no_error(void **state)
     json_decref(entry);
 }
 
+/* Valid characters of every length stay; stray, cut, overlong and surrogate bytes become '?'. */
+static void test_make_utf8_replaces_only_bytes_outside_valid_characters(void **state)
+{
+    (void)state;
+    char valid[] = "gas \xe9\x95\xbf\xe5\xaf\xbf \xc3\xa9 \xf0\x9f\x94\xa5";
+    payload_make_utf8(valid);
+    assert_string_equal(valid, "gas \xe9\x95\xbf\xe5\xaf\xbf \xc3\xa9 \xf0\x9f\x94\xa5");
+
+    char stray[] = "near '\"cm\\\xdd'";
+    payload_make_utf8(stray);
+    assert_string_equal(stray, "near '\"cm\\?'");
+
+    char cut[] = "id \"\xe9\x95\xbf\xe5\xaf"; /* %.Ns cut the second character */
+    payload_make_utf8(cut);
+    assert_string_equal(cut, "id \"\xe9\x95\xbf??");
+
+    char overlong_and_surrogate[] = "\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80";
+    payload_make_utf8(overlong_and_surrogate);
+    assert_string_equal(overlong_and_surrogate, "?? ??? ????");
+    json_t *string = json_string(overlong_and_surrogate);
+    assert_non_null(string);
+    json_decref(string);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_telemetry_infinite_and_nan_values_are_null_with_reasons),
         cmocka_unit_test(test_point_entry_nan_is_null_with_a_reason),
         cmocka_unit_test(test_point_entry_good_value_has_no_error),
+        cmocka_unit_test(test_make_utf8_replaces_only_bytes_outside_valid_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
