@@ -12,6 +12,7 @@ Standard library only; needs mosquitto and mosquitto_sub on PATH.
 """
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -31,7 +32,7 @@ SAMPLE_SITE = os.path.join(SOURCE, "config", "sites", "changshou", "gateway.yaml
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SIM_LATENCY_MS = 10  # the simulator's default reply latency on RTU buses, passed explicitly
 GAS_READ_REGISTERS = 8  # the gas-alarm profile is one FC03 read of HR0..HR7
-FIGURES = ("wire", "dead", "latency", "throughput", "site", "meter", "startup")
+FIGURES = ("wire", "dead", "dead-latency", "latency", "throughput", "site", "meter", "startup")
 
 
 def log(text):
@@ -282,6 +283,37 @@ class Bench:
         served1, cpu1, t1 = control.served(bus), cpu_seconds(daemon.pid), time.monotonic()
         return served1 - served0, cpu1 - cpu0, t1 - t0
 
+    def first_raises(self, name, changed):
+        """A subscriber on P/alarm/+ stamping, for each device of `changed` (device ->
+        when it was changed), the first "raised" event after the change: arrivals
+        (device -> arrival, wall clock s) and made (device -> the event's "ts")."""
+        arrivals, made = {}, {}
+        sub = self.procs.start(name, [
+            "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker_port), "-q", "1",
+            "-t", "bench/gw/alarm/+", "-F", "%U %t %p"], stdout=subprocess.PIPE)
+
+        def read_events():
+            for raw in sub.stdout:
+                parts = raw.decode(errors="replace").split(" ", 2)
+                if len(parts) == 3 and '"event":"raised"' in parts[2]:
+                    device = parts[1].rsplit("/", 1)[1]
+                    # the first raise after the change (gas_low, gas_high, device_al1/2)
+                    if device in changed and device not in arrivals:
+                        arrivals[device] = float(parts[0])
+                        made[device] = event_time(parts[2])
+        threading.Thread(target=read_events, daemon=True).start()
+        return sub, arrivals, made
+
+    def device_link(self, site, device):
+        """The daemon's view of a device's link (online, offline, unknown), by its CLI."""
+        socket_path = "%s/control-%s.sock" % (self.work, os.path.basename(site))
+        answer = subprocess.run([self.cli, "--socket", socket_path, "device", device, "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            return json.loads(answer.stdout)["device"]["link"]
+        except (ValueError, KeyError, TypeError):
+            return None
+
     def row(self, figure, measured, target, limit="", verdict=""):
         self.rows.append((figure, measured, target, limit, verdict))
 
@@ -341,6 +373,70 @@ class Bench:
             self.procs.stop(daemon)
             self.procs.stop(sim)
 
+    # -- 2b: healthy devices' alarms on a bus with 10 % of its devices dead --
+
+    def dead_latency(self, spread_s):
+        """The bus of tests/integration/test_dead_devices.sh: 20 gas alarms at poll_ms 1000
+        on 9600 8N1 with wire timing, timeout_ms 800, 2 of them silent from the start. Once
+        both are offline (backed off), each healthy device gets one hazard at a random time
+        over spread_s; the latency is change -> first raise at a subscriber, as in figure 3."""
+        poll_ms, timeout_ms = 1000, 800
+        site = self.path("dead-latency.yaml")
+        ids = ["gas-%02d" % a for a in range(1, 21)]
+        write_site(site, self.work, self.broker_port,
+                   ["{ name: bldg, type: rtu, port: %s, baud: 9600, parity: N, data_bits: 8, "
+                    "stop_bits: 1, timeout_ms: %d }" % (self.path("tty-dead"), timeout_ms)],
+                   [gas_device(d, "bldg", a, poll_ms) for a, d in enumerate(ids, 1)])
+        dead = ["gas-07", "gas-15"]
+        healthy = [d for d in ids if d not in dead]
+        changed = {}
+        sub, arrivals, _ = self.first_raises("subscriber-dead", changed)
+        sim, control = self.start_sim("sim-dead", site, "--latency-ms", str(SIM_LATENCY_MS))
+        for device in dead:
+            control.send("fault %s silent" % device)
+        daemon = self.start_daemon("daemon-dead", site)
+        retries = None
+        try:
+            wait_for("the silent devices to go offline",
+                     lambda: all(self.device_link(site, d) == "offline" for d in dead), 60, 0.5)
+            ignored0 = control.ignored("bldg")
+            order = list(healthy)
+            random.Random(7).shuffle(order)
+            rng = random.Random(77)
+            start = time.monotonic()
+            for device, offset in zip(order, sorted(rng.uniform(0, spread_s) for _ in order)):
+                delay = start + offset - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                changed[device] = time.time()
+                control.send("set %s gas_lel 30" % device)
+            wait_for("the last alarms", lambda: len(arrivals) >= len(order), 10, 0.1)
+            retries = control.ignored("bldg") - ignored0
+        except RuntimeError:
+            pass  # counted below as missing
+        finally:
+            control.close()
+            self.procs.stop(daemon)
+            self.procs.stop(sim)
+            self.procs.stop(sub)
+        bound_ms = 2 * poll_ms
+        figure = "2b. alarm latency, 2 of 20 dead, 9600 8N1, poll %d ms" % poll_ms
+        latencies = sorted(1000.0 * (arrivals[d] - changed[d]) for d in changed if d in arrivals)
+        missing = len(healthy) - len(latencies)
+        if not latencies:
+            self.row(figure, "no events arrived", "max <= %d ms" % bound_ms, "", "MISS")
+            return
+        self.row(figure, "p50 %.0f, max %.0f ms (%d hazards%s)" % (
+                     statistics.median(latencies), latencies[-1], len(latencies),
+                     ", %d missing" % missing if missing else ""),
+                 "max <= %d ms (two poll intervals)" % bound_ms,
+                 "poll interval %d ms" % poll_ms,
+                 "ok" if latencies[-1] <= bound_ms and not missing else "MISS")
+        if retries is not None:
+            self.notes.append("dead-device latency: %d requests to the 2 silent devices "
+                              "(%d ms timeout each) during the %d s of hazards"
+                              % (retries, timeout_ms, spread_s))
+
     # -- 3: alarm latency, sim register change -> event at a subscriber --
 
     def latency(self, spread_s):
@@ -362,24 +458,8 @@ class Bench:
         write_site(site, self.work, self.broker_port, buses, devices)
         ids = [line.split("id: ")[1].split(",")[0] for line in devices]
 
-        arrivals = {}  # device -> arrival time of its first "raised" event (wall clock, s)
-        made = {}  # device -> that event's "ts": when the daemon made it (wall clock, s)
         changed = {}  # device -> when the simulator was told to change it (wall clock, s)
-        sub = self.procs.start("subscriber", [
-            "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker_port), "-q", "1",
-            "-t", "bench/gw/alarm/+", "-F", "%U %t %p"], stdout=subprocess.PIPE)
-
-        def read_events():
-            for raw in sub.stdout:
-                parts = raw.decode(errors="replace").split(" ", 2)
-                if len(parts) == 3 and '"event":"raised"' in parts[2]:
-                    device = parts[1].rsplit("/", 1)[1]
-                    # the first raise after the change (gas_low, gas_high, device_al1/2)
-                    if device in changed and device not in arrivals:
-                        arrivals[device] = float(parts[0])
-                        made[device] = event_time(parts[2])
-        reader = threading.Thread(target=read_events, daemon=True)
-        reader.start()
+        sub, arrivals, made = self.first_raises("subscriber", changed)
 
         sim, control = self.start_sim("sim-latency", site, "--latency-ms", str(SIM_LATENCY_MS))
         daemon = self.start_daemon("daemon-latency", site)
@@ -576,7 +656,6 @@ class Bench:
 def event_time(payload):
     """The event's "ts" (RFC 3339 UTC with milliseconds) as seconds since the epoch."""
     import calendar
-    import json
     ts = json.loads(payload)["ts"]
     whole = calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S"))
     return whole + float("0" + ts[19:].rstrip("Z"))
@@ -639,6 +718,9 @@ def main():
             if "wire" in only:
                 log("1. one RTU bus, 31 gas alarms, 19200 8E1")
                 bench.rtu_bus(19200, "E", 10, 0)
+        if "dead-latency" in only:
+            log("2b. alarm latency with 2 of 20 devices dead: 18 hazards over 45 s")
+            bench.dead_latency(45)
         if "latency" in only:
             log("3. alarm latency: 210 hazards over 40 s")
             bench.latency(40)

@@ -12,7 +12,10 @@ check "daemon connects" wait_until 10 daemon_connected
 stop_broker
 lost() { grep -q "mqtt: connection to .* lost" "$WORK/daemon.log"; }
 check "daemon notices the broker is gone" wait_until 10 lost
-sleep 2
+# The outage lasts until the daemon has tried to reconnect and failed: what
+# follows is its own retry, not the first attempt after the loss.
+retried_in_vain() { grep -q "mqtt: cannot connect to " "$WORK/daemon.log"; }
+check "daemon retries in vain while the broker is down" wait_until 30 retried_in_vain
 start_broker "$BROKER_PORT"
 subscribe "$WORK/mqtt.txt" "$TOPIC_PREFIX/#"
 reconnected() { [ "$(grep -c "mqtt: connected" "$WORK/daemon.log")" -ge 2 ]; }

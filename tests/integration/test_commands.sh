@@ -10,7 +10,6 @@ start_sim "$WORK/site.yaml" --no-wire-delay
 subscribe "$WORK/results.txt" "$TOPIC_PREFIX/cmd-result/#"
 start_daemon "$WORK/site.yaml"
 check "daemon connects" wait_until 10 daemon_connected
-sleep 1
 
 command() { mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "$TOPIC_PREFIX/cmd/$1" -m "$2"; }
 # result DEVICE ID: the reply to command ID for DEVICE.
@@ -19,6 +18,19 @@ result() {
         jq -c --arg id "$2" 'select(.id == $id)'
 }
 answered() { [ -n "$(result "$1" "$2")" ]; }
+
+# The daemon subscribes to P/cmd/+ once connected: until then a command is
+# lost. A command for a device that does not exist changes nothing and is
+# answered (refused), so it is sent again each second until one is answered.
+commands_heard() {
+    local probe
+    for probe in $(seq 1 30); do # about 30 s
+        command no-such-device "{\"id\":\"probe-$probe\",\"action\":\"close_valve\"}"
+        wait_until 1 grep -q "^$TOPIC_PREFIX/cmd-result/no-such-device " "$WORK/results.txt" && return
+    done
+    return 1
+}
+check "the daemon answers commands" commands_heard
 
 command gas-1 '{"id":"ok-1","action":"close_valve"}'
 check "close_valve is answered" wait_until 10 answered gas-1 ok-1

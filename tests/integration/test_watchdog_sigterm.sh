@@ -9,31 +9,46 @@ start_broker
 write_site "$WORK/site.yaml" 2
 start_sim "$WORK/site.yaml" --no-wire-delay
 
-# watch SECONDS [VAR=VALUE...]: runs the daemon under a fake systemd for SECONDS,
-# leaving every notification it sent in $WORK/notify.txt, one per line.
-watch() {
-    local seconds=$1; shift
+# watch_start [VAR=VALUE...]: runs the daemon under a fake systemd (a receiver
+# keeping every notification in $WORK/notify.raw); watch_stop stops both and
+# leaves the notifications sent before the stop in $WORK/notify.txt, one a line.
+watch_start() {
     rm -f "$WORK/notify.sock" "$WORK/notify.raw"
     socat -u UNIX-RECV:"$WORK/notify.sock" OPEN:"$WORK/notify.raw",creat,append &
-    local receiver=$!
+    RECEIVER_PID=$!
     wait_until 5 test -S "$WORK/notify.sock"
     env NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=1000000 "$@" \
         "$DAEMON" -c "$WORK/site.yaml" >>"$WORK/daemon.log" 2>&1 &
-    local daemon=$!
-    sleep "$seconds"
+    WATCHED_PID=$!
+}
+watch_stop() {
     cp "$WORK/notify.raw" "$WORK/notify.before-stop"
-    kill -TERM "$daemon"; wait "$daemon" || true
-    kill "$receiver"; wait "$receiver" 2>/dev/null || true
+    kill -TERM "$WATCHED_PID"; wait "$WATCHED_PID" || true
+    kill "$RECEIVER_PID"; wait "$RECEIVER_PID" 2>/dev/null || true
     sed 's/\(READY=1\|WATCHDOG=1\|STOPPING=1\)/&\n/g' "$WORK/notify.before-stop" >"$WORK/notify.txt"
 }
 pings() { grep -c "WATCHDOG=1" "$WORK/notify.txt" || true; }
+pings_so_far() { grep -o "WATCHDOG=1" "$WORK/notify.raw" 2>/dev/null | wc -l; }
+ready() { grep -q "READY=1" "$WORK/notify.raw" 2>/dev/null; }
 
-watch 4
-check "READY=1 once the buses are up" grep -q "READY=1" "$WORK/notify.txt"
-echo "pings in 4 s with healthy buses: $(pings)"
-check "healthy buses: pinged about every 0.5 s" test "$(pings)" -ge 5
+watch_start
+check "READY=1 once the buses are up" wait_until 15 ready
+pinged_5_times() { [ "$(pings_so_far)" -ge 5 ]; }
+started=$SECONDS
+check "healthy buses: the pings keep coming" wait_until 15 pinged_5_times
+echo "5 pings in about $((SECONDS - started)) s with healthy buses (one a 0.5 s is asked)"
+# WATCHDOG_USEC is 1 s: systemd kills a daemon pinging less often than that.
+check "at least one a second, as the watchdog asks" test $((SECONDS - started)) -le 5
+watch_stop
 
-watch 4 SAFETYGW_TEST_STALL_BUS=conv-1
+watch_start SAFETYGW_TEST_STALL_BUS=conv-1
+stalling() { grep -q "bus conv-1: stalling on purpose" "$WORK/daemon.log"; }
+check "READY=1 with bus conv-1 stuck" wait_until 15 ready
+check "bus conv-1 is stuck" wait_until 15 stalling
+# Not a wait for something: pings that stop are seen only over time. 4 s is
+# 8 times the ping interval the healthy run kept.
+sleep 4
+watch_stop
 echo "pings in 4 s with bus conv-1 stuck: $(pings)"
 check "a stuck bus thread stops the pings" test "$(pings)" -le 3
 
