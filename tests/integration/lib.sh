@@ -78,11 +78,12 @@ trap 'exit 130' INT TERM
 
 . "$SAFETYGW_SOURCE_DIR/tests/checks.sh"
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
+# A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral
+# range: there another test's outgoing connection could take it before we listen.
 free_port() {
     local port
     while :; do
-        port=$((20000 + RANDOM % 40000))
+        port=$((10000 + RANDOM % 22000)) # below the ephemeral range (32768-)
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"; return
         fi
