@@ -140,8 +140,9 @@ void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_m
     if (device->link != DEVICE_OFFLINE || limits.keep_cadence) {
         /* Keep the cadence; a bus that fell behind polls round-robin from now. */
         uint32_t interval_ms = device->def->poll_ms;
-        if (device->poll_fast && device->def->profile->fast_poll_ms < interval_ms)
-            interval_ms = device->def->profile->fast_poll_ms;
+        uint32_t fast_ms = device->def->profile->fast_poll_ms;
+        if (device->poll_fast && fast_ms != 0 && fast_ms < interval_ms)
+            interval_ms = fast_ms;
         uint64_t next = due_ms + interval_ms;
         device->next_due_ms = next > now_ms ? next : now_ms;
         return;
