@@ -59,9 +59,12 @@ int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
     device_poll_wait_gap(pacing);
     int written = write_values(ctx, action, first);
     int error_number = errno;
-    device_poll_request_done(pacing);
+    device_poll_request_done(pacing,
+                             written < 0 ? device_poll_request_end(error_number) : REQUEST_ANSWERED,
+                             (uint8_t)address);
     if (written < 0) {
-        modbus_flush(ctx);
+        if (pacing->silence_us == 0) /* rtu: the next wait for silence drains the line */
+            modbus_flush(ctx);
         snprintf(error, error_size, "write of %s %d failed: %s", point_table_name(action->table),
                  first, modbus_strerror(error_number));
         return -1;

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "log.h"
 #include "publish.h"
+#include "rtu_silence.h"
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
@@ -67,6 +68,16 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
     bus->reconnect_backoff_ms = base * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : base * 2;
 }
 
+/* What the line's pacing needs of a freshly opened link. */
+static void line_opened(struct bus *bus)
+{
+    if (bus->def->type == BUS_RTU)
+        bus->pacing.fd = modbus_get_socket(bus->ctx);
+    /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
+    bus->pacing.last_request_end_us = rtu_silence_now_us();
+    bus->pacing.drain_until_us = 0;
+}
+
 static bool open_link(struct bus *bus, uint64_t now_ms)
 {
     char address[300];
@@ -81,6 +92,7 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     if (bus->def->type == BUS_RTU)
         set_rs485(bus);
     modbus_flush(bus->ctx);
+    line_opened(bus);
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
     log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
@@ -97,6 +109,7 @@ static void close_link(struct bus *bus, uint64_t now_ms)
     log_warning("bus %s: lost %s; reopening", bus->def->name,
                 bus_address(bus->def, address, sizeof address));
     modbus_close(bus->ctx);
+    bus->pacing.fd = -1;
     bus->link_up = false;
     schedule_reconnect(bus, now_ms);
     pthread_mutex_lock(&bus->snapshot_lock);
@@ -185,6 +198,31 @@ static bool record_poll(struct bus *bus, struct device *device, const struct pol
     return link_changed;
 }
 
+static struct device *device_at_address(struct bus *bus, uint8_t address)
+{
+    for (size_t i = 0; i < bus->device_count; i++)
+        if (bus->devices[i]->def->address == address)
+            return bus->devices[i];
+    return NULL;
+}
+
+/* Late replies the pacing dropped since last looked, counted on the device they came from. */
+static void attribute_late_replies(struct bus *bus)
+{
+    uint64_t found = bus->pacing.late_replies - bus->late_replies_seen;
+    if (found == 0)
+        return;
+    bus->late_replies_seen = bus->pacing.late_replies;
+    struct device *from = device_at_address(bus, bus->pacing.late_address);
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.late_replies += found;
+    if (from)
+        device_note_late_replies(from, (uint32_t)found);
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    log_debug("bus %s: %llu late repl%s from %s dropped", bus->def->name, (unsigned long long)found,
+              found == 1 ? "y" : "ies", from ? from->def->id : "an unknown address");
+}
+
 static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
 {
     struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
@@ -194,6 +232,7 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
                     &outcome);
     if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
         close_link(bus, now_ms);
+    attribute_late_replies(bus);
 
     struct alarm_decisions decisions = {.events = bus->decided};
     bool link_changed = record_poll(bus, device, &outcome, now_ms, &decisions);
@@ -249,6 +288,7 @@ static void run_commands(struct bus *bus)
         log_info("command %s for %s: %s %s", pending.command.id, def->id, action->name,
                  result == 0 ? "done" : error);
         command_reply(def->id, pending.command.id, result == 0 ? NULL : error);
+        attribute_late_replies(bus);
     }
 }
 
@@ -384,7 +424,14 @@ static void move_link(struct bus *to, struct bus *from)
     from->link_up = false;
     to->reconnect_backoff_ms = from->reconnect_backoff_ms;
     to->next_connect_ms = from->next_connect_ms;
+    to->pacing.fd = from->pacing.fd;
+    from->pacing.fd = -1;
     to->pacing.last_request_end_us = from->pacing.last_request_end_us;
+    to->pacing.drain_until_us = from->pacing.drain_until_us;
+    to->pacing.unanswered_address = from->pacing.unanswered_address;
+    to->pacing.late_replies = from->pacing.late_replies;
+    to->pacing.late_address = from->pacing.late_address;
+    to->late_replies_seen = from->late_replies_seen;
     pthread_mutex_lock(&to->snapshot_lock);
     to->stats = from->stats;
     pthread_mutex_unlock(&to->snapshot_lock);
@@ -401,7 +448,7 @@ static void set_timeouts(struct bus *bus)
 int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count)
 {
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
-    bus->pacing.gap_ms = def->gap_ms;
+    device_poll_pacing_init(&bus->pacing, def);
     pthread_mutex_init(&bus->snapshot_lock, NULL);
     pthread_mutex_init(&bus->inbox_lock, NULL);
     pthread_condattr_t attributes;

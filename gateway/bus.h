@@ -38,6 +38,8 @@ struct bus_stats {
     uint64_t polls_ok;
     uint64_t polls_failed;
     uint64_t reconnects;
+    /* replies that came after their request had timed out (dropped) */
+    uint64_t late_replies;
     double cycle_ms; /* smoothed interval between polls of the same device */
     bool link_up;
 };
@@ -65,6 +67,8 @@ struct bus {
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;
+    /* pacing.late_replies already counted on their devices */
+    uint64_t late_replies_seen;
     uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
     bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
 

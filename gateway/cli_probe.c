@@ -18,6 +18,7 @@
 #include "device_poll.h"
 #include "payload.h"
 #include "readplan.h"
+#include "rtu_silence.h"
 
 #define DEFAULT_PROFILES "/etc/safetygw/profiles"
 #define DEFAULT_TIMEOUT_MS 500
@@ -289,7 +290,17 @@ static int probe(const struct probe_request *request, const struct profile *prof
     const struct device_def def = {
         .id = "probe", .profile = profile, .address = (uint8_t)request->address};
     const struct device device = {.def = &def, .plan = plan};
-    struct bus_pacing pacing = {0};
+    struct bus_pacing pacing;
+    const struct bus_def line = {.type = request->tcp ? BUS_TCP : BUS_RTU,
+                                 .baud = (uint32_t)request->baud,
+                                 .parity = request->parity,
+                                 .data_bits = (uint8_t)request->data_bits,
+                                 .stop_bits = (uint8_t)request->stop_bits,
+                                 .timeout_ms = (uint32_t)request->timeout_ms};
+    device_poll_pacing_init(&pacing, &line);
+    if (!request->tcp)
+        pacing.fd = modbus_get_socket(ctx);
+    pacing.last_request_end_us = rtu_silence_now_us(); /* the line's last frame: unknown */
     struct poll_outcome outcome;
     double *values = calloc(profile->point_count ? profile->point_count : 1, sizeof *values);
     uint16_t *registers = calloc(plan->buffer_count + 1, sizeof *registers);

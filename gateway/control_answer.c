@@ -293,6 +293,7 @@ static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
     json_object_set_new(root, "cycle_ms", json_integer((json_int_t)stats.cycle_ms));
     json_object_set_new(root, "polls_ok", json_integer((json_int_t)stats.polls_ok));
     json_object_set_new(root, "polls_failed", json_integer((json_int_t)stats.polls_failed));
+    json_object_set_new(root, "late_replies", json_integer((json_int_t)stats.late_replies));
     json_object_set_new(root, "error_rate",
                         payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
     json_object_set_new(root, "devices", counts_object(counts));

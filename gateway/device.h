@@ -19,6 +19,20 @@
 #include "readplan.h"
 #include "rules.h"
 
+/*
+ * What the current run of failed polls consisted of (zeroed by a good poll),
+ * so that the offline log line can name the real failure.
+ */
+struct failure_run {
+    uint32_t timeouts;
+    uint32_t crc_errors;
+    uint32_t exceptions;
+    uint32_t other_errors; /* malformed replies, a reply from another slave */
+    uint32_t link_errors;  /* the tty or TCP connection went away */
+    uint32_t late_replies; /* its replies found on the bus after their request timed out */
+    uint32_t last_exception_code;
+};
+
 struct device_stats {
     uint64_t polls_ok;
     uint64_t polls_failed;
@@ -26,10 +40,12 @@ struct device_stats {
     uint64_t crc_errors;   /* answers with a bad checksum: noise, baud or parity mismatch */
     uint64_t exceptions;   /* Modbus exception replies */
     uint64_t other_errors; /* malformed replies, connection errors */
+    uint64_t late_replies; /* its replies that came after the bus's timeout_ms (dropped) */
     uint32_t last_exception_code;
     uint64_t last_seen_wall_ms; /* last good poll; 0 = never */
     uint32_t last_latency_us;   /* whole poll, every request of it */
     uint64_t latency_total_us;  /* over polls_ok, for the mean */
+    struct failure_run failing; /* since the last good poll */
 };
 
 enum device_link {
@@ -74,6 +90,15 @@ bool device_record_poll(struct device *device, const double *values,
 
 /* Logs the device going online or offline (outside the snapshot lock). */
 void device_log_link(const struct device *device);
+
+/* Counts replies of this device found on the bus after their request had timed out. */
+void device_note_late_replies(struct device *device, uint32_t count);
+
+/*
+ * The failures of a run in words, most telling first: "late replies (2 ...);
+ * no answer (3 timeouts)". Pure; returns out.
+ */
+char *device_failure_reason(const struct failure_run *run, char *out, size_t size);
 
 /* Bounds of an offline device's retry interval. */
 struct backoff_limits {

@@ -6,15 +6,22 @@
 #include "codec.h"
 #include "log.h"
 #include "modbus_error.h"
+#include "rtu_silence.h"
 
 static uint64_t monotonic_us(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+    return rtu_silence_now_us();
 }
 
-void device_poll_wait_gap(struct bus_pacing *pacing)
+void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bus)
+{
+    *pacing =
+        (struct bus_pacing){.gap_ms = bus->gap_ms, .timeout_us = bus->timeout_ms * 1000u, .fd = -1};
+    if (bus->type == BUS_RTU)
+        pacing->silence_us = rtu_t35_us(bus->baud, bus->parity, bus->data_bits, bus->stop_bits);
+}
+
+static void wait_gap_only(const struct bus_pacing *pacing)
 {
     if (pacing->gap_ms == 0 || pacing->last_request_end_us == 0)
         return;
@@ -28,9 +35,68 @@ void device_poll_wait_gap(struct bus_pacing *pacing)
     nanosleep(&wait, NULL);
 }
 
-void device_poll_request_done(struct bus_pacing *pacing)
+void device_poll_wait_gap(struct bus_pacing *pacing)
 {
-    pacing->last_request_end_us = monotonic_us();
+    if (pacing->silence_us == 0) {
+        wait_gap_only(pacing);
+        return;
+    }
+    struct rtu_stray stray = {.first_byte = -1};
+    rtu_silence_keep(pacing->fd, pacing->silence_us + pacing->gap_ms * 1000u,
+                     &pacing->last_request_end_us, pacing->drain_until_us, &stray);
+    pacing->drain_until_us = 0;
+    if (stray.bytes == 0)
+        return;
+    /* Bytes on a line nobody asked: most likely the reply of the slave that timed out last. */
+    pacing->late_replies++;
+    pacing->late_address = stray.first_byte >= 1 && stray.first_byte <= 247
+                               ? (uint8_t)stray.first_byte
+                               : pacing->unanswered_address;
+    log_debug("rtu line: dropped %u bytes that arrived after their request's timeout (first "
+              "byte 0x%02x)%s",
+              stray.bytes, (unsigned)stray.first_byte,
+              stray.gave_up ? "; the line never fell silent, sending anyway" : "");
+}
+
+void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,
+                              uint8_t slave_address)
+{
+    if (pacing->silence_us == 0) {
+        pacing->last_request_end_us = monotonic_us();
+        return;
+    }
+    switch (end) {
+    case REQUEST_ANSWERED:
+        pacing->last_request_end_us = monotonic_us();
+        break;
+    case REQUEST_UNANSWERED:
+        pacing->last_request_end_us = rtu_silence_sent(pacing->fd);
+        pacing->unanswered_address = slave_address;
+        break;
+    case REQUEST_FOREIGN_REPLY:
+        /* Ours may still come: it must not be taken for the next request's reply. */
+        pacing->last_request_end_us = monotonic_us();
+        pacing->drain_until_us = pacing->last_request_end_us + pacing->timeout_us;
+        pacing->late_replies++;
+        pacing->late_address = pacing->unanswered_address;
+        break;
+    }
+}
+
+enum request_end device_poll_request_end(int error_number)
+{
+    if (error_number == EMBBADSLAVE)
+        return REQUEST_FOREIGN_REPLY;
+    switch (modbus_error_classify(error_number)) {
+    case MODBUS_ERROR_CRC:
+    case MODBUS_ERROR_EXCEPTION:
+    case MODBUS_ERROR_OTHER:
+        return REQUEST_ANSWERED;
+    case MODBUS_ERROR_TIMEOUT:
+    case MODBUS_ERROR_LINK_LOST:
+        break;
+    }
+    return REQUEST_UNANSWERED;
 }
 
 /* Reads one request of the plan into regs (bits arrive as 0/1 per element). */
@@ -88,19 +154,24 @@ void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *
         device_poll_wait_gap(pacing);
         uint64_t started_us = monotonic_us();
         int count = read_request(ctx, request, registers + request->buffer_offset);
-        int error_number = errno;
-        device_poll_request_done(pacing);
+        int error_number = count == request->count ? 0 : count < 0 ? errno : EMBBADDATA;
+        device_poll_request_done(pacing,
+                                 count == request->count ? REQUEST_ANSWERED
+                                                         : device_poll_request_end(error_number),
+                                 device->def->address);
         busy_us += pacing->last_request_end_us - started_us;
         if (count != request->count) {
             /*
-             * Drop whatever is left of a bad or late answer so that it is not
-             * taken for the next device's reply.
+             * What is left of a bad or late answer must not be taken for the
+             * next device's reply: on rtu the next wait for silence drains
+             * and counts it; on tcp it is dropped here.
              */
-            modbus_flush(ctx);
+            if (pacing->silence_us == 0)
+                modbus_flush(ctx);
             log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
                       device->def->address, request->count, point_table_name(request->table),
                       request->address, modbus_strerror(error_number));
-            note_failure(outcome, count < 0 ? error_number : EMBBADDATA);
+            note_failure(outcome, error_number);
             return;
         }
     }
