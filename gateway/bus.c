@@ -27,6 +27,7 @@
  * other gateway.
  */
 #define OFFLINE_RETRY_BUDGET_PERCENT 5
+#define LATE_REPLY_TIMEOUTS 2 /* see quiet_after_timeout_ms */
 
 static modbus_t *new_context(const struct bus_def *def)
 {
@@ -73,9 +74,10 @@ static void line_opened(struct bus *bus)
 {
     if (bus->def->type == BUS_RTU)
         bus->pacing.fd = modbus_get_socket(bus->ctx);
+    else
+        tcp_link_open(&bus->tcp, modbus_get_socket(bus->ctx), bus->def->timeout_ms);
     /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
     bus->pacing.last_request_end_us = rtu_silence_now_us();
-    bus->pacing.drain_until_us = 0;
 }
 
 static bool open_link(struct bus *bus, uint64_t now_ms)
@@ -110,6 +112,7 @@ static void close_link(struct bus *bus, uint64_t now_ms)
                 bus_address(bus->def, address, sizeof address));
     modbus_close(bus->ctx);
     bus->pacing.fd = -1;
+    bus->tcp.fd = -1;
     bus->link_up = false;
     schedule_reconnect(bus, now_ms);
     pthread_mutex_lock(&bus->snapshot_lock);
@@ -305,6 +308,17 @@ static void republish_states(struct bus *bus)
 }
 
 /*
+ * On an RS-485 line nothing but timing tells a late reply from the answer to
+ * the next request to the same slave: a slave that timed out is asked again
+ * only after two more timeouts, so that replies up to three timeouts late
+ * land in between, where they are drained and counted (device_poll.h).
+ */
+static uint32_t quiet_after_timeout_ms(const struct bus_def *def)
+{
+    return def->type == BUS_RTU ? LATE_REPLY_TIMEOUTS * def->timeout_ms : 0;
+}
+
+/*
  * Each retry of an offline device costs up to one timeout of line time; with
  * N offline devices, retrying each no more often than N timeouts / budget
  * keeps them all within the budget.
@@ -315,7 +329,8 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
         (uint64_t)bus->def->timeout_ms * bus->offline_count * 100u / OFFLINE_RETRY_BUDGET_PERCENT;
     uint32_t max_ms = bus->def->backoff_max_ms;
     return (struct backoff_limits){.min_ms = budget_ms < max_ms ? (uint32_t)budget_ms : max_ms,
-                                   .max_ms = max_ms};
+                                   .max_ms = max_ms,
+                                   .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
 /* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
@@ -427,11 +442,12 @@ static void move_link(struct bus *to, struct bus *from)
     to->pacing.fd = from->pacing.fd;
     from->pacing.fd = -1;
     to->pacing.last_request_end_us = from->pacing.last_request_end_us;
-    to->pacing.drain_until_us = from->pacing.drain_until_us;
     to->pacing.unanswered_address = from->pacing.unanswered_address;
     to->pacing.late_replies = from->pacing.late_replies;
     to->pacing.late_address = from->pacing.late_address;
     to->late_replies_seen = from->late_replies_seen;
+    to->tcp = from->tcp;
+    from->tcp.fd = -1;
     pthread_mutex_lock(&to->snapshot_lock);
     to->stats = from->stats;
     pthread_mutex_unlock(&to->snapshot_lock);
@@ -443,12 +459,16 @@ static void set_timeouts(struct bus *bus)
     const struct bus_def *def = bus->def;
     modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
     modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
+    bus->tcp.timeout_ms = def->timeout_ms;
 }
 
 int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count)
 {
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
     device_poll_pacing_init(&bus->pacing, def);
+    tcp_link_open(&bus->tcp, -1, def->timeout_ms);
+    if (def->type == BUS_TCP)
+        bus->pacing.tcp = &bus->tcp;
     pthread_mutex_init(&bus->snapshot_lock, NULL);
     pthread_mutex_init(&bus->inbox_lock, NULL);
     pthread_condattr_t attributes;

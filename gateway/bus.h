@@ -67,6 +67,7 @@ struct bus {
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;
+    struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
     /* pacing.late_replies already counted on their devices */
     uint64_t late_replies_seen;
     uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */

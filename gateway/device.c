@@ -155,9 +155,10 @@ char *device_failure_reason(const struct failure_run *run, char *out, size_t siz
     out[0] = '\0';
     if (run->late_replies)
         append(out, size, &used,
-               "late replies (%u answers came after the bus's timeout_ms and were dropped: "
+               "late replies (%u answer%s came after the bus's timeout_ms and %s dropped: "
                "raise timeout_ms)",
-               run->late_replies);
+               run->late_replies, run->late_replies == 1 ? "" : "s",
+               run->late_replies == 1 ? "was" : "were");
     if (run->exceptions)
         append(out, size, &used, "exception %u, %s (%u)", run->last_exception_code,
                exception_meaning(run->last_exception_code), run->exceptions);
@@ -179,6 +180,8 @@ bool device_record_poll(struct device *device, const double *values,
                         const struct poll_outcome *outcome, uint64_t wall_ms)
 {
     enum device_link before = device->link;
+    device->last_poll_timed_out =
+        outcome->result != DEVICE_POLL_OK && outcome->error_class == MODBUS_ERROR_TIMEOUT;
     if (outcome->result == DEVICE_POLL_OK) {
         memcpy(device->values, values, device->def->profile->point_count * sizeof *values);
         device->values_valid = true;
@@ -211,8 +214,8 @@ void device_log_link(const struct device *device)
     }
 }
 
-void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
-                          struct backoff_limits limits)
+static void schedule_interval(struct device *device, uint64_t due_ms, uint64_t now_ms,
+                              struct backoff_limits limits)
 {
     if (device->link != DEVICE_OFFLINE) {
         /* Keep the cadence; a bus that fell behind polls round-robin from now. */
@@ -225,4 +228,13 @@ void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_m
         doubled = limits.min_ms;
     device->backoff_ms = doubled < limits.max_ms ? doubled : limits.max_ms;
     device->next_due_ms = now_ms + device->backoff_ms;
+}
+
+void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
+                          struct backoff_limits limits)
+{
+    schedule_interval(device, due_ms, now_ms, limits);
+    uint64_t quiet_until_ms = now_ms + limits.quiet_after_timeout_ms;
+    if (device->last_poll_timed_out && device->next_due_ms < quiet_until_ms)
+        device->next_due_ms = quiet_until_ms;
 }

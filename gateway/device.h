@@ -69,6 +69,7 @@ struct device {
     uint64_t next_due_ms;         /* monotonic */
     size_t schedule_rank;         /* place on its bus: breaks ties between equal due times */
     uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
+    bool last_poll_timed_out;     /* its last poll got no answer */
     struct device_stats stats;
     /* telemetry (profiles that ask for it): values last sent, when the next is due */
     double *telemetry_values;
@@ -104,12 +105,19 @@ char *device_failure_reason(const struct failure_run *run, char *out, size_t siz
 struct backoff_limits {
     uint32_t min_ms; /* the bus's retry budget (see bus.c) */
     uint32_t max_ms; /* the bus's backoff_max_ms */
+    /*
+     * rtu: a device whose last request timed out is not asked again sooner
+     * than this, so that its late reply cannot land on its own next request
+     * (where nothing tells the two apart); 0 on tcp (transaction ids do).
+     */
+    uint32_t quiet_after_timeout_ms;
 };
 
 /*
  * Sets next_due_ms after a poll that was due at due_ms: the next interval for
  * a device that answers; for one that is offline a back-off that doubles from
- * twice its poll interval, kept within limits.
+ * twice its poll interval, kept within limits; and after a timeout no sooner
+ * than limits.quiet_after_timeout_ms.
  */
 void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
                           struct backoff_limits limits);

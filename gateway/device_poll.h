@@ -12,6 +12,7 @@
 
 #include "device.h"
 #include "modbus_error.h"
+#include "tcp_link.h"
 
 enum device_poll_result {
     DEVICE_POLL_OK,
@@ -30,8 +31,10 @@ struct poll_outcome {
  * How requests take turns on a bus. On an rtu bus the line is kept silent
  * for t3.5 + gap_ms after the end of the last frame on it (rtu_silence.h),
  * and whatever arrives meanwhile is dropped and counted as a late reply; on
- * a tcp bus requests are only spaced by gap_ms. Owned by the bus thread (or
- * a CLI command); fd follows the link's opening and closing.
+ * a tcp bus requests are spaced by gap_ms and framed by tcp_link.h, which
+ * drops replies to transactions nobody waits for any more (late replies
+ * too). Owned by the bus thread (or a CLI command); fd and tcp follow the
+ * link's opening and closing.
  */
 struct bus_pacing {
     uint32_t gap_ms;
@@ -39,8 +42,8 @@ struct bus_pacing {
     uint32_t timeout_us;          /* the response timeout (how long a misplaced reply drains) */
     int fd;                       /* rtu: the open tty, watched while silent; -1 when not */
     uint64_t last_request_end_us; /* end of the last frame on the line, monotonic us; 0: none */
-    uint64_t drain_until_us;      /* keep draining until then: a reply came from the wrong slave */
     uint8_t unanswered_address;   /* slave of the last request that got no reply; 0: none */
+    struct tcp_link *tcp;         /* tcp: the connection's transactions; NULL: libmodbus frames */
     /* Replies nobody waited for any more (late replies), since the bus started. */
     uint64_t late_replies;
     uint8_t late_address; /* the slave address the last of them came from; 0: unknown */
@@ -48,9 +51,8 @@ struct bus_pacing {
 
 /* How a request ended, for the silence that must follow it. */
 enum request_end {
-    REQUEST_ANSWERED,      /* a reply (good, exception, bad CRC) ended: its last byte is now */
-    REQUEST_UNANSWERED,    /* nothing came (a timeout, a broadcast): our own last byte ended it */
-    REQUEST_FOREIGN_REPLY, /* another slave's reply came: ours may still be on its way */
+    REQUEST_ANSWERED,   /* a reply (good, exception, bad CRC, another slave's) ended: now */
+    REQUEST_UNANSWERED, /* nothing came (a timeout, a broadcast): our own last byte ended it */
 };
 
 /* Pacing for a bus: t3.5 from its serial settings on rtu, gap_ms, no link open yet. */
@@ -69,6 +71,15 @@ void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,
 
 /* How the request that set errno (libmodbus's codes) ended on the line. */
 enum request_end device_poll_request_end(int error_number);
+
+/*
+ * On an rtu line, after libmodbus gave up on a reply from another slave
+ * (EMBBADSLAVE, the late reply of one that timed out before): counts it as a
+ * late reply and reads on until a frame of slave comes, or deadline_us
+ * (monotonic). Returns that frame's PDU length (in pdu), or -1 with errno.
+ */
+int device_poll_read_on(modbus_t *ctx, struct bus_pacing *pacing, uint8_t slave,
+                        uint64_t deadline_us, uint8_t *pdu, size_t size);
 
 /*
  * Reads every request of the device's plan into registers (plan->buffer_count
