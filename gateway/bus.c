@@ -9,6 +9,7 @@
 #include "action.h"
 #include "alarm.h"
 #include "command.h"
+#include "link_watch.h"
 #include "log.h"
 #include "publish.h"
 #include "rtu_silence.h"
@@ -27,7 +28,8 @@
  * other gateway.
  */
 #define OFFLINE_RETRY_BUDGET_PERCENT 5
-#define LATE_REPLY_TIMEOUTS 2 /* see quiet_after_timeout_ms */
+#define LATE_REPLY_TIMEOUTS 2         /* see quiet_after_timeout_ms */
+#define TCP_USER_TIMEOUT_MIN_MS 10000 /* see set_tcp_keepalive */
 
 static modbus_t *new_context(const struct bus_def *def)
 {
@@ -69,13 +71,40 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
     bus->reconnect_backoff_ms = base * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : base * 2;
 }
 
+/* The link cannot be opened: the whole bus is down (bus_link_silent). */
+static void link_open_failed(struct bus *bus)
+{
+    bus->link_failed = true;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_silent = true;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/*
+ * A half-open connection to a converter that rebooted or dropped off the
+ * network can look alive for hours; keepalive probes and TCP_USER_TIMEOUT
+ * make the kernel give up on it (link_timeout_ms, but not so soon that a
+ * few retransmissions on a lossy network end a good connection).
+ */
+static void set_tcp_keepalive(struct bus *bus, int fd)
+{
+    uint32_t user_timeout_ms = bus->def->link_timeout_ms > TCP_USER_TIMEOUT_MIN_MS
+                                   ? bus->def->link_timeout_ms
+                                   : TCP_USER_TIMEOUT_MIN_MS;
+    if (tcp_link_set_keepalive(fd, user_timeout_ms) != 0)
+        log_warning("bus %s: cannot set TCP keepalive on the connection: %s", bus->def->name,
+                    strerror(errno));
+}
+
 /* What the line's pacing needs of a freshly opened link. */
 static void line_opened(struct bus *bus)
 {
-    if (bus->def->type == BUS_RTU)
+    if (bus->def->type == BUS_RTU) {
         bus->pacing.fd = modbus_get_socket(bus->ctx);
-    else
+    } else {
         tcp_link_open(&bus->tcp, modbus_get_socket(bus->ctx), bus->def->timeout_ms);
+        set_tcp_keepalive(bus, bus->tcp.fd);
+    }
     /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
     bus->pacing.last_request_end_us = rtu_silence_now_us();
 }
@@ -86,8 +115,11 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     if (now_ms < bus->next_connect_ms)
         return false;
     if (modbus_connect(bus->ctx) != 0) {
-        log_warning("bus %s: cannot open %s: %s", bus->def->name,
-                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno));
+        log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
+                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno),
+                    bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)"
+                                              : "");
+        link_open_failed(bus);
         schedule_reconnect(bus, now_ms);
         return false;
     }
@@ -95,6 +127,7 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
         set_rs485(bus);
     modbus_flush(bus->ctx);
     line_opened(bus);
+    bus->link_failed = false;
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
     log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
@@ -118,6 +151,101 @@ static void close_link(struct bus *bus, uint64_t now_ms)
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = false;
     pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* A silent tcp link: closed and opened again at once (link_watch.h). */
+static void reopen_link(struct bus *bus, uint64_t now_ms)
+{
+    char address[300];
+    log_warning("bus %s: nothing answered on %s for %llu ms: reopening the connection (reopen %u)",
+                bus->def->name, bus_address(bus->def, address, sizeof address),
+                (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms), bus->watch.reopens);
+    modbus_close(bus->ctx);
+    bus->pacing.fd = -1;
+    bus->tcp.fd = -1;
+    bus->link_up = false;
+    bus->next_connect_ms = now_ms;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_up = false;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* --- the whole bus gone, or one device on it (link_watch.h) --- */
+
+bool bus_link_silent(const struct bus *bus)
+{
+    return bus->link_failed || bus->watch.silent;
+}
+
+static bool answered(const struct poll_outcome *outcome)
+{
+    return outcome->result == DEVICE_POLL_OK || outcome->error_class == MODBUS_ERROR_CRC ||
+           outcome->error_class == MODBUS_ERROR_EXCEPTION ||
+           outcome->error_class == MODBUS_ERROR_OTHER;
+}
+
+static void set_link_silent(struct bus *bus, bool silent)
+{
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_silent = silent || bus->link_failed;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* Shows the watch one poll; says when the whole bus falls silent or answers again. */
+static void watch_link(struct bus *bus, const struct device *device,
+                       const struct poll_outcome *outcome, uint64_t now_ms)
+{
+    char address[300];
+    bus_address(bus->def, address, sizeof address);
+    switch (link_watch_poll(&bus->watch, device->def->address, device->last_poll_timed_out,
+                            answered(outcome), now_ms)) {
+    case LINK_WATCH_SILENT:
+        log_warning("bus %s: %s is silent: no device answered for %llu ms (%zu of %zu timed out "
+                    "since): %s",
+                    bus->def->name, address,
+                    (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms),
+                    bus->watch.timed_out_count, bus->device_count,
+                    bus->def->type == BUS_TCP
+                        ? "the converter or the network to it is gone, not one device"
+                        : "the line is cut or unpowered, or its adapter is gone, not one device");
+        set_link_silent(bus, true);
+        break;
+    case LINK_WATCH_ANSWERING:
+        log_info("bus %s: %s answers again", bus->def->name, address);
+        set_link_silent(bus, false);
+        break;
+    case LINK_WATCH_SAME:
+        break;
+    }
+    if (bus->def->type == BUS_TCP && bus->link_up && link_watch_reopen_due(&bus->watch, now_ms))
+        reopen_link(bus, now_ms);
+}
+
+static size_t answering_devices(const struct bus *bus)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < bus->device_count; i++)
+        count += bus->devices[i]->link == DEVICE_ONLINE && !bus->devices[i]->last_poll_timed_out;
+    return count;
+}
+
+/* A device went offline: say whether it is the device alone, when there is evidence. */
+static void log_device_gone(const struct bus *bus, const struct device *device)
+{
+    const struct failure_run *run = &device->stats.failing;
+    bool converter_answers =
+        run->exceptions > 0 && (run->last_exception_code == MODBUS_EXCEPTION_GATEWAY_PATH ||
+                                run->last_exception_code == MODBUS_EXCEPTION_GATEWAY_TARGET);
+    size_t others = answering_devices(bus);
+    if (converter_answers)
+        log_info("bus %s: the converter answers for %s with exception %u: the device behind it "
+                 "(address %u) is gone, not the converter",
+                 bus->def->name, device->def->id, run->last_exception_code, device->def->address);
+    else if (others > 0)
+        log_info("bus %s: %zu other device%s on it answer%s: %s (address %u) is gone, not the %s",
+                 bus->def->name, others, others == 1 ? "" : "s", others == 1 ? "s" : "",
+                 device->def->id, device->def->address,
+                 bus->def->type == BUS_TCP ? "converter" : "line");
 }
 
 static int run_action(struct bus *bus, const struct device *device, const struct action_def *action,
@@ -239,8 +367,11 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
 
     struct alarm_decisions decisions = {.events = bus->decided};
     bool link_changed = record_poll(bus, device, &outcome, now_ms, &decisions);
+    watch_link(bus, device, &outcome, now_ms);
     if (link_changed) {
         device_log_link(device);
+        if (device->link == DEVICE_OFFLINE)
+            log_device_gone(bus, device);
         if (device->link == DEVICE_OFFLINE)
             bus->offline_count++;
         else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
@@ -503,6 +634,7 @@ int bus_run(struct bus *bus, struct bus *predecessor)
     uint64_t now_ms = time_monotonic_ms();
     schedule_clear(&bus->schedule);
     bus->offline_count = 0;
+    link_watch_init(&bus->watch, bus->def->link_timeout_ms, bus->device_count, now_ms);
     for (size_t i = 0; i < bus->device_count; i++) {
         struct device *device = bus->devices[i];
         bus->offline_count += device->link == DEVICE_OFFLINE; /* carried over by a reload */

@@ -150,6 +150,8 @@ struct bus_def {
     uint32_t timeout_ms;     /* response timeout of one request */
     uint32_t gap_ms;         /* silence between requests, for slow devices */
     uint32_t backoff_max_ms; /* cap of an offline device's retry back-off */
+    /* nothing answered, every device timed out: the line or converter is gone (tcp: reopen) */
+    uint32_t link_timeout_ms;
 };
 
 struct location_field {

@@ -290,6 +290,7 @@ static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
     else
         json_object_set_new(root, "address", json_sprintf("%s:%u", def->host, def->tcp_port));
     json_object_set_new(root, "link_up", json_boolean(stats.link_up));
+    json_object_set_new(root, "link_silent", json_boolean(stats.link_silent));
     json_object_set_new(root, "cycle_ms", json_integer((json_int_t)stats.cycle_ms));
     json_object_set_new(root, "polls_ok", json_integer((json_int_t)stats.polls_ok));
     json_object_set_new(root, "polls_failed", json_integer((json_int_t)stats.polls_failed));
