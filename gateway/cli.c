@@ -13,6 +13,7 @@
 #include "cli_devices.h"
 #include "cli_options.h"
 #include "cli_probe.h"
+#include "cli_scan.h"
 #include "cli_status.h"
 
 struct cli_command {
@@ -31,6 +32,9 @@ static const struct cli_command commands[] = {
     {"probe", cli_probe,
      "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
      "                          read one device directly (no daemon needed)"},
+    {"scan", cli_scan,
+     "scan (--port TTY [--baud B,..] [--parity P,..] | --tcp HOST:PORT) [--profile P]\n"
+     "                          which addresses answer (no daemon needed)"},
 };
 
 static void print_usage(FILE *stream)

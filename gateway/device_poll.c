@@ -242,6 +242,7 @@ void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *
                       device->def->address, request->count, point_table_name(request->table),
                       request->address, modbus_strerror(error_number));
             note_failure(outcome, error_number);
+            outcome->latency_us = (uint32_t)busy_us;
             return;
         }
     }

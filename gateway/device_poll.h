@@ -24,7 +24,7 @@ struct poll_outcome {
     enum device_poll_result result;
     enum modbus_error_class error_class; /* when not OK */
     int exception_code;                  /* MODBUS_ERROR_EXCEPTION: 1..11 */
-    uint32_t latency_us;                 /* time on the wire, all requests, without gap_ms pacing */
+    uint32_t latency_us; /* time on the wire, all requests (up to the failed one), no pacing */
 };
 
 /*
