@@ -1,5 +1,6 @@
 #include "control_answer.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "statefile.h"
 #include "timeutil.h"
 #include "uplink.h"
+#include "wire_budget.h"
 
 #define ERROR_MAX 300
 
@@ -277,6 +279,16 @@ static json_t *counts_object(const struct device_counts *counts)
     return root;
 }
 
+/* The wire budget of an rtu bus (wire_budget.h) from its devices' plans: read-only config. */
+static json_t *planned_load(const struct bus *bus)
+{
+    struct wire_budget budget;
+    wire_budget_start(&budget, bus->def);
+    for (size_t i = 0; i < bus->device_count; i++)
+        wire_budget_add(&budget, bus->devices[i]->plan, bus->devices[i]->def->poll_ms);
+    return payload_number(round(wire_budget_load(&budget) * 1000) / 1000);
+}
+
 static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
 {
     const struct bus_def *def = bus->def;
@@ -295,6 +307,8 @@ static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
     json_object_set_new(root, "polls_ok", json_integer((json_int_t)stats.polls_ok));
     json_object_set_new(root, "polls_failed", json_integer((json_int_t)stats.polls_failed));
     json_object_set_new(root, "late_replies", json_integer((json_int_t)stats.late_replies));
+    if (def->type == BUS_RTU)
+        json_object_set_new(root, "planned_load", planned_load(bus));
     json_object_set_new(root, "error_rate",
                         payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
     json_object_set_new(root, "devices", counts_object(counts));

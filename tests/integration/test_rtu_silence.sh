@@ -18,5 +18,10 @@ check "no request lost" test "$(counter ignored)" -eq 0
 failed=$("$CLI" status --socket "$WORK/control.sock" --json |
     jq '.buses[] | select(.name == "bldg-1") | .polls_failed')
 check "no poll failed on the line (polls_failed=$failed)" test "$failed" -eq 0
+status=$("$CLI" status --socket "$WORK/control.sock" --json)
+check "status: the planned load of the rtu bus (ten alarms every 10 ms: far over 100 %)" \
+    json_is '(.buses[] | select(.name == "bldg-1") | .planned_load) > 10' <<<"$status"
+check "status: no planned load for the tcp bus" \
+    json_is '.buses[] | select(.name == "conv-1") | has("planned_load") | not' <<<"$status"
 
 finish
