@@ -133,6 +133,7 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = true;
+    bus->stats.link_silent = bus->watch.silent;
     bus->stats.reconnects++;
     pthread_mutex_unlock(&bus->snapshot_lock);
     return true;
@@ -370,10 +371,10 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
     watch_link(bus, device, &outcome, now_ms);
     if (link_changed) {
         device_log_link(device);
-        if (device->link == DEVICE_OFFLINE)
+        if (device->link == DEVICE_OFFLINE) {
             log_device_gone(bus, device);
-        if (device->link == DEVICE_OFFLINE)
             bus->offline_count++;
+        }
         else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
             bus->offline_count--;
     }

@@ -18,8 +18,16 @@ check "tcp device online" wait_until 10 online lift-1
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
 check "rtu device goes offline when its tty disappears" wait_until 20 has_event "$WORK/mqtt.txt" gas-1 offline raised
 check "tcp device goes offline when its converter disappears" wait_until 20 has_event "$WORK/mqtt.txt" lift-1 offline raised
+bus_silent() {
+    "$CLI" status --socket "$WORK/control.sock" --json |
+        json_is ".buses[] | select(.name == \"$1\") | .link_silent == $2"
+}
+check "status: the converter's bus is gone whole (link_silent)" wait_until 20 bus_silent conv-1 true
+check "status: the tty's bus is gone whole (link_silent)" wait_until 20 bus_silent bldg-1 true
 
 start_sim "$WORK/site.yaml" --no-wire-delay
 check "the tty is reopened: rtu device back online" wait_until 60 has_event "$WORK/mqtt.txt" gas-1 offline cleared
 check "the TCP bus reconnects: tcp device back online" wait_until 60 has_event "$WORK/mqtt.txt" lift-1 offline cleared
+check "status: the converter's bus is back (link_silent false)" wait_until 20 bus_silent conv-1 false
+check "status: the tty's bus is back (link_silent false)" wait_until 20 bus_silent bldg-1 false
 finish
