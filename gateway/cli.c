@@ -28,7 +28,8 @@ static const struct cli_command commands[] = {
      "devices [--kind K] [--bus B] [--state ok|alarm|fault|offline|unknown]"},
     {"device", cli_device, "device ID               one device's health in detail"},
     {"alarms", cli_alarms, "alarms                  active alarms, newest first"},
-    {"check", cli_check, "check FILE              validate a configuration offline"},
+    {"check", cli_check,
+     "check [--strict] FILE   validate a configuration offline, with the rtu buses' wire budget"},
     {"probe", cli_probe,
      "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
      "                          read one device directly (no daemon needed)"},
