@@ -226,6 +226,22 @@ rules:
               for i in range(10))
 
 
+def write_sample_site(path, demo, broker_port):
+    """The sample site (config/sites/changshou) with its ptys, state and control socket under
+    demo, its broker at broker_port and its Modbus TCP converters at free ports."""
+    text = open(SAMPLE_SITE, encoding="utf-8").read()
+    text = text.replace("/tmp/safetygw-demo", demo)
+    text = text.replace("tcp://127.0.0.1:1883", "tcp://127.0.0.1:%d" % broker_port)
+    text = text.replace("[ ../../profiles ]", "[ %s ]" % PROFILES)
+    lines = text.splitlines(keepends=True)
+    tcp_lines = [i for i, l in enumerate(lines) if "type: tcp" in l and "port:" in l]
+    for i, port in zip(tcp_lines, free_ports(len(tcp_lines))):
+        head, _, tail = lines[i].partition("port: ")
+        lines[i] = head + "port: %d" % port + tail[tail.index(","):]
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(lines)
+
+
 # --- the bench -------------------------------------------------------------------------
 
 class Bench:
@@ -549,18 +565,7 @@ class Bench:
 
     def sample_site(self, warmup_s, window_s):
         site = self.path("changshou.yaml")
-        demo = self.path("demo")
-        text = open(SAMPLE_SITE, encoding="utf-8").read()
-        text = text.replace("/tmp/safetygw-demo", demo)
-        text = text.replace("tcp://127.0.0.1:1883", "tcp://127.0.0.1:%d" % self.broker_port)
-        text = text.replace("[ ../../profiles ]", "[ %s ]" % PROFILES)
-        lines = text.splitlines(keepends=True)
-        tcp_lines = [i for i, l in enumerate(lines) if "type: tcp" in l and "port:" in l]
-        for i, port in zip(tcp_lines, free_ports(len(tcp_lines))):
-            head, _, tail = lines[i].partition("port: ")
-            lines[i] = head + "port: %d" % port + tail[tail.index(","):]
-        with open(site, "w", encoding="utf-8") as f:
-            f.writelines(lines)
+        write_sample_site(site, self.path("demo"), self.broker_port)
         sim, control = self.start_sim("sim-site", site, "--latency-ms", str(SIM_LATENCY_MS))
         daemon = self.start_daemon("daemon-site", site)
         try:

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "modbus_pdu.h"
+#include "rtu_silence.h"
+
 /*
  * The limits are config.h's, which the loader enforces; they are checked again
  * here because a write past them would overrun these buffers. They must agree
@@ -18,8 +21,12 @@ static unsigned max_write_count(enum point_table table)
     return table == TABLE_COIL ? ACTION_MAX_COILS : ACTION_MAX_REGISTERS;
 }
 
-static int write_values(modbus_t *ctx, const struct action_def *action, int address)
+static int write_values(modbus_t *ctx, struct bus_pacing *pacing, int unit,
+                        const struct action_def *action, int address)
 {
+    if (pacing->tcp != NULL)
+        return tcp_link_write(pacing->tcp, (uint8_t)unit, action->table, (uint16_t)address,
+                              action->count, action->value);
     if (action->table == TABLE_COIL) {
         uint8_t bits[ACTION_MAX_COILS];
         for (unsigned i = 0; i < action->count; i++)
@@ -34,6 +41,20 @@ static int write_values(modbus_t *ctx, const struct action_def *action, int addr
     if (action->count == 1)
         return modbus_write_register(ctx, address, registers[0]);
     return modbus_write_registers(ctx, address, action->count, registers);
+}
+
+/* Another slave's late reply came first: read on for the device's own echo. */
+static int write_read_on(modbus_t *ctx, struct bus_pacing *pacing, int unit,
+                         const struct action_def *action, int address, uint64_t started_us)
+{
+    uint8_t request[MODBUS_PDU_MAX], reply[MODBUS_PDU_MAX];
+    modbus_pdu_write_request(action->table, (uint16_t)address, action->count, action->value,
+                             request);
+    int length = device_poll_read_on(ctx, pacing, (uint8_t)unit, started_us + pacing->timeout_us,
+                                     reply, sizeof reply);
+    if (length < 0)
+        return -1;
+    return modbus_pdu_write_reply(reply, (size_t)length, request);
 }
 
 int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
@@ -57,11 +78,17 @@ int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
     }
     modbus_set_slave(ctx, address);
     device_poll_wait_gap(pacing);
-    int written = write_values(ctx, action, first);
+    uint64_t started_us = rtu_silence_now_us();
+    int written = write_values(ctx, pacing, address, action, first);
+    if (written < 0 && errno == EMBBADSLAVE)
+        written = write_read_on(ctx, pacing, address, action, first, started_us);
     int error_number = errno;
-    device_poll_request_done(pacing);
+    device_poll_request_done(pacing,
+                             written < 0 ? device_poll_request_end(error_number) : REQUEST_ANSWERED,
+                             (uint8_t)address);
     if (written < 0) {
-        modbus_flush(ctx);
+        if (pacing->silence_us == 0 && pacing->tcp == NULL) /* else drained or framed by id */
+            modbus_flush(ctx);
         snprintf(error, error_size, "write of %s %d failed: %s", point_table_name(action->table),
                  first, modbus_strerror(error_number));
         return -1;

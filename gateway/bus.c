@@ -9,8 +9,10 @@
 #include "action.h"
 #include "alarm.h"
 #include "command.h"
+#include "link_watch.h"
 #include "log.h"
 #include "publish.h"
+#include "rtu_silence.h"
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
@@ -33,6 +35,8 @@
  * go from 2 s to 500 ms.
  */
 #define FAST_POLL_BUDGET_PERCENT 25
+#define LATE_REPLY_TIMEOUTS 2         /* see quiet_after_timeout_ms */
+#define TCP_USER_TIMEOUT_MIN_MS 10000 /* see set_tcp_keepalive */
 
 static modbus_t *new_context(const struct bus_def *def)
 {
@@ -74,14 +78,55 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
     bus->reconnect_backoff_ms = base * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : base * 2;
 }
 
+/* The link cannot be opened: the whole bus is down (bus_link_silent). */
+static void link_open_failed(struct bus *bus)
+{
+    bus->link_failed = true;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_silent = true;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/*
+ * A half-open connection to a converter that rebooted or dropped off the
+ * network can look alive for hours; keepalive probes and TCP_USER_TIMEOUT
+ * make the kernel give up on it (link_timeout_ms, but not so soon that a
+ * few retransmissions on a lossy network end a good connection).
+ */
+static void set_tcp_keepalive(struct bus *bus, int fd)
+{
+    uint32_t user_timeout_ms = bus->def->link_timeout_ms > TCP_USER_TIMEOUT_MIN_MS
+                                   ? bus->def->link_timeout_ms
+                                   : TCP_USER_TIMEOUT_MIN_MS;
+    if (tcp_link_set_keepalive(fd, user_timeout_ms) != 0)
+        log_warning("bus %s: cannot set TCP keepalive on the connection: %s", bus->def->name,
+                    strerror(errno));
+}
+
+/* What the line's pacing needs of a freshly opened link. */
+static void line_opened(struct bus *bus)
+{
+    if (bus->def->type == BUS_RTU) {
+        bus->pacing.fd = modbus_get_socket(bus->ctx);
+    } else {
+        tcp_link_open(&bus->tcp, modbus_get_socket(bus->ctx), bus->def->timeout_ms);
+        set_tcp_keepalive(bus, bus->tcp.fd);
+    }
+    /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
+    bus->pacing.last_request_end_us = rtu_silence_now_us();
+}
+
 static bool open_link(struct bus *bus, uint64_t now_ms)
 {
     char address[300];
     if (now_ms < bus->next_connect_ms)
         return false;
     if (modbus_connect(bus->ctx) != 0) {
-        log_warning("bus %s: cannot open %s: %s", bus->def->name,
-                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno));
+        log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
+                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno),
+                    bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)"
+                                              : "");
+        link_open_failed(bus);
         schedule_reconnect(bus, now_ms);
         bus->connect_failures++;
         return false;
@@ -90,11 +135,14 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     if (bus->def->type == BUS_RTU)
         set_rs485(bus);
     modbus_flush(bus->ctx);
+    line_opened(bus);
+    bus->link_failed = false;
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
     log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = true;
+    bus->stats.link_silent = bus->watch.silent;
     bus->stats.reconnects++;
     pthread_mutex_unlock(&bus->snapshot_lock);
     return true;
@@ -106,11 +154,108 @@ static void close_link(struct bus *bus, uint64_t now_ms)
     log_warning("bus %s: lost %s; reopening", bus->def->name,
                 bus_address(bus->def, address, sizeof address));
     modbus_close(bus->ctx);
+    bus->pacing.fd = -1;
+    bus->tcp.fd = -1;
     bus->link_up = false;
     schedule_reconnect(bus, now_ms);
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = false;
     pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* A silent tcp link: closed and opened again at once (link_watch.h). */
+static void reopen_link(struct bus *bus, uint64_t now_ms)
+{
+    char address[300];
+    log_warning("bus %s: nothing answered on %s for %llu ms: reopening the connection (reopen %u)",
+                bus->def->name, bus_address(bus->def, address, sizeof address),
+                (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms), bus->watch.reopens);
+    modbus_close(bus->ctx);
+    bus->pacing.fd = -1;
+    bus->tcp.fd = -1;
+    bus->link_up = false;
+    bus->next_connect_ms = now_ms;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_up = false;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* --- the whole bus gone, or one device on it (link_watch.h) --- */
+
+bool bus_link_silent(const struct bus *bus)
+{
+    return bus->link_failed || bus->watch.silent;
+}
+
+static bool answered(const struct poll_outcome *outcome)
+{
+    return outcome->result == DEVICE_POLL_OK || outcome->error_class == MODBUS_ERROR_CRC ||
+           outcome->error_class == MODBUS_ERROR_EXCEPTION ||
+           outcome->error_class == MODBUS_ERROR_OTHER;
+}
+
+static void set_link_silent(struct bus *bus, bool silent)
+{
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_silent = silent || bus->link_failed;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* Shows the watch one poll; says when the whole bus falls silent or answers again. */
+static void watch_link(struct bus *bus, const struct device *device,
+                       const struct poll_outcome *outcome, uint64_t now_ms)
+{
+    char address[300];
+    bus_address(bus->def, address, sizeof address);
+    switch (link_watch_poll(&bus->watch, device->def->address, device->last_poll_timed_out,
+                            answered(outcome), now_ms)) {
+    case LINK_WATCH_SILENT:
+        log_warning("bus %s: %s is silent: no device answered for %llu ms (%zu of %zu timed out "
+                    "since): %s",
+                    bus->def->name, address,
+                    (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms),
+                    bus->watch.timed_out_count, bus->device_count,
+                    bus->def->type == BUS_TCP
+                        ? "the converter or the network to it is gone, not one device"
+                        : "the line is cut or unpowered, or its adapter is gone, not one device");
+        set_link_silent(bus, true);
+        break;
+    case LINK_WATCH_ANSWERING:
+        log_info("bus %s: %s answers again", bus->def->name, address);
+        set_link_silent(bus, false);
+        break;
+    case LINK_WATCH_SAME:
+        break;
+    }
+    if (bus->def->type == BUS_TCP && bus->link_up && link_watch_reopen_due(&bus->watch, now_ms))
+        reopen_link(bus, now_ms);
+}
+
+static size_t answering_devices(const struct bus *bus)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < bus->device_count; i++)
+        count += bus->devices[i]->link == DEVICE_ONLINE && !bus->devices[i]->last_poll_timed_out;
+    return count;
+}
+
+/* A device went offline: say whether it is the device alone, when there is evidence. */
+static void log_device_gone(const struct bus *bus, const struct device *device)
+{
+    const struct failure_run *run = &device->stats.failing;
+    bool converter_answers =
+        run->exceptions > 0 && (run->last_exception_code == MODBUS_EXCEPTION_GATEWAY_PATH ||
+                                run->last_exception_code == MODBUS_EXCEPTION_GATEWAY_TARGET);
+    size_t others = answering_devices(bus);
+    if (converter_answers)
+        log_info("bus %s: the converter answers for %s with exception %u: the device behind it "
+                 "(address %u) is gone, not the converter",
+                 bus->def->name, device->def->id, run->last_exception_code, device->def->address);
+    else if (others > 0)
+        log_info("bus %s: %zu other device%s on it answer%s: %s (address %u) is gone, not the %s",
+                 bus->def->name, others, others == 1 ? "" : "s", others == 1 ? "s" : "",
+                 device->def->id, device->def->address,
+                 bus->def->type == BUS_TCP ? "converter" : "line");
 }
 
 static int run_action(struct bus *bus, const struct device *device, const struct action_def *action,
@@ -312,6 +457,31 @@ static void poll_everyone_now(struct bus *bus, uint64_t now_ms)
     }
 }
 
+static struct device *device_at_address(struct bus *bus, uint8_t address)
+{
+    for (size_t i = 0; i < bus->device_count; i++)
+        if (bus->devices[i]->def->address == address)
+            return bus->devices[i];
+    return NULL;
+}
+
+/* Late replies the pacing dropped since last looked, counted on the device they came from. */
+static void attribute_late_replies(struct bus *bus)
+{
+    uint64_t found = bus->pacing.late_replies - bus->late_replies_seen;
+    if (found == 0)
+        return;
+    bus->late_replies_seen = bus->pacing.late_replies;
+    struct device *from = device_at_address(bus, bus->pacing.late_address);
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.late_replies += found;
+    if (from)
+        device_note_late_replies(from, (uint32_t)found);
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    log_debug("bus %s: %llu late repl%s from %s dropped", bus->def->name, (unsigned long long)found,
+              found == 1 ? "y" : "ies", from ? from->def->id : "an unknown address");
+}
+
 static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
 {
     struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
@@ -321,13 +491,17 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
                     &outcome);
     if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
         close_link(bus, now_ms);
+    attribute_late_replies(bus);
 
     struct alarm_decisions decisions = {.events = bus->decided};
     bool link_changed = record_poll(bus, device, &outcome, now_ms, &decisions);
+    watch_link(bus, device, &outcome, now_ms);
     if (link_changed) {
         device_log_link(device);
-        if (device->link == DEVICE_OFFLINE)
+        if (device->link == DEVICE_OFFLINE) {
+            log_device_gone(bus, device);
             bus->offline_count++;
+        }
         else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
             bus->offline_count--;
     }
@@ -438,6 +612,7 @@ static void run_commands(struct bus *bus)
             publish_state(pending.device);
         if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
             command_reply(pending.device->def->id, command->id, result == 0 ? NULL : error);
+        attribute_late_replies(bus);
     }
 }
 
@@ -454,6 +629,17 @@ static void republish_states(struct bus *bus)
 }
 
 /*
+ * On an RS-485 line nothing but timing tells a late reply from the answer to
+ * the next request to the same slave: a slave that timed out is asked again
+ * only after two more timeouts, so that replies up to three timeouts late
+ * land in between, where they are drained and counted (device_poll.h).
+ */
+static uint32_t quiet_after_timeout_ms(const struct bus_def *def)
+{
+    return def->type == BUS_RTU ? LATE_REPLY_TIMEOUTS * def->timeout_ms : 0;
+}
+
+/*
  * Each retry of an offline device costs up to one timeout of line time; with
  * N offline devices, retrying each no more often than N timeouts / budget
  * keeps them all within the budget.
@@ -465,7 +651,8 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
     uint32_t max_ms = bus->def->backoff_max_ms;
     return (struct backoff_limits){.min_ms = budget_ms < max_ms ? (uint32_t)budget_ms : max_ms,
                                    .max_ms = max_ms,
-                                   .keep_cadence = bus->down.active};
+                                   .keep_cadence = bus->down.active,
+                                   .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
 /* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
@@ -572,7 +759,15 @@ static void move_link(struct bus *to, struct bus *from)
     from->link_up = false;
     to->reconnect_backoff_ms = from->reconnect_backoff_ms;
     to->next_connect_ms = from->next_connect_ms;
+    to->pacing.fd = from->pacing.fd;
+    from->pacing.fd = -1;
     to->pacing.last_request_end_us = from->pacing.last_request_end_us;
+    to->pacing.unanswered_address = from->pacing.unanswered_address;
+    to->pacing.late_replies = from->pacing.late_replies;
+    to->pacing.late_address = from->pacing.late_address;
+    to->late_replies_seen = from->late_replies_seen;
+    to->tcp = from->tcp;
+    from->tcp.fd = -1;
     pthread_mutex_lock(&to->snapshot_lock);
     to->stats = from->stats;
     pthread_mutex_unlock(&to->snapshot_lock);
@@ -585,12 +780,16 @@ static void set_timeouts(struct bus *bus)
     const struct bus_def *def = bus->def;
     modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
     modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
+    bus->tcp.timeout_ms = def->timeout_ms;
 }
 
 int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count)
 {
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
-    bus->pacing.gap_ms = def->gap_ms;
+    device_poll_pacing_init(&bus->pacing, def);
+    tcp_link_open(&bus->tcp, -1, def->timeout_ms);
+    if (def->type == BUS_TCP)
+        bus->pacing.tcp = &bus->tcp;
     pthread_mutex_init(&bus->snapshot_lock, NULL);
     pthread_mutex_init(&bus->inbox_lock, NULL);
     pthread_condattr_t attributes;
@@ -628,6 +827,7 @@ int bus_run(struct bus *bus, struct bus *predecessor)
     uint64_t now_ms = time_monotonic_ms();
     schedule_clear(&bus->schedule);
     bus->offline_count = 0;
+    link_watch_init(&bus->watch, bus->def->link_timeout_ms, bus->device_count, now_ms);
     for (size_t i = 0; i < bus->device_count; i++) {
         struct device *device = bus->devices[i];
         bus->offline_count += device->link == DEVICE_OFFLINE; /* carried over by a reload */

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "device.h"
 #include "device_poll.h"
+#include "link_watch.h"
 #include "payload.h"
 #include "schedule.h"
 
@@ -39,9 +40,12 @@ struct bus_stats {
     uint64_t polls_ok;
     uint64_t polls_failed;
     uint64_t reconnects;
+    /* replies that came after their request had timed out (dropped) */
+    uint64_t late_replies;
     double cycle_ms; /* smoothed interval between polls of the same device */
     bool link_up;
     bool down; /* bus_down is raised (bus_down.h) */
+    bool link_silent; /* bus_link_silent() */
 };
 
 #define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
@@ -72,6 +76,11 @@ struct bus {
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;
+    struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
+    struct link_watch watch;
+    bool link_failed; /* the link could not be opened since it was last open */
+    /* pacing.late_replies already counted on their devices */
+    uint64_t late_replies_seen;
     uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
     bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
 
@@ -122,6 +131,15 @@ int bus_post_command(struct bus *bus, struct device *device, const struct comman
  * refusal instead of waiting for a restart of the bus.
  */
 void bus_stop(struct bus *bus, bool refuse_commands);
+
+/*
+ * The whole bus is gone, not one device on it: its link cannot be opened, or
+ * every device's last poll timed out and nothing answered for the bus's
+ * link_timeout_ms (link_watch.h): a converter or its network gone, an RS-485
+ * line cut or unpowered. False again at the first answer. For the bus thread
+ * (its stats.link_silent carries a copy for other threads).
+ */
+bool bus_link_silent(const struct bus *bus);
 
 /* Frees what bus_prepare allocated (after bus_stop). */
 void bus_free(struct bus *bus);

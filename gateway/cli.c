@@ -15,6 +15,7 @@
 #include "cli_options.h"
 #include "cli_probe.h"
 #include "cli_shelve.h"
+#include "cli_scan.h"
 #include "cli_status.h"
 #include "cli_watch.h"
 
@@ -34,10 +35,14 @@ static const struct cli_command commands[] = {
      "shelve DEVICE [--alarm A] --for D --reason R\n"
      "                          maintenance: its events go out marked shelved"},
     {"unshelve", cli_unshelve, "unshelve DEVICE [--alarm A]"},
-    {"check", cli_check, "check FILE              validate a configuration offline"},
+    {"check", cli_check,
+     "check [--strict] FILE   validate a configuration offline, with the rtu buses' wire budget"},
     {"probe", cli_probe,
      "probe (--port TTY --address N | --tcp HOST:PORT --unit N) --profile P\n"
      "                          read one device directly (no daemon needed)"},
+    {"scan", cli_scan,
+     "scan (--port TTY [--baud B,..] [--parity P,..] | --tcp HOST:PORT) [--profile P]\n"
+     "                          which addresses answer (no daemon needed)"},
     {"watch", cli_watch,
      "watch --broker URI[,URI...] [--topic-prefix P] [--share GROUP] [--client-id ID]\n"
      "                          every gateway's alarm stream, with seq gaps and duplicates"},

@@ -1,17 +1,17 @@
 #include "cli_probe.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_format.h"
+#include "cli_link.h"
 #include "cli_options.h"
 #include "cli_probe_explain.h"
+#include "cli_profile.h"
 #include "cli_socket.h"
 #include "cli_table.h"
 #include "config.h"
@@ -19,9 +19,6 @@
 #include "payload.h"
 #include "readplan.h"
 
-#define DEFAULT_PROFILES "/etc/safetygw/profiles"
-#define DEFAULT_TIMEOUT_MS 500
-#define WHERE_MAX 300
 #define EXPLANATION_MAX 700
 #define RAW_TEXT_MAX 64
 
@@ -29,7 +26,7 @@ static const char usage[] =
     "usage: safetygw probe --port TTY [--baud 9600] [--parity N|E|O] [--data-bits 8]\n"
     "                      [--stop-bits 1] [--rs485] --address N --profile NAME|FILE\n"
     "       safetygw probe --tcp HOST:PORT --unit N --profile NAME|FILE\n"
-    "         [--profiles DIR (default " DEFAULT_PROFILES
+    "         [--profiles DIR (default " CLI_PROFILE_FOLDER
     ")] [--timeout-ms 500] [--raw] [--json]\n";
 
 /* The command line, as given. */
@@ -41,63 +38,35 @@ struct probe_arguments {
 
 /* What the command line asks for, checked. */
 struct probe_request {
-    const char *port;
-    long baud, data_bits, stop_bits;
-    char parity;
-    bool rs485;
-    char host[256];
-    char service[16];
+    struct cli_link link;
     long address; /* slave address (RTU) or unit id (TCP) */
-    long timeout_ms;
-    bool tcp, raw, json;
-    char where[WHERE_MAX];
+    bool raw, json;
 };
-
-static int number(const char *option, const char *text, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    *out = text ? strtol(text, &end, 10) : 0;
-    if (!text || errno || end == text || *end || *out < min || *out > max) {
-        fprintf(stderr, "safetygw probe: %s takes a number %ld..%ld, not \"%s\"\n", option, min,
-                max, text ? text : "");
-        return -1;
-    }
-    return 0;
-}
 
 static int check_rtu(const struct probe_arguments *in, struct probe_request *out)
 {
-    out->port = in->port;
-    out->parity = in->parity ? in->parity[0] : 'N';
-    if (in->parity && (strlen(in->parity) != 1 || !strchr("NEO", out->parity))) {
-        fprintf(stderr, "safetygw probe: --parity takes N, E or O, not \"%s\"\n", in->parity);
+    struct cli_link *link = &out->link;
+    link->port = in->port;
+    link->parity = 'N';
+    if ((in->parity && cli_link_parity("probe", in->parity, &link->parity) != 0) ||
+        cli_link_number("probe", "--baud", in->baud ? in->baud : "9600", 300, 4000000,
+                        &link->baud) != 0 ||
+        cli_link_number("probe", "--data-bits", in->data_bits ? in->data_bits : "8", 5, 8,
+                        &link->data_bits) != 0 ||
+        cli_link_number("probe", "--stop-bits", in->stop_bits ? in->stop_bits : "1", 1, 2,
+                        &link->stop_bits) != 0 ||
+        cli_link_number("probe", "--address", in->address, 1, 247, &out->address) != 0)
         return -1;
-    }
-    if (number("--baud", in->baud ? in->baud : "9600", 300, 4000000, &out->baud) != 0 ||
-        number("--data-bits", in->data_bits ? in->data_bits : "8", 5, 8, &out->data_bits) != 0 ||
-        number("--stop-bits", in->stop_bits ? in->stop_bits : "1", 1, 2, &out->stop_bits) != 0 ||
-        number("--address", in->address, 1, 247, &out->address) != 0)
-        return -1;
-    out->rs485 = in->rs485;
-    snprintf(out->where, sizeof out->where, "%s (%ld %ld%c%ld)", out->port, out->baud,
-             out->data_bits, out->parity, out->stop_bits);
+    link->rs485 = in->rs485;
+    cli_link_describe_rtu(link);
     return 0;
 }
 
 static int check_tcp(const struct probe_arguments *in, struct probe_request *out)
 {
-    const char *colon = strrchr(in->tcp, ':');
-    long port;
-    if (!colon || colon == in->tcp || number("--tcp port", colon + 1, 1, 65535, &port) != 0) {
-        fprintf(stderr, "safetygw probe: --tcp takes HOST:PORT, not \"%s\"\n", in->tcp);
+    if (cli_link_tcp("probe", in->tcp, &out->link) != 0)
         return -1;
-    }
-    snprintf(out->host, sizeof out->host, "%.*s", (int)(colon - in->tcp), in->tcp);
-    snprintf(out->service, sizeof out->service, "%ld", port);
-    out->tcp = true;
-    snprintf(out->where, sizeof out->where, "%s", in->tcp);
-    return number("--unit", in->unit, 0, 255, &out->address);
+    return cli_link_number("probe", "--unit", in->unit, 0, 255, &out->address);
 }
 
 static int check_arguments(const struct probe_arguments *in, struct probe_request *out)
@@ -120,83 +89,10 @@ static int check_arguments(const struct probe_arguments *in, struct probe_reques
         return -1;
     }
     out->raw = in->raw;
-    if (number("--timeout-ms", in->timeout_ms ? in->timeout_ms : "500", 10, 60000,
-               &out->timeout_ms) != 0)
+    if (cli_link_number("probe", "--timeout-ms", in->timeout_ms ? in->timeout_ms : "500", 10, 60000,
+                        &out->link.timeout_ms) != 0)
         return -1;
     return in->tcp ? check_tcp(in, out) : check_rtu(in, out);
-}
-
-static bool is_path(const char *profile)
-{
-    size_t length = strlen(profile);
-    return strchr(profile, '/') || (length > 5 && strcmp(profile + length - 5, ".yaml") == 0) ||
-           (length > 4 && strcmp(profile + length - 4, ".yml") == 0);
-}
-
-static struct profile *load_file(const char *path, bool report)
-{
-    struct config_errors errors = {0};
-    struct profile *profile = config_load_profile_file(path, &errors);
-    for (size_t i = 0; report && i < errors.count; i++)
-        fprintf(stderr, "%s\n", errors.messages[i]);
-    config_errors_free(&errors);
-    return profile;
-}
-
-/* The profile called name among DIR's *.yaml files. */
-static struct profile *find_in_folder(const char *name, const char *folder)
-{
-    DIR *dir = opendir(folder);
-    if (!dir) {
-        fprintf(stderr,
-                "safetygw probe: cannot read profile folder %s: %s (use --profiles DIR "
-                "or a profile file)\n",
-                folder, strerror(errno));
-        return NULL;
-    }
-    struct profile *found = NULL;
-    struct dirent *entry;
-    while (!found && (entry = readdir(dir))) {
-        if (entry->d_name[0] == '.' || !is_path(entry->d_name))
-            continue;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", folder, entry->d_name);
-        struct profile *profile = load_file(path, false);
-        if (profile && strcmp(profile->name, name) == 0)
-            found = profile;
-        else if (profile)
-            config_free_profile(profile);
-    }
-    closedir(dir);
-    if (!found)
-        fprintf(stderr, "safetygw probe: no profile named \"%s\" in %s\n", name, folder);
-    return found;
-}
-
-static modbus_t *open_link(const struct probe_request *request)
-{
-    modbus_t *ctx = request->tcp
-                        ? modbus_new_tcp_pi(request->host, request->service)
-                        : modbus_new_rtu(request->port, (int)request->baud, request->parity,
-                                         (int)request->data_bits, (int)request->stop_bits);
-    if (!ctx || modbus_connect(ctx) != 0) {
-        fprintf(stderr, "safetygw probe: cannot open %s: %s\n", request->where,
-                modbus_strerror(errno));
-        if (ctx)
-            modbus_free(ctx);
-        return NULL;
-    }
-    if (!request->tcp && request->rs485 && modbus_rtu_set_serial_mode(ctx, MODBUS_RTU_RS485) != 0)
-        fprintf(stderr,
-                "safetygw probe: %s: no RS-485 mode (%s); assuming the adapter drives "
-                "the line direction itself\n",
-                request->port, modbus_strerror(errno));
-    uint32_t timeout_ms = (uint32_t)request->timeout_ms;
-    modbus_set_response_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
-    modbus_set_byte_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
-    modbus_set_slave(ctx, (int)request->address);
-    modbus_flush(ctx);
-    return ctx;
 }
 
 /* --raw: the plan's reads once more, the registers kept as they came. */
@@ -263,11 +159,11 @@ static void print_points(const json_t *result, bool raw)
 static int report_failure(const struct probe_request *request, const struct profile *profile,
                           const struct poll_outcome *outcome)
 {
-    struct probe_target target = {.where = request->where,
+    struct probe_target target = {.where = request->link.where,
                                   .address = (int)request->address,
-                                  .timeout_ms = (unsigned)request->timeout_ms,
+                                  .timeout_ms = (unsigned)request->link.timeout_ms,
                                   .profile = profile->name,
-                                  .tcp = request->tcp};
+                                  .tcp = request->link.tcp};
     char explanation[EXPLANATION_MAX];
     cli_probe_explain(outcome, &target, explanation, sizeof explanation);
     if (request->json) {
@@ -289,7 +185,10 @@ static int probe(const struct probe_request *request, const struct profile *prof
     const struct device_def def = {
         .id = "probe", .profile = profile, .address = (uint8_t)request->address};
     const struct device device = {.def = &def, .plan = plan};
-    struct bus_pacing pacing = {0};
+    struct bus_pacing pacing;
+    struct tcp_link tcp;
+    cli_link_pacing(&request->link, ctx, &pacing, &tcp);
+    modbus_set_slave(ctx, (int)request->address);
     struct poll_outcome outcome;
     double *values = calloc(profile->point_count ? profile->point_count : 1, sizeof *values);
     uint16_t *registers = calloc(plan->buffer_count + 1, sizeof *registers);
@@ -310,7 +209,7 @@ static int probe(const struct probe_request *request, const struct profile *prof
             cli_socket_print_json(result);
         else {
             printf("%s %ld on %s answered in %.1f ms (profile %s):\n\n",
-                   request->tcp ? "unit" : "address", request->address, request->where,
+                   request->link.tcp ? "unit" : "address", request->address, request->link.where,
                    (double)outcome.latency_us / 1000.0, profile->name);
             print_points(result, request->raw);
         }
@@ -357,10 +256,7 @@ int cli_probe(int argc, char **argv)
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
     }
-    struct profile *profile =
-        is_path(in.profile)
-            ? load_file(in.profile, true)
-            : find_in_folder(in.profile, in.profiles ? in.profiles : DEFAULT_PROFILES);
+    struct profile *profile = cli_profile_load("probe", in.profile, in.profiles);
     if (!profile)
         return CLI_EXIT_USAGE;
     struct read_plan plan = {0};
@@ -370,7 +266,7 @@ int cli_probe(int argc, char **argv)
         fprintf(stderr, "safetygw probe: profile %s: cannot plan its reads: %s\n", profile->name,
                 error);
     } else {
-        modbus_t *ctx = open_link(&request);
+        modbus_t *ctx = cli_link_open("probe", &request.link);
         if (ctx) {
             code = probe(&request, profile, &plan, ctx);
             modbus_close(ctx);

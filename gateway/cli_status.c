@@ -38,7 +38,8 @@ static void print_summary(const json_t *status)
            number(devices, "in_alarm"), number(devices, "fault"), number(devices, "ok"),
            number(devices, "unknown"));
     if (json_is_true(json_object_get(status, "state_write_failing")))
-        printf("STATE     cannot write state_dir: a restart may repeat seq numbers (see the log)\n");
+        printf(
+            "STATE     cannot write state_dir: a restart may repeat seq numbers (see the log)\n");
     if (number(status, "lost") > 0)
         printf("LOST      %" JSON_INTEGER_FORMAT " queued messages could not be read back (see "
                "the log)\n",
@@ -48,8 +49,11 @@ static void print_summary(const json_t *status)
 static void add_bus_row(struct cli_table *table, const json_t *bus)
 {
     const json_t *devices = json_object_get(bus, "devices");
-    char cycle[32], polls[32], errors[32], count[32], offline[32], alarm[32];
+    char cycle[32], load[32] = "-", polls[32], errors[32], count[32], offline[32], alarm[32];
     snprintf(cycle, sizeof cycle, "%" JSON_INTEGER_FORMAT " ms", number(bus, "cycle_ms"));
+    if (json_object_get(bus, "planned_load"))
+        snprintf(load, sizeof load, "%.0f %%",
+                 100.0 * json_number_value(json_object_get(bus, "planned_load")));
     snprintf(polls, sizeof polls, "%" JSON_INTEGER_FORMAT,
              number(bus, "polls_ok") + number(bus, "polls_failed"));
     snprintf(errors, sizeof errors, "%.1f %%",
@@ -62,6 +66,7 @@ static void add_bus_row(struct cli_table *table, const json_t *bus)
                            json_string_value(json_object_get(bus, "address")),
                            json_is_true(json_object_get(bus, "link_up")) ? "up" : "DOWN",
                            cycle,
+                           load,
                            polls,
                            errors,
                            count,
@@ -72,8 +77,9 @@ static void add_bus_row(struct cli_table *table, const json_t *bus)
 
 static void print_buses(const json_t *buses)
 {
-    static const char *const headers[] = {"BUS",   "TYPE",   "ADDRESS", "LINK",    "CYCLE",
-                                          "POLLS", "ERRORS", "DEVICES", "OFFLINE", "IN ALARM"};
+    static const char *const headers[] = {"BUS",     "TYPE",    "ADDRESS", "LINK",
+                                          "CYCLE",   "LOAD",    "POLLS",   "ERRORS",
+                                          "DEVICES", "OFFLINE", "IN ALARM"};
     struct cli_table *table = cli_table_new(sizeof headers / sizeof headers[0], headers);
     if (!table)
         return;

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,13 @@ int config_action_index(const struct profile *profile, const char *action_name)
         }
     }
     return -1;
+}
+
+bool config_point_plausible(const struct point_def *point, double value)
+{
+    if (!isfinite(value))
+        return false;
+    return (!point->has_min || value >= point->min) && (!point->has_max || value <= point->max);
 }
 
 size_t config_total_points(const struct config *config)

@@ -55,6 +55,9 @@ struct point_def {
     size_t bit_count;
     int block_instance; /* index within its repeated block, or -1 */
     double deadband;    /* telemetry: a change of more than this (engineering units) is sent */
+    /* The range a sensible reading stays in (engineering units), when given: `scan --profile`. */
+    bool has_min, has_max;
+    double min, max;
 };
 
 enum rule_kind {
@@ -164,6 +167,8 @@ struct bus_def {
     uint32_t timeout_ms;     /* response timeout of one request */
     uint32_t gap_ms;         /* silence between requests, for slow devices */
     uint32_t backoff_max_ms; /* cap of an offline device's retry back-off */
+    /* nothing answered, every device timed out: the line or converter is gone (tcp: reopen) */
+    uint32_t link_timeout_ms;
 };
 
 struct location_field {
@@ -270,6 +275,9 @@ const struct device_def *config_find_device(const struct config *config, const c
 int config_point_index(const struct profile *profile, const char *point_name);
 int config_action_index(const struct profile *profile, const char *action_name);
 int config_rule_index(const struct device_def *device, const char *rule_name);
+
+/* A value within the point's min / max (when given); NaN and infinities are not. */
+bool config_point_plausible(const struct point_def *point, double value);
 
 /* Totals for `safetygw check`: points and rules over all devices. */
 size_t config_total_points(const struct config *config);

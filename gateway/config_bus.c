@@ -20,17 +20,21 @@
 #define BUS_BACKOFF_DEFAULT_MS 60000
 #define BUS_BACKOFF_MIN_MS 1000
 #define BUS_BACKOFF_MAX_MS 3600000
+#define BUS_LINK_TIMEOUT_TIMEOUTS 4 /* default link_timeout_ms: this many timeout_ms */
+#define BUS_LINK_TIMEOUT_MIN_MS 100
+#define BUS_LINK_TIMEOUT_MAX_MS 600000
 
 /* Indexed by enum bus_type. */
 static const char *const type_names[] = {"rtu", "tcp", NULL};
-static const char *const rtu_keys[] = {"name",       "type",      "port",           "baud",
-                                       "parity",     "data_bits", "stop_bits",      "rs485",
-                                       "timeout_ms", "gap_ms",    "backoff_max_ms", NULL};
+static const char *const rtu_keys[] = {
+    "name",  "type",       "port",   "baud",           "parity",          "data_bits", "stop_bits",
+    "rs485", "timeout_ms", "gap_ms", "backoff_max_ms", "link_timeout_ms", NULL};
 static const char *const tcp_keys[] = {"name",       "type",   "host",           "port",
-                                       "timeout_ms", "gap_ms", "backoff_max_ms", NULL};
-static const char *const any_keys[] = {"name",      "type",           "port",  "baud", "parity",
-                                       "data_bits", "stop_bits",      "rs485", "host", "timeout_ms",
-                                       "gap_ms",    "backoff_max_ms", NULL};
+                                       "timeout_ms", "gap_ms", "backoff_max_ms", "link_timeout_ms",
+                                       NULL};
+static const char *const any_keys[] = {
+    "name",  "type", "port",       "baud",   "parity",         "data_bits",       "stop_bits",
+    "rs485", "host", "timeout_ms", "gap_ms", "backoff_max_ms", "link_timeout_ms", NULL};
 static const char *const rtu_required[] = {"name", "type", "port", NULL};
 static const char *const tcp_required[] = {"name", "type", "host", NULL};
 static const char *const any_required[] = {"name", "type", NULL};
@@ -98,6 +102,9 @@ static int read_timing(struct config_yaml *file, yaml_node_t *map, struct bus_de
     result |= config_yaml_get_u32(file, map, "gap_ms", 0, BUS_GAP_MAX_MS, &bus->gap_ms);
     result |= config_yaml_get_u32(file, map, "backoff_max_ms", BUS_BACKOFF_MIN_MS,
                                   BUS_BACKOFF_MAX_MS, &bus->backoff_max_ms);
+    bus->link_timeout_ms = BUS_LINK_TIMEOUT_TIMEOUTS * bus->timeout_ms;
+    result |= config_yaml_get_u32(file, map, "link_timeout_ms", BUS_LINK_TIMEOUT_MIN_MS,
+                                  BUS_LINK_TIMEOUT_MAX_MS, &bus->link_timeout_ms);
     return result;
 }
 

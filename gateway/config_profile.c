@@ -35,9 +35,9 @@ static const char *const fast_poll_required[] = {"poll_ms", NULL};
 static const char *const telemetry_keys[] = {"period_ms", "on_change", NULL};
 static const char *const telemetry_required[] = {NULL};
 static const char *const profile_required[] = {"name", "kind", "points", NULL};
-static const char *const point_keys[] = {"name",       "table",      "address",  "type",
-                                         "word_order", "byte_order", "scale",    "offset",
-                                         "unit",       "bits",       "deadband", NULL};
+static const char *const point_keys[] = {"name",       "table", "address", "type", "word_order",
+                                         "byte_order", "scale", "offset",  "unit", "bits",
+                                         "deadband",   "min",   "max",     NULL};
 static const char *const point_required[] = {"name", "table", "address", NULL};
 static const char *const block_keys[] = {"name", "count", "stride", "points", "rules", NULL};
 static const char *const block_required[] = {"name", "count", "stride", "points", NULL};
@@ -181,6 +181,22 @@ static int read_deadband(struct config_yaml *file, yaml_node_t *node, struct poi
     return -1;
 }
 
+/* min / max: the range a sensible reading stays in (engineering units), optional. */
+static int read_range(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+{
+    point->has_min = config_yaml_get(file, node, "min") != NULL;
+    point->has_max = config_yaml_get(file, node, "max") != NULL;
+    int result = config_yaml_get_number(file, node, "min", &point->min);
+    result |= config_yaml_get_number(file, node, "max", &point->max);
+    if (result == 0 && point->has_min && point->has_max && point->min > point->max) {
+        config_yaml_error(file, config_yaml_get(file, node, "max"),
+                          "max %g of point \"%s\" is below its min %g", point->max, point->name,
+                          point->min);
+        return -1;
+    }
+    return result;
+}
+
 static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
 {
     int table = 0;
@@ -198,6 +214,7 @@ static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct
     result |= config_yaml_get_number(file, node, "offset", &point->offset);
     result |= config_yaml_get_string(file, node, "unit", &point->unit);
     result |= read_deadband(file, node, point);
+    result |= read_range(file, node, point);
     if (result == 0) {
         result |= read_bits(file, node, point);
         result |= check_point_end(file, node, point);

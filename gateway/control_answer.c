@@ -1,5 +1,6 @@
 #include "control_answer.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "statefile.h"
 #include "timeutil.h"
 #include "uplink.h"
+#include "wire_budget.h"
 
 #define ERROR_MAX 300
 
@@ -283,6 +285,16 @@ static json_t *counts_object(const struct device_counts *counts)
     return root;
 }
 
+/* The wire budget of an rtu bus (wire_budget.h) from its devices' plans: read-only config. */
+static json_t *planned_load(const struct bus *bus)
+{
+    struct wire_budget budget;
+    wire_budget_start(&budget, bus->def);
+    for (size_t i = 0; i < bus->device_count; i++)
+        wire_budget_add(&budget, bus->devices[i]->plan, bus->devices[i]->def->poll_ms);
+    return payload_number(round(wire_budget_load(&budget) * 1000) / 1000);
+}
+
 static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
 {
     const struct bus_def *def = bus->def;
@@ -297,9 +309,13 @@ static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
         json_object_set_new(root, "address", json_sprintf("%s:%u", def->host, def->tcp_port));
     json_object_set_new(root, "link_up", json_boolean(stats.link_up));
     json_object_set_new(root, "bus_down", json_boolean(stats.down));
+    json_object_set_new(root, "link_silent", json_boolean(stats.link_silent));
     json_object_set_new(root, "cycle_ms", json_integer((json_int_t)stats.cycle_ms));
     json_object_set_new(root, "polls_ok", json_integer((json_int_t)stats.polls_ok));
     json_object_set_new(root, "polls_failed", json_integer((json_int_t)stats.polls_failed));
+    json_object_set_new(root, "late_replies", json_integer((json_int_t)stats.late_replies));
+    if (def->type == BUS_RTU)
+        json_object_set_new(root, "planned_load", planned_load(bus));
     json_object_set_new(root, "error_rate",
                         payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
     json_object_set_new(root, "devices", counts_object(counts));

@@ -82,6 +82,13 @@ static json_t *stats_object(const struct device_snapshot *device)
             json_string(modbus_strerror(MODBUS_ENOBASE + (int)stats->last_exception_code)));
     }
     json_object_set_new(root, "other_errors", json_integer((json_int_t)stats->other_errors));
+    json_object_set_new(root, "late_replies", json_integer((json_int_t)stats->late_replies));
+    if (device->failed_in_row > 0) {
+        char reason[400];
+        json_object_set_new(
+            root, "failing",
+            json_string(device_failure_reason(&stats->failing, reason, sizeof reason)));
+    }
     if (stats->polls_ok > 0) {
         json_object_set_new(root, "last_latency_ms",
                             payload_number(latency_ms(stats->last_latency_us)));

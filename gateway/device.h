@@ -20,6 +20,20 @@
 #include "rules.h"
 #include "shelving.h"
 
+/*
+ * What the current run of failed polls consisted of (zeroed by a good poll),
+ * so that the offline log line can name the real failure.
+ */
+struct failure_run {
+    uint32_t timeouts;
+    uint32_t crc_errors;
+    uint32_t exceptions;
+    uint32_t other_errors; /* malformed replies, a reply from another slave */
+    uint32_t link_errors;  /* the tty or TCP connection went away */
+    uint32_t late_replies; /* its replies found on the bus after their request timed out */
+    uint32_t last_exception_code;
+};
+
 struct device_stats {
     uint64_t polls_ok;
     uint64_t polls_failed;
@@ -27,10 +41,12 @@ struct device_stats {
     uint64_t crc_errors;   /* answers with a bad checksum: noise, baud or parity mismatch */
     uint64_t exceptions;   /* Modbus exception replies */
     uint64_t other_errors; /* malformed replies, connection errors */
+    uint64_t late_replies; /* its replies that came after the bus's timeout_ms (dropped) */
     uint32_t last_exception_code;
     uint64_t last_seen_wall_ms; /* last good poll; 0 = never */
     uint32_t last_latency_us;   /* whole poll, every request of it */
     uint64_t latency_total_us;  /* over polls_ok, for the mean */
+    struct failure_run failing; /* since the last good poll */
 };
 
 enum device_link {
@@ -69,6 +85,7 @@ struct device {
     double fast_share;            /* the share of its bus's time that fast polling adds */
     size_t schedule_rank;         /* place on its bus: breaks ties between equal due times */
     uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
+    bool last_poll_timed_out;     /* its last poll got no answer */
     struct device_stats stats;
     /* telemetry (profiles that ask for it): values last sent, when the next is due */
     double *telemetry_values;
@@ -94,17 +111,33 @@ void device_log_link(const struct device *device);
 /* True when the device itself replied (values, or an exception of its own). */
 bool device_poll_answered(const struct poll_outcome *outcome);
 
+/* Counts replies of this device found on the bus after their request had timed out. */
+void device_note_late_replies(struct device *device, uint32_t count);
+
+/*
+ * The failures of a run in words, most telling first: "late replies (2 ...);
+ * no answer (3 timeouts)". Pure; returns out.
+ */
+char *device_failure_reason(const struct failure_run *run, char *out, size_t size);
+
 /* Bounds of an offline device's retry interval. */
 struct backoff_limits {
-    uint32_t min_ms;   /* the bus's retry budget (see bus.c) */
-    uint32_t max_ms;   /* the bus's backoff_max_ms */
+    uint32_t min_ms; /* the bus's retry budget (see bus.c) */
+    uint32_t max_ms; /* the bus's backoff_max_ms */
+    /*
+     * rtu: a device whose last request timed out is not asked again sooner
+     * than this, so that its late reply cannot land on its own next request
+     * (where nothing tells the two apart); 0 on tcp (transaction ids do).
+     */
+    uint32_t quiet_after_timeout_ms;
     bool keep_cadence; /* no back-off: the whole bus is down, its silence costs nobody */
 };
 
 /*
  * Sets next_due_ms after a poll that was due at due_ms: the next interval for
  * a device that answers; for one that is offline a back-off that doubles from
- * twice its poll interval, kept within limits.
+ * twice its poll interval, kept within limits; and after a timeout no sooner
+ * than limits.quiet_after_timeout_ms.
  */
 void device_schedule_next(struct device *device, uint64_t due_ms, uint64_t now_ms,
                           struct backoff_limits limits);

@@ -12,6 +12,7 @@
 
 #include "device.h"
 #include "modbus_error.h"
+#include "tcp_link.h"
 
 enum device_poll_result {
     DEVICE_POLL_OK,
@@ -23,20 +24,62 @@ struct poll_outcome {
     enum device_poll_result result;
     enum modbus_error_class error_class; /* when not OK */
     int exception_code;                  /* MODBUS_ERROR_EXCEPTION: 1..11 */
-    uint32_t latency_us;                 /* time on the wire, all requests, without gap_ms pacing */
+    uint32_t latency_us; /* time on the wire, all requests (up to the failed one), no pacing */
 };
 
-/* Spacing of requests on a bus: gap_ms of silence after the previous request's end. */
+/*
+ * How requests take turns on a bus. On an rtu bus the line is kept silent
+ * for t3.5 + gap_ms after the end of the last frame on it (rtu_silence.h),
+ * and whatever arrives meanwhile is dropped and counted as a late reply; on
+ * a tcp bus requests are spaced by gap_ms and framed by tcp_link.h, which
+ * drops replies to transactions nobody waits for any more (late replies
+ * too). Owned by the bus thread (or a CLI command); fd and tcp follow the
+ * link's opening and closing.
+ */
 struct bus_pacing {
     uint32_t gap_ms;
-    uint64_t last_request_end_us; /* monotonic microseconds */
+    uint32_t silence_us;          /* rtu: t3.5 of the line; 0 on tcp */
+    uint32_t timeout_us;          /* the response timeout (how long a misplaced reply drains) */
+    int fd;                       /* rtu: the open tty, watched while silent; -1 when not */
+    uint64_t last_request_end_us; /* end of the last frame on the line, monotonic us; 0: none */
+    uint8_t unanswered_address;   /* slave of the last request that got no reply; 0: none */
+    struct tcp_link *tcp;         /* tcp: the connection's transactions; NULL: libmodbus frames */
+    /* Replies nobody waited for any more (late replies), since the bus started. */
+    uint64_t late_replies;
+    uint8_t late_address; /* the slave address the last of them came from; 0: unknown */
 };
 
-/* Sleeps what pacing->gap_ms still asks for since the last request on the bus. */
+/* How a request ended, for the silence that must follow it. */
+enum request_end {
+    REQUEST_ANSWERED,   /* a reply (good, exception, bad CRC, another slave's) ended: now */
+    REQUEST_UNANSWERED, /* nothing came (a timeout, a broadcast): our own last byte ended it */
+};
+
+/* Pacing for a bus: t3.5 from its serial settings on rtu, gap_ms, no link open yet. */
+void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bus);
+
+/*
+ * Waits until the bus may carry the next request: gap_ms since the last
+ * request's end, and on rtu t3.5 of silence on the line on top of it,
+ * dropping (and counting as late replies) bytes that arrive meanwhile.
+ */
 void device_poll_wait_gap(struct bus_pacing *pacing);
 
-/* Marks the end of a request on the bus (poll or write). */
-void device_poll_request_done(struct bus_pacing *pacing);
+/* Marks the end of a request to slave_address on the bus (poll or write). */
+void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,
+                              uint8_t slave_address);
+
+/* How the request that set errno (libmodbus's codes) ended on the line. */
+enum request_end device_poll_request_end(int error_number);
+
+/*
+ * On an rtu line, after libmodbus gave up on a reply from another slave
+ * (EMBBADSLAVE, the late reply of one that timed out before): counts it as a
+ * late reply and reads on until a frame of slave comes, or deadline_us
+ * (monotonic). Returns that frame's PDU length (in pdu), or -1 with errno.
+ */
+int device_poll_read_on(modbus_t *ctx, struct bus_pacing *pacing, uint8_t slave,
+                        uint64_t deadline_us, uint8_t *pdu, size_t size);
 
 /*
  * Reads every request of the device's plan into registers (plan->buffer_count

@@ -20,6 +20,7 @@ enum modbus_error_class modbus_error_classify(int error_number)
     case ECONNRESET:
     case ECONNREFUSED:
     case ENOTCONN:
+    case EPROTO: /* a Modbus TCP stream that cannot be framed any more */
         return MODBUS_ERROR_LINK_LOST;
     default:
         return MODBUS_ERROR_OTHER;

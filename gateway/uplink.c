@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "alarm_store.h"
 #include "command.h"
@@ -270,9 +271,18 @@ static bool nothing_to_do(void)
 /* Waits up to timeout_ms for work, then takes what there is. */
 static void take(struct batch *batch, uint64_t timeout_ms)
 {
-    uint64_t wake_ms = time_monotonic_ms() + timeout_ms;
-    struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
-                             .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
+    /*
+     * queue.filled waits on the default clock (CLOCK_REALTIME): a deadline on
+     * the monotonic clock lies decades in its past, and the thread spun.
+     */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000u);
+    until.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&queue.lock);
     while (nothing_to_do() && pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
     }

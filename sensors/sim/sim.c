@@ -296,8 +296,9 @@ void sim_print_counters(const struct sim *sim)
         if (bus->served)
             fprintf(stderr,
                     "safetygw-sim: bus %s: %zu devices, %llu requests served, %llu ignored, "
-                    "%llu bad frames\n",
+                    "%llu bad frames, %llu merged\n",
                     bus->def->name, bus->device_count, (unsigned long long)bus->served_requests,
-                    (unsigned long long)bus->ignored_requests, (unsigned long long)bus->bad_frames);
+                    (unsigned long long)bus->ignored_requests, (unsigned long long)bus->bad_frames,
+                    (unsigned long long)bus->merged);
     }
 }

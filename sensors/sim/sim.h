@@ -21,6 +21,7 @@
 
 struct sim_options {
     bool wire_delay;           /* rtu buses wait the wire time (false: --no-wire-delay) */
+    bool lenient;              /* rtu: a request sent within t3.5 of the last frame still counts */
     uint32_t latency_ms;       /* device reply latency on rtu buses */
     const char *control_path;  /* Unix socket of the control protocol, or NULL */
     const char *scenario_path; /* scenario YAML, or NULL */
@@ -44,6 +45,7 @@ struct sim_bus {
     uint64_t served_requests;  /* answered, exceptions included */
     uint64_t ignored_requests; /* not answered: unknown address, silent, down */
     uint64_t bad_frames;       /* CRC or framing errors in requests */
+    uint64_t merged;           /* rtu: requests lost to a master that did not keep t3.5 */
 };
 
 struct sim_control;

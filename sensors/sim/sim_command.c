@@ -224,10 +224,11 @@ static int command_heal(struct sim *sim, struct words *w, struct reply *reply)
 
 static size_t bus_counters(const struct sim_bus *bus, char *text, size_t size)
 {
-    int used = snprintf(text, size, "bus=%s served=%llu ignored=%llu bad_frames=%llu%s",
-                        bus->def->name, (unsigned long long)bus->served_requests,
-                        (unsigned long long)bus->ignored_requests,
-                        (unsigned long long)bus->bad_frames, bus->down ? " down" : "");
+    int used =
+        snprintf(text, size, "bus=%s served=%llu ignored=%llu bad_frames=%llu merged=%llu%s",
+                 bus->def->name, (unsigned long long)bus->served_requests,
+                 (unsigned long long)bus->ignored_requests, (unsigned long long)bus->bad_frames,
+                 (unsigned long long)bus->merged, bus->down ? " down" : "");
     return used < 0 ? 0 : (size_t)used < size ? (size_t)used : size - 1;
 }
 

@@ -26,7 +26,8 @@ struct arguments {
 
 static void usage(FILE *out)
 {
-    fputs("usage: safetygw-sim -c SITE.yaml [--no-wire-delay] [--latency-ms N] [--control PATH]\n"
+    fputs("usage: safetygw-sim -c SITE.yaml [--no-wire-delay] [--lenient] [--latency-ms N]\n"
+          "                    [--control PATH]\n"
           "                    [--scenario FILE] [--seed N] [--only-bus NAME[,NAME...]]...\n"
           "                    [--log-level debug|info|warning|error]\n"
           "       safetygw-sim --control PATH send 'COMMAND'\n",
@@ -71,6 +72,9 @@ static int parse_option(struct arguments *arguments, int option, char *value)
     case 'n':
         arguments->options.wire_delay = false;
         return 0;
+    case 'e':
+        arguments->options.lenient = true;
+        return 0;
     case 'l':
         if (parse_number("--latency-ms", value, 60000, &number) != 0)
             return -1;
@@ -108,6 +112,7 @@ static int parse_arguments(int argc, char **argv, struct arguments *arguments)
 {
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
                                             {"no-wire-delay", no_argument, NULL, 'n'},
+                                            {"lenient", no_argument, NULL, 'e'},
                                             {"latency-ms", required_argument, NULL, 'l'},
                                             {"control", required_argument, NULL, 'C'},
                                             {"scenario", required_argument, NULL, 's'},
@@ -157,9 +162,12 @@ static int simulate(const struct arguments *arguments)
         log_error("safetygw-sim: %s", error);
         status = 1;
     } else {
-        log_info("safetygw-sim: ready: %zu buses, %zu devices, wire delay %s, seed %llu",
+        log_info("safetygw-sim: ready: %zu buses, %zu devices, wire delay %s, t3.5 %s, seed %llu",
                  config->bus_count, config->device_count,
                  arguments->options.wire_delay ? "on" : "off",
+                 !arguments->options.wire_delay ? "not modelled"
+                 : arguments->options.lenient   ? "lenient"
+                                                : "strict",
                  (unsigned long long)arguments->options.seed);
         status = sim_run(&sim) == 0 ? 0 : 1;
         sim_print_counters(&sim);

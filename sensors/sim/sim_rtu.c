@@ -261,6 +261,30 @@ static void on_late_due(struct sim_timer *timer)
 {
     struct sim_rtu *rtu = sim_container_of(timer, struct sim_rtu, late_timer);
     write_frame(rtu, rtu->late, rtu->late_length);
+    /* A frame on the line like any other: the next request must wait its t3.5 too. */
+    uint64_t silent_ns = sim_loop_now_ns() + rtu->wire.t35_ns;
+    if (rtu->bus->sim->options.wire_delay && silent_ns > rtu->busy_until_ns)
+        rtu->busy_until_ns = silent_ns;
+}
+
+/*
+ * Strict framing: the first byte of a request must come t3.5 or more after
+ * the last frame on the line ended (or the line is still busy with a
+ * transaction). Sooner, every slave takes it for more of that frame, so
+ * the request is lost, and the glued frame ends only after these bytes.
+ */
+static bool merges_with_last_frame(struct sim_rtu *rtu, size_t bytes)
+{
+    const struct sim_options *options = &rtu->bus->sim->options;
+    if (options->lenient || !options->wire_delay || rtu->rx_length > 0)
+        return false;
+    uint64_t now_ns = sim_loop_now_ns();
+    if (now_ns >= rtu->busy_until_ns && !sim_timer_armed(&rtu->reply_timer))
+        return false;
+    uint64_t silent_ns = now_ns + sim_wire_frame_ns(&rtu->wire, bytes) + rtu->wire.t35_ns;
+    if (silent_ns > rtu->busy_until_ns)
+        rtu->busy_until_ns = silent_ns;
+    return true;
 }
 
 void sim_rtu_receive(struct sim_bus *bus, const uint8_t *bytes, size_t length)
@@ -297,6 +321,13 @@ static void on_readable(struct sim_watch *watch, uint32_t events)
         if (got < 0 && errno != EAGAIN && errno != EINTR)
             log_warning("safetygw-sim: bus %s: reading %s: %s", rtu->bus->def->name,
                         rtu->slave_path, strerror(errno));
+        return;
+    }
+    if (merges_with_last_frame(rtu, (size_t)got)) {
+        rtu->bus->merged++;
+        log_debug("safetygw-sim: bus %s: %zd bytes came within t3.5 of the last frame: merged "
+                  "into it, the request is lost",
+                  rtu->bus->def->name, got);
         return;
     }
     sim_rtu_receive(rtu->bus, bytes, (size_t)got);

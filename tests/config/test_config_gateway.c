@@ -63,6 +63,8 @@ static void test_minimal_config_loads_with_documented_defaults(void **state)
     assert_string_equal(tcp->host, "10.0.0.5");
     assert_int_equal(tcp->tcp_port, 502);
     assert_int_equal(tcp->timeout_ms, 500);
+    assert_int_equal(tcp->link_timeout_ms, 2000); /* four timeouts */
+    assert_int_equal(rtu->link_timeout_ms, 1200);
 
     assert_int_equal(config->device_count, 1);
     const struct device_def *device = &config->devices[0];
@@ -105,7 +107,7 @@ static void test_every_documented_key_is_read(void **state)
         "  - { name: b1, type: rtu, port: /dev/ttyS1, baud: 19200, parity: E,\n"
         "      data_bits: 7, stop_bits: 2, rs485: yes, timeout_ms: 100, gap_ms: 5,\n"
         "      backoff_max_ms: 2000 }\n"
-        "  - { name: b2, type: tcp, host: conv.local, port: 1502 }\n"
+        "  - { name: b2, type: tcp, host: conv.local, port: 1502, link_timeout_ms: 9000 }\n"
         "devices:\n"
         "  - id: gas-1\n"
         "    profile: sensor\n"
@@ -128,6 +130,7 @@ static void test_every_documented_key_is_read(void **state)
     assert_false(config->mqtt.tls.verify);
     assert_string_equal(config->mqtt.tls.min_version, "1.2");
     assert_int_equal(config->buses[0].baud, 19200);
+    assert_int_equal(config->buses[1].link_timeout_ms, 9000);
     assert_int_equal(config->buses[0].parity, 'E');
     assert_int_equal(config->buses[0].data_bits, 7);
     assert_int_equal(config->buses[0].stop_bits, 2);

@@ -3,6 +3,7 @@
  * actions, rules, and devices' overrides of rules. Profile errors name the
  * profile file and its line.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,41 @@ static void test_bad_telemetry_settings_are_errors(void **state)
                              "p"));
     assert_config_error(fixture, "profiles/p.yaml", 3, 30, "unknown key \"every\"");
     assert_config_error(fixture, "profiles/p.yaml", 5, 56, "deadband of point \"gas\" must be 0");
+}
+
+static void test_plausible_ranges_are_read_and_judge_values(void **state)
+{
+    struct config_fixture *fixture = *state;
+    const struct profile *profile =
+        load_profile(fixture,
+                     "name: p\n"
+                     "kind: demo\n"
+                     "points:\n"
+                     "  - { name: gas, table: holding, address: 0, scale: 0.1, min: 0, max: 100 }\n"
+                     "  - { name: code, table: holding, address: 1, min: 3 }\n"
+                     "  - { name: temp, table: holding, address: 2 }\n",
+                     "p");
+    assert_non_null(profile);
+    assert_true(config_point_plausible(&profile->points[0], 100));
+    assert_false(config_point_plausible(&profile->points[0], 6553.5));
+    assert_false(config_point_plausible(&profile->points[0], -0.1));
+    assert_true(config_point_plausible(&profile->points[1], 7));
+    assert_false(config_point_plausible(&profile->points[1], 2));
+    assert_true(config_point_plausible(&profile->points[2], -1e9));
+    assert_false(config_point_plausible(&profile->points[2], NAN));
+}
+
+static void test_a_range_whose_max_is_below_its_min_is_an_error(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(load_profile(fixture,
+                             "name: p\n"
+                             "kind: demo\n"
+                             "points:\n"
+                             "  - { name: gas, table: holding, address: 0, min: 10, max: 5 }\n",
+                             "p"));
+    assert_config_error(fixture, "profiles/p.yaml", 4, 60,
+                        "max 5 of point \"gas\" is below its min 10");
 }
 
 static void test_overlapping_registers_in_one_table_are_errors(void **state)
@@ -573,6 +609,8 @@ int main(void)
         TEST(test_block_stride_too_small_makes_instances_overlap),
         TEST(test_telemetry_settings_and_deadbands_are_read),
         TEST(test_bad_telemetry_settings_are_errors),
+        TEST(test_plausible_ranges_are_read_and_judge_values),
+        TEST(test_a_range_whose_max_is_below_its_min_is_an_error),
         TEST(test_overlapping_registers_in_one_table_are_errors),
         TEST(test_rule_on_unknown_point_or_bit_names_the_profile_file_and_line),
         TEST(test_rule_needs_exactly_one_condition_and_a_fitting_clear),

@@ -4,12 +4,14 @@
  * command: the values, or what went wrong as the test expects to see it
  * (timeout, bad_crc, exception N, bad_data).
  *
- *   sim_probe [--timeout-ms N] rtu PATH BAUD PARITY DATA STOP  COMMAND...
- *   sim_probe [--timeout-ms N] tcp HOST PORT                   COMMAND...
+ *   sim_probe [--timeout-ms N] [--no-silence] rtu PATH BAUD PARITY DATA STOP  COMMAND...
+ *   sim_probe [--timeout-ms N] tcp HOST PORT                                  COMMAND...
  *   COMMAND: read UNIT holding|input|coil|discrete ADDRESS COUNT
  *            write-coil UNIT ADDRESS 0|1
  *            time UNIT holding|input ADDRESS COUNT READS   (median ms of back-to-back reads)
  *            sleep MS
+ * On rtu it keeps the line silent for t3.5 before every request, as a master
+ * must (the simulator drops a request sent sooner); --no-silence does not.
  * Exit status 0 when every command succeeded.
  */
 #include <errno.h>
@@ -19,6 +21,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+static long silence_us;    /* t3.5 on rtu, 0 on tcp or with --no-silence */
+static double last_end_ms; /* end of the last transaction */
 
 /* Decimal or 0x hexadecimal, as register maps are written. */
 static int number(const char *text)
@@ -41,18 +46,51 @@ static void print_failure(void)
         printf("error: %s\n", modbus_strerror(error));
 }
 
+static double now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+}
+
+/* Before a request: t3.5 since the last frame (the reply's last byte, or our timeout). */
+static void keep_silence(void)
+{
+    double wait_ms = last_end_ms + silence_us / 1e3 - now_ms();
+    if (silence_us > 0 && wait_ms > 0)
+        usleep((useconds_t)(wait_ms * 1000));
+}
+
+static void transaction_done(void)
+{
+    last_end_ms = now_ms();
+}
+
+/* t3.5 (Modbus over Serial Line v1.02, 2.5.1.1): 3.5 characters up to 19200 baud, else 1750 us. */
+static long t35_us(int baud, char parity, int data_bits, int stop_bits)
+{
+    int bits = 1 + data_bits + (parity == 'N' ? 0 : 1) + stop_bits;
+    return baud > 19200 ? 1750 : (long)(3.5e6 * bits / baud + 0.999);
+}
+
 static int read_table(modbus_t *ctx, const char *table, int address, int count, uint16_t *values)
 {
     uint8_t bits[2000];
     int rc;
+    keep_silence();
     if (strcmp(table, "holding") == 0)
-        return modbus_read_registers(ctx, address, count, values);
-    if (strcmp(table, "input") == 0)
-        return modbus_read_input_registers(ctx, address, count, values);
-    if (strcmp(table, "coil") == 0)
+        rc = modbus_read_registers(ctx, address, count, values);
+    else if (strcmp(table, "input") == 0)
+        rc = modbus_read_input_registers(ctx, address, count, values);
+    else if (strcmp(table, "coil") == 0)
         rc = modbus_read_bits(ctx, address, count, bits);
     else
         rc = modbus_read_input_bits(ctx, address, count, bits);
+    int error = errno;
+    transaction_done();
+    errno = error;
+    if (strcmp(table, "holding") == 0 || strcmp(table, "input") == 0)
+        return rc;
     for (int i = 0; i < rc; i++)
         values[i] = bits[i];
     return rc;
@@ -78,19 +116,17 @@ static int command_write_coil(modbus_t *ctx, char **args)
 {
     modbus_set_slave(ctx, number(args[1]));
     modbus_flush(ctx);
-    if (modbus_write_bit(ctx, number(args[2]), number(args[3])) != 1) {
+    keep_silence();
+    int rc = modbus_write_bit(ctx, number(args[2]), number(args[3]));
+    int error = errno;
+    transaction_done();
+    errno = error;
+    if (rc != 1) {
         print_failure();
         return -1;
     }
     puts("written");
     return 0;
-}
-
-static double now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
 }
 
 static int by_value(const void *a, const void *b)
@@ -107,13 +143,15 @@ static int command_time(modbus_t *ctx, char **args)
     if (reads < 1 || reads > 1000)
         return -1;
     modbus_set_slave(ctx, number(args[1]));
+    /* From one reply to the next, the silence before each request included. */
+    double previous = last_end_ms > 0 ? last_end_ms : now_ms();
     for (int i = 0; i < reads; i++) {
-        double start = now_ms();
         if (read_table(ctx, args[2], number(args[3]), count, values) != count) {
             print_failure();
             return -1;
         }
-        took[i] = now_ms() - start;
+        took[i] = last_end_ms - previous;
+        previous = last_end_ms;
     }
     qsort(took, (size_t)reads, sizeof took[0], by_value);
     printf("%.3f\n", took[reads / 2]);
@@ -126,9 +164,12 @@ static modbus_t *connect_to(char **args, int *used)
     if (strcmp(args[0], "rtu") == 0) {
         ctx =
             modbus_new_rtu(args[1], number(args[2]), args[3][0], number(args[4]), number(args[5]));
+        if (silence_us != 0)
+            silence_us = t35_us(number(args[2]), args[3][0], number(args[4]), number(args[5]));
         *used = 6;
     } else if (strcmp(args[0], "tcp") == 0) {
         ctx = modbus_new_tcp(args[1], number(args[2]));
+        silence_us = 0;
         *used = 3;
     }
     if (ctx == NULL || modbus_connect(ctx) != 0) {
@@ -138,6 +179,7 @@ static modbus_t *connect_to(char **args, int *used)
             modbus_free(ctx);
         return NULL;
     }
+    transaction_done(); /* a master that opens a line does not know when it last fell silent */
     return ctx;
 }
 
@@ -168,9 +210,17 @@ static int run(modbus_t *ctx, char **args, int count)
 int main(int argc, char **argv)
 {
     int first = 1, timeout_ms = 500, used = 0;
-    if (argc > 2 && strcmp(argv[1], "--timeout-ms") == 0) {
-        timeout_ms = number(argv[2]);
-        first = 3;
+    silence_us = 1; /* computed for rtu in connect_to */
+    for (;;) {
+        if (argc > first + 1 && strcmp(argv[first], "--timeout-ms") == 0) {
+            timeout_ms = number(argv[first + 1]);
+            first += 2;
+        } else if (argc > first && strcmp(argv[first], "--no-silence") == 0) {
+            silence_us = 0;
+            first += 1;
+        } else {
+            break;
+        }
     }
     if (argc - first < 4) {
         fprintf(stderr, "usage: see the comment at the top of sim_probe.c\n");
