@@ -271,18 +271,9 @@ static bool nothing_to_do(void)
 /* Waits up to timeout_ms for work, then takes what there is. */
 static void take(struct batch *batch, uint64_t timeout_ms)
 {
-    /*
-     * queue.filled waits on the default clock (CLOCK_REALTIME): a deadline on
-     * the monotonic clock lies decades in its past, and the thread spun.
-     */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(timeout_ms / 1000u);
-    until.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    uint64_t wake_ms = time_monotonic_ms() + timeout_ms; /* queue.filled is on this clock */
+    struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
+                             .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
     pthread_mutex_lock(&queue.lock);
     while (nothing_to_do() && pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
     }
