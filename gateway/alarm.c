@@ -1,5 +1,7 @@
 #include "alarm.h"
 
+#include <stdlib.h>
+
 #include "log.h"
 
 void alarm_log(const struct device *device, const struct alarm_event *event)
@@ -85,16 +87,29 @@ static void end_shelving(struct device *device, size_t rule_index, uint64_t wall
     decisions->events[decisions->count++] = event;
 }
 
+/*
+ * The device's chattering state, made at its first raise: most devices never
+ * raise, and a few thousand rules' rings of raise times would be megabytes.
+ * NULL when out of memory (chattering is then not judged; the alarm still is).
+ */
+static struct alarm_shelf *shelves_of(struct device *device)
+{
+    if (!device->shelves)
+        device->shelves = calloc(device->def->rule_count, sizeof *device->shelves);
+    return device->shelves;
+}
+
 static void add_transition(struct device *device, size_t rule_index,
                            enum rule_transition transition, uint64_t now_ms, uint64_t wall_ms,
                            struct alarm_decisions *decisions)
 {
     const struct rule_def *rule = &device->def->rules[rule_index];
-    struct alarm_shelf *shelf = &device->shelves[rule_index];
     struct alarm_event event = decide(device, rule_index, transition, wall_ms);
-    event.held_back = shelf->until_ms != 0;
+    struct alarm_shelf *shelves = transition == RULE_RAISED ? shelves_of(device) : device->shelves;
+    struct alarm_shelf *shelf = shelves ? &shelves[rule_index] : NULL;
+    event.held_back = shelf && shelf->until_ms != 0;
     decisions->events[decisions->count++] = event;
-    if (transition != RULE_RAISED || event.held_back || rule->chatter_raises == 0 ||
+    if (!shelf || transition != RULE_RAISED || event.held_back || rule->chatter_raises == 0 ||
         recent_raises(shelf, rule, now_ms) < rule->chatter_raises)
         return;
     shelf->until_ms = now_ms + rule->shelve_ms;
@@ -108,7 +123,8 @@ void alarm_evaluate(struct device *device, bool poll_ok, uint64_t now_ms, uint64
     decisions->count = 0;
     for (size_t i = 0; i < device->def->rule_count; i++) {
         const struct rule_def *rule = &device->def->rules[i];
-        if (device->shelves[i].until_ms != 0 && now_ms >= device->shelves[i].until_ms)
+        if (device->shelves && device->shelves[i].until_ms != 0 &&
+            now_ms >= device->shelves[i].until_ms)
             end_shelving(device, i, wall_ms, decisions);
         enum rule_transition transition;
         if (rule->kind == RULE_OFFLINE)

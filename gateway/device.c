@@ -29,12 +29,11 @@ int device_init(struct device *device, const struct device_def *def, const struc
         calloc(def->rule_count ? def->rule_count : 1, sizeof *device->rule_states);
     device->raised_wall_ms =
         calloc(def->rule_count ? def->rule_count : 1, sizeof *device->raised_wall_ms);
-    device->shelves = calloc(def->rule_count ? def->rule_count : 1, sizeof *device->shelves);
     bool telemetry = def->profile->telemetry_period_ms || def->profile->telemetry_on_change;
     if (telemetry)
         device->telemetry_values = calloc(def->profile->point_count ? def->profile->point_count : 1,
                                           sizeof *device->telemetry_values);
-    if (!device->values || !device->rule_states || !device->raised_wall_ms || !device->shelves ||
+    if (!device->values || !device->rule_states || !device->raised_wall_ms ||
         (telemetry && !device->telemetry_values)) {
         device_free(device);
         return -1;

@@ -71,7 +71,7 @@ struct device {
     bool values_valid;              /* at least one good poll */
     struct rule_state *rule_states; /* one per def->rules entry */
     uint64_t *raised_wall_ms;       /* per rule: wall-clock time its active alarm was raised */
-    struct alarm_shelf *shelves;    /* per rule: chattering */
+    struct alarm_shelf *shelves;    /* per rule: chattering; NULL until the device first raises */
     struct shelving *shelvings;     /* SHELVINGS_MAX by hand (shelving.h), or NULL: none yet */
     size_t active_alarm_count;
     enum device_link link;

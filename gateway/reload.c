@@ -122,7 +122,10 @@ static bool carry_over(struct device *old, struct device *fresh, const struct co
         if (match >= 0 && fresh->def->rules[match].enabled) {
             fresh->rule_states[match] = old->rule_states[i];
             fresh->raised_wall_ms[match] = old->raised_wall_ms[i];
-            fresh->shelves[match] = old->shelves[i];
+            if (old->shelves && !fresh->shelves)
+                fresh->shelves = calloc(fresh->def->rule_count, sizeof *fresh->shelves);
+            if (old->shelves && fresh->shelves)
+                fresh->shelves[match] = old->shelves[i];
             fresh->active_alarm_count += old->rule_states[i].active;
         }
     }

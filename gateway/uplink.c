@@ -21,10 +21,10 @@
 /*
  * Sizes: a burst of every device's retained state after a reconnection passes
  * through the queue while the uplink drains it, so the queue need not hold a
- * whole site; 2048 items are about 230 KB. The inbox holds commands that
+ * whole site; 1024 items are about 170 KB. The inbox holds commands that
  * arrived while the uplink was busy; past that Paho keeps them for us.
  */
-#define QUEUE_CAPACITY 2048
+#define QUEUE_CAPACITY 1024
 #define INBOX_CAPACITY 256
 #define BATCH_MAX 64
 #define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
