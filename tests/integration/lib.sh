@@ -90,6 +90,19 @@ free_port() {
     done
 }
 
+# profiles_without_chatter: PROFILES becomes a copy of the shipped profiles with
+# chattering shelving off, for tests that flip a reading on purpose and count
+# every raise and clear (shelving itself: test_alarm_management.sh).
+profiles_without_chatter() {
+    mkdir -p "$WORK/profiles"
+    local profile
+    for profile in "$PROFILES"/*.yaml; do
+        sed 's/severity: \([a-z]*\)/severity: \1, chatter: off/' "$profile" \
+            >"$WORK/profiles/$(basename "$profile")"
+    done
+    PROFILES="$WORK/profiles"
+}
+
 # wait_until SECONDS COMMAND...: polls the command every 0.1 s.
 wait_until() {
     local deadline=$((SECONDS + $1)); shift

@@ -27,6 +27,7 @@ all_received() { local n; n=$(numbered) && [ "$(received_unique "$1")" -ge "$n" 
 
 # --- (1) one broker, flapping
 start_broker
+profiles_without_chatter # the leak flips gas every second on purpose
 write_site "$WORK/site.yaml" 1 200
 start_sim "$WORK/site.yaml" --no-wire-delay
 subscribe_durable "$WORK/alarms.txt" "$TOPIC_PREFIX/alarm/#"

@@ -24,6 +24,7 @@ watch_connected() { grep -q "safetygw watch: connected to" "$WORK/watch.log"; }
 check "safetygw watch connects to node 3" wait_until 30 watch_connected
 
 BROKER_PORT=$NATS_MQTT_1 # for write_site; replaced by the list below
+profiles_without_chatter # the leak flips gas every second on purpose
 write_site "$WORK/site.yaml" 1 200
 sed -i "s#^mqtt: .*#mqtt: { uris: [ \"tcp://127.0.0.1:$NATS_MQTT_1\", \"tcp://127.0.0.1:$NATS_MQTT_2\", \"tcp://127.0.0.1:$NATS_MQTT_3\" ], topic_prefix: $TOPIC_PREFIX, qos: 1 }#" \
     "$WORK/site.yaml"

@@ -30,11 +30,7 @@ random_device() { echo "${DEVICES[RANDOM % ${#DEVICES[@]}]}"; }
 # The shipped profiles, with chattering shelving off: the storm flips each gas
 # reading every 2 s or so on purpose, and every raise and clear must go out
 # (shelving is tested in test_alarm_management.sh).
-mkdir -p "$WORK/profiles"
-for profile in "$PROFILES"/*.yaml; do
-    sed 's/severity: \([a-z]*\)/severity: \1, chatter: off/' "$profile" >"$WORK/profiles/$(basename "$profile")"
-done
-PROFILES="$WORK/profiles"
+profiles_without_chatter
 
 # write_converters FILE [ADDED]: 4 converters of 10 gas alarms each (and ADDED,
 # unit 11 on conv-1, if given).
