@@ -37,11 +37,21 @@ static void check_id(const char *id)
 static void parse(const struct profile *profile, const char *payload, size_t length)
 {
     struct command command;
-    char error[200]; /* command_receive's size */
+    char error[200]; /* command_dispatch's size */
     memset(error, 0x55, sizeof error);
     int result = command_parse(profile, payload, length, &command, error, sizeof error);
     check_id(command.id);
-    if (result == 0) {
+    if (result == 0 && command.kind != COMMAND_ACTION) {
+        FUZZ_CHECK(command.id[0] != '\0');
+        FUZZ_CHECK(command.rule_index >= -1 && command.rule_index < (int)profile->rule_count);
+        if (command.kind == COMMAND_SHELVE) {
+            FUZZ_CHECK(command.for_ms > 0 && command.for_ms <= SHELVING_LONGEST_MS);
+            FUZZ_CHECK(command.reason[0] != '\0');
+            json_t *reason = json_string(command.reason); /* it goes out in events */
+            FUZZ_CHECK(reason != NULL);
+            json_decref(reason);
+        }
+    } else if (result == 0) {
         FUZZ_CHECK(command.id[0] != '\0');
         FUZZ_CHECK(command.action_index >= 0 &&
                    (size_t)command.action_index < profile->action_count);
