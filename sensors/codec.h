@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "point.h"
 
 /* Registers (or coils/discrete inputs) the point occupies: 1 or 2. */
 unsigned codec_point_width(const struct point_def *point);

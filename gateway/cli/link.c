@@ -1,0 +1,97 @@
+#include "link.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rtu_silence.h"
+
+int cli_link_number(const char *command, const char *option, const char *text, long min, long max,
+                    long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = text ? strtol(text, &end, 10) : 0;
+    if (!text || errno || end == text || *end || *out < min || *out > max) {
+        fprintf(stderr, "safetygw %s: %s takes a number %ld..%ld, not \"%s\"\n", command, option,
+                min, max, text ? text : "");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_link_parity(const char *command, const char *text, char *parity)
+{
+    if (strlen(text) != 1 || !strchr("NEO", text[0])) {
+        fprintf(stderr, "safetygw %s: --parity takes N, E or O, not \"%s\"\n", command, text);
+        return -1;
+    }
+    *parity = text[0];
+    return 0;
+}
+
+int cli_link_tcp(const char *command, const char *text, struct cli_link *link)
+{
+    const char *colon = strrchr(text, ':');
+    long port;
+    if (!colon || colon == text ||
+        cli_link_number(command, "--tcp port", colon + 1, 1, 65535, &port) != 0) {
+        fprintf(stderr, "safetygw %s: --tcp takes HOST:PORT, not \"%s\"\n", command, text);
+        return -1;
+    }
+    snprintf(link->host, sizeof link->host, "%.*s", (int)(colon - text), text);
+    snprintf(link->service, sizeof link->service, "%ld", port);
+    link->tcp = true;
+    snprintf(link->where, sizeof link->where, "%s", text);
+    return 0;
+}
+
+void cli_link_describe_rtu(struct cli_link *link)
+{
+    snprintf(link->where, sizeof link->where, "%s (%ld %ld%c%ld)", link->port, link->baud,
+             link->data_bits, link->parity, link->stop_bits);
+}
+
+modbus_t *cli_link_open(const char *command, const struct cli_link *link)
+{
+    modbus_t *ctx = link->tcp ? modbus_new_tcp_pi(link->host, link->service)
+                              : modbus_new_rtu(link->port, (int)link->baud, link->parity,
+                                               (int)link->data_bits, (int)link->stop_bits);
+    if (!ctx || modbus_connect(ctx) != 0) {
+        fprintf(stderr, "safetygw %s: cannot open %s: %s\n", command, link->where,
+                modbus_strerror(errno));
+        if (ctx)
+            modbus_free(ctx);
+        return NULL;
+    }
+    if (!link->tcp && link->rs485 && modbus_rtu_set_serial_mode(ctx, MODBUS_RTU_RS485) != 0)
+        fprintf(stderr,
+                "safetygw %s: %s: no RS-485 mode (%s); assuming the adapter drives "
+                "the line direction itself\n",
+                command, link->port, modbus_strerror(errno));
+    uint32_t timeout_ms = (uint32_t)link->timeout_ms;
+    modbus_set_response_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+    modbus_set_byte_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+    modbus_flush(ctx);
+    return ctx;
+}
+
+void cli_link_pacing(const struct cli_link *link, modbus_t *ctx, struct bus_pacing *pacing,
+                     struct tcp_link *tcp)
+{
+    const struct bus_def line = {.type = link->tcp ? BUS_TCP : BUS_RTU,
+                                 .baud = (uint32_t)link->baud,
+                                 .parity = link->parity,
+                                 .data_bits = (uint8_t)link->data_bits,
+                                 .stop_bits = (uint8_t)link->stop_bits,
+                                 .timeout_ms = (uint32_t)link->timeout_ms};
+    device_poll_pacing_init(pacing, &line);
+    if (link->tcp) {
+        tcp_link_open(tcp, modbus_get_socket(ctx), (uint32_t)link->timeout_ms);
+        pacing->tcp = tcp;
+    } else {
+        pacing->fd = modbus_get_socket(ctx);
+        pacing->last_request_end_us = rtu_silence_now_us();
+    }
+}
