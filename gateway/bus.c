@@ -1,6 +1,9 @@
 #include "bus.h"
 
 #include <errno.h>
+#include <modbus.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +12,67 @@
 #include "action.h"
 #include "alarm.h"
 #include "command.h"
+#include "device_poll.h"
 #include "link_watch.h"
+#include "payload.h"
+#include "schedule.h"
 #include "log.h"
 #include "publish.h"
 #include "rtu_silence.h"
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
+
+#define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
+
+struct pending_command {
+    struct device *device;
+    struct command command;
+};
+
+struct bus {
+    const struct bus_def *def;
+    struct device **devices; /* this bus's devices (owned by the runtime) */
+    size_t device_count;
+
+    /* the bus thread's alone */
+    size_t offline_count; /* devices offline now */
+    struct schedule schedule;
+    uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
+    double *poll_values;      /* ... and profile */
+    struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
+    modbus_t *ctx;
+    bool link_up;
+    uint32_t connect_failures; /* in a row */
+    struct bus_down down;
+    char *down_locations; /* the locations bus_down named when raised (its clear repeats them) */
+    bool recovering; /* bus_down just cleared: every device is polled again at once */
+    double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
+    uint32_t reconnect_backoff_ms;
+    uint64_t next_connect_ms;
+    struct bus_pacing pacing;
+    struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
+    struct link_watch watch;
+    bool link_failed; /* the link could not be opened since it was last open */
+    /* pacing.late_replies already counted on their devices */
+    uint64_t late_replies_seen;
+    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
+    bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
+
+    pthread_mutex_t snapshot_lock;
+    struct bus_stats stats; /* under snapshot_lock */
+
+    pthread_mutex_t inbox_lock;
+    pthread_cond_t wake;
+    bool stop_requested;                                /* under inbox_lock */
+    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under inbox_lock */
+    size_t command_first;
+    size_t command_count;
+
+    pthread_t thread;
+    bool thread_started;
+    _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
+};
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
@@ -783,8 +840,13 @@ static void set_timeouts(struct bus *bus)
     bus->tcp.timeout_ms = def->timeout_ms;
 }
 
-int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices, size_t count)
+struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size_t count)
 {
+    struct bus *bus = malloc(sizeof *bus);
+    if (!bus) {
+        log_error("bus %s: cannot set up: out of memory", def->name);
+        return NULL;
+    }
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
     device_poll_pacing_init(&bus->pacing, def);
     tcp_link_open(&bus->tcp, -1, def->timeout_ms);
@@ -808,12 +870,54 @@ int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devi
         log_error("bus %s: cannot set up: %s", def->name,
                   bus->ctx ? "out of memory" : modbus_strerror(errno));
         bus_free(bus);
-        return -1;
+        return NULL;
     }
     set_timeouts(bus);
     const char *stall = getenv("SAFETYGW_TEST_STALL_BUS");
     bus->stall_for_test = stall && strcmp(stall, def->name) == 0;
-    return 0;
+    return bus;
+}
+
+const struct bus_def *bus_def(const struct bus *bus)
+{
+    return bus->def;
+}
+
+size_t bus_device_count(const struct bus *bus)
+{
+    return bus->device_count;
+}
+
+struct device *bus_device(const struct bus *bus, size_t i)
+{
+    return bus->devices[i];
+}
+
+void bus_snapshot_device(struct bus *bus, const struct device *device,
+                         struct device_snapshot *out)
+{
+    out->bus = bus->def;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    snapshot_copy_device(device, out);
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+struct bus_stats bus_snapshot_stats(struct bus *bus)
+{
+    pthread_mutex_lock(&bus->snapshot_lock);
+    struct bus_stats stats = bus->stats;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+    return stats;
+}
+
+const struct bus_down *bus_down_stopped(const struct bus *bus)
+{
+    return &bus->down;
+}
+
+uint64_t bus_heartbeat_ms(struct bus *bus)
+{
+    return atomic_load(&bus->heartbeat_ms);
 }
 
 int bus_run(struct bus *bus, struct bus *predecessor)
@@ -879,6 +983,8 @@ void bus_stop(struct bus *bus, bool refuse_commands)
 
 void bus_free(struct bus *bus)
 {
+    if (!bus)
+        return;
     bus_stop(bus, true);
     if (bus->ctx) {
         modbus_close(bus->ctx);
@@ -890,11 +996,8 @@ void bus_free(struct bus *bus)
     free(bus->poll_values);
     free(bus->decided);
     free(bus->down_locations);
-    bus->down_locations = NULL;
-    bus->poll_registers = NULL;
-    bus->poll_values = NULL;
-    bus->decided = NULL;
     pthread_cond_destroy(&bus->wake);
     pthread_mutex_destroy(&bus->inbox_lock);
     pthread_mutex_destroy(&bus->snapshot_lock);
+    free(bus);
 }

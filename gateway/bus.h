@@ -11,7 +11,7 @@
  *   - snapshot_lock guards what other threads may read: the devices' values,
  *     rule states and counters, and `stats`. The bus thread holds it only
  *     while it records a poll (copying values, running the pure rules);
- *     readers hold it only while they copy (snapshot.c).
+ *     readers hold it only while they copy (bus_snapshot_device).
  *   - inbox_lock guards the command queue and the stop request; it is held
  *     only to push or pop.
  * Alarm events, states, telemetry and command results leave through the
@@ -20,9 +20,6 @@
 #ifndef SAFETYGW_BUS_H
 #define SAFETYGW_BUS_H
 
-#include <modbus.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,80 +28,36 @@
 #include "command.h"
 #include "config.h"
 #include "device.h"
-#include "device_poll.h"
-#include "link_watch.h"
-#include "payload.h"
-#include "schedule.h"
+#include "snapshot.h"
 
-struct bus_stats {
-    uint64_t polls_ok;
-    uint64_t polls_failed;
-    uint64_t reconnects;
-    /* replies that came after their request had timed out (dropped) */
-    uint64_t late_replies;
-    double cycle_ms; /* smoothed interval between polls of the same device */
-    bool link_up;
-    bool down; /* bus_down is raised (bus_down.h) */
-    bool link_silent; /* bus_link_silent() */
-};
 
-#define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
-
-struct pending_command {
-    struct device *device;
-    struct command command;
-};
-
-struct bus {
-    const struct bus_def *def;
-    struct device **devices; /* this bus's devices (owned by the runtime) */
-    size_t device_count;
-
-    /* the bus thread's alone */
-    size_t offline_count; /* devices offline now */
-    struct schedule schedule;
-    uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
-    double *poll_values;      /* ... and profile */
-    struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
-    modbus_t *ctx;
-    bool link_up;
-    uint32_t connect_failures; /* in a row */
-    struct bus_down down;
-    char *down_locations; /* the locations bus_down named when raised (its clear repeats them) */
-    bool recovering; /* bus_down just cleared: every device is polled again at once */
-    double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
-    uint32_t reconnect_backoff_ms;
-    uint64_t next_connect_ms;
-    struct bus_pacing pacing;
-    struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
-    struct link_watch watch;
-    bool link_failed; /* the link could not be opened since it was last open */
-    /* pacing.late_replies already counted on their devices */
-    uint64_t late_replies_seen;
-    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
-    bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
-
-    pthread_mutex_t snapshot_lock;
-    struct bus_stats stats; /* under snapshot_lock */
-
-    pthread_mutex_t inbox_lock;
-    pthread_cond_t wake;
-    bool stop_requested;                                /* under inbox_lock */
-    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under inbox_lock */
-    size_t command_first;
-    size_t command_count;
-
-    pthread_t thread;
-    bool thread_started;
-    _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
-};
+/* A bus's state is its thread's (bus.c); other threads read it through these. */
+struct bus;
 
 /*
- * Prepares the bus for devices[0..count): everything that can fail but the
- * thread itself. Returns -1 with the reason logged (nothing to free then).
+ * A bus for devices[0..count), with everything that can fail but the thread
+ * itself. Returns NULL with the reason logged.
  */
-int bus_prepare(struct bus *bus, const struct bus_def *def, struct device **devices,
-                size_t count);
+struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size_t count);
+
+/* What the bus is and polls: read-only configuration and the devices it owns. */
+const struct bus_def *bus_def(const struct bus *bus);
+size_t bus_device_count(const struct bus *bus);
+struct device *bus_device(const struct bus *bus, size_t i);
+
+/*
+ * Copies a device of the bus's live state under the bus's snapshot lock
+ * (snapshot.h says what is copied), and the bus's statistics.
+ */
+void bus_snapshot_device(struct bus *bus, const struct device *device,
+                         struct device_snapshot *out);
+struct bus_stats bus_snapshot_stats(struct bus *bus);
+
+/* The bus's bus_down alarm, for a reload once the thread has stopped. */
+const struct bus_down *bus_down_stopped(const struct bus *bus);
+
+/* When the bus thread last showed life (monotonic ms): the watchdog checks it. */
+uint64_t bus_heartbeat_ms(struct bus *bus);
 
 /*
  * Starts the bus thread. Devices keep their next_due_ms if set (a reload),
@@ -141,7 +94,7 @@ void bus_stop(struct bus *bus, bool refuse_commands);
  */
 bool bus_link_silent(const struct bus *bus);
 
-/* Frees what bus_prepare allocated (after bus_stop). */
+/* Stops the bus and frees it and what bus_prepare allocated. NULL is fine. */
 void bus_free(struct bus *bus);
 
 #endif

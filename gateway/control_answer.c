@@ -210,11 +210,11 @@ static int follow_config(struct control_answer *answer)
 static void take(struct control_answer *answer, size_t d, struct device_snapshot *snapshot)
 {
     struct runtime *runtime = answer->runtime;
-    struct bus *bus = &runtime->buses[runtime->config->devices[d].bus_index];
+    struct bus *bus = runtime->buses[runtime->config->devices[d].bus_index];
     *snapshot = (struct device_snapshot){.values = answer->values,
                                          .rule_states = answer->rule_states,
                                          .raised_wall_ms = answer->raised_wall_ms};
-    snapshot_device(bus, &runtime->devices[d], snapshot);
+    bus_snapshot_device(bus, &runtime->devices[d], snapshot);
 }
 
 static enum snapshot_state state_of(const struct control_answer *answer, size_t d,
@@ -233,8 +233,8 @@ void control_answer_tick(struct control_answer *answer, uint64_t now_ms)
         const struct config *config = runtime->config;
         for (size_t d = 0; d < config->device_count; d++) {
             struct device_snapshot snapshot = {0};
-            snapshot_device(&runtime->buses[config->devices[d].bus_index], &runtime->devices[d],
-                            &snapshot);
+            bus_snapshot_device(runtime->buses[config->devices[d].bus_index],
+                                &runtime->devices[d], &snapshot);
             answer->window[d].failed_at_older_mark = answer->window[d].failed_at_newer_mark;
             answer->window[d].failed_at_newer_mark = snapshot.stats.polls_failed;
         }
@@ -289,16 +289,18 @@ static json_t *counts_object(const struct device_counts *counts)
 static json_t *planned_load(const struct bus *bus)
 {
     struct wire_budget budget;
-    wire_budget_start(&budget, bus->def);
-    for (size_t i = 0; i < bus->device_count; i++)
-        wire_budget_add(&budget, bus->devices[i]->plan, bus->devices[i]->def->poll_ms);
+    wire_budget_start(&budget, bus_def(bus));
+    for (size_t i = 0; i < bus_device_count(bus); i++) {
+        const struct device *device = bus_device(bus, i);
+        wire_budget_add(&budget, device->plan, device->def->poll_ms);
+    }
     return payload_number(round(wire_budget_load(&budget) * 1000) / 1000);
 }
 
 static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
 {
-    const struct bus_def *def = bus->def;
-    struct bus_stats stats = snapshot_bus_stats(bus);
+    const struct bus_def *def = bus_def(bus);
+    struct bus_stats stats = bus_snapshot_stats(bus);
     uint64_t polls = stats.polls_ok + stats.polls_failed;
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(def->name));
@@ -355,7 +357,7 @@ static json_t *answer_status(struct control_answer *answer, const struct gateway
     json_object_set_new(root, "devices", counts_object(&total));
     json_t *buses = json_array();
     for (size_t b = 0; b < config->bus_count; b++)
-        json_array_append_new(buses, bus_object(&answer->runtime->buses[b], &per_bus[b]));
+        json_array_append_new(buses, bus_object(answer->runtime->buses[b], &per_bus[b]));
     json_object_set_new(root, "buses", buses);
     free(per_bus);
     return root;

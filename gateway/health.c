@@ -21,9 +21,9 @@ struct device_counts {
 static struct device_counts count_devices(struct bus *bus)
 {
     struct device_counts counts = {0};
-    for (size_t i = 0; i < bus->device_count; i++) {
+    for (size_t i = 0; i < bus_device_count(bus); i++) {
         struct device_snapshot device = {0};
-        snapshot_device(bus, bus->devices[i], &device);
+        bus_snapshot_device(bus, bus_device(bus, i), &device);
         counts.online += device.link == DEVICE_ONLINE;
         counts.offline += device.link == DEVICE_OFFLINE;
         counts.in_alarm += device.active_alarm_count > 0;
@@ -34,12 +34,12 @@ static struct device_counts count_devices(struct bus *bus)
 static json_t *bus_health(struct bus *bus)
 {
     json_t *entry = json_object();
-    struct bus_stats stats = snapshot_bus_stats(bus);
+    struct bus_stats stats = bus_snapshot_stats(bus);
     struct device_counts counts = count_devices(bus);
 
     uint64_t polls = stats.polls_ok + stats.polls_failed;
-    json_object_set_new(entry, "name", json_string(bus->def->name));
-    json_object_set_new(entry, "type", json_string(bus->def->type == BUS_RTU ? "rtu" : "tcp"));
+    json_object_set_new(entry, "name", json_string(bus_def(bus)->name));
+    json_object_set_new(entry, "type", json_string(bus_def(bus)->type == BUS_RTU ? "rtu" : "tcp"));
     json_object_set_new(entry, "link_up", json_boolean(stats.link_up));
     json_object_set_new(entry, "bus_down", json_boolean(stats.down));
     json_object_set_new(entry, "cycle_ms", json_integer((json_int_t)llround(stats.cycle_ms)));
@@ -47,7 +47,7 @@ static json_t *bus_health(struct bus *bus)
     json_object_set_new(entry, "polls_failed", json_integer((json_int_t)stats.polls_failed));
     json_object_set_new(entry, "error_rate",
                         payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
-    json_object_set_new(entry, "devices", json_integer((json_int_t)bus->device_count));
+    json_object_set_new(entry, "devices", json_integer((json_int_t)bus_device_count(bus)));
     json_object_set_new(entry, "online", json_integer((json_int_t)counts.online));
     json_object_set_new(entry, "offline", json_integer((json_int_t)counts.offline));
     json_object_set_new(entry, "in_alarm", json_integer((json_int_t)counts.in_alarm));
@@ -72,7 +72,7 @@ char *health_payload(struct runtime *runtime, uint64_t started_wall_ms)
     json_object_set_new(root, "state_write_failing", json_boolean(statefile_write_failing()));
     json_t *buses = json_array();
     for (size_t b = 0; b < runtime->buses_prepared; b++)
-        json_array_append_new(buses, bus_health(&runtime->buses[b]));
+        json_array_append_new(buses, bus_health(runtime->buses[b]));
     json_object_set_new(root, "buses", buses);
     return payload_dump(root);
 }

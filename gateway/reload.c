@@ -165,12 +165,13 @@ static void forget_device_state(const char *device_id)
 /* A bus_down of a bus the new configuration no longer has. */
 static void retire_bus(const struct bus *old, uint64_t wall_ms)
 {
+    const struct bus_down *down = bus_down_stopped(old);
     log_info("alarm bus_down cleared on bus %s: bus removed by a configuration reload",
-             old->def->name);
-    struct alarm_event event = {.bus = old->def,
+             bus_def(old)->name);
+    struct alarm_event event = {.bus = bus_def(old),
                                 .rule = &bus_down_rule,
-                                .devices_affected = old->down.devices_affected,
-                                .raised_at_wall_ms = old->down.raised_wall_ms,
+                                .devices_affected = down->devices_affected,
+                                .raised_at_wall_ms = down->raised_wall_ms,
                                 .ts_wall_ms = wall_ms,
                                 .reason = "bus removed by a configuration reload"};
     uplink_post_event(&event);
@@ -180,8 +181,8 @@ static void retire_bus(const struct bus *old, uint64_t wall_ms)
 static void retire_removed(struct runtime *old, struct runtime *fresh)
 {
     for (size_t b = 0; b < old->buses_prepared; b++) {
-        const struct bus *bus = &old->buses[b];
-        if (bus->down.active && !runtime_bus_named(fresh, bus->def->name))
+        const struct bus *bus = old->buses[b];
+        if (bus_down_stopped(bus)->active && !runtime_bus_named(fresh, bus_def(bus)->name))
             retire_bus(bus, time_wall_ms());
     }
     for (size_t d = 0; d < old->config->device_count; d++) {

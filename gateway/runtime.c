@@ -76,8 +76,8 @@ struct bus *runtime_bus_named(struct runtime *runtime, const char *name)
     if (!runtime)
         return NULL;
     for (size_t b = 0; b < runtime->buses_prepared; b++)
-        if (strcmp(runtime->buses[b].def->name, name) == 0)
-            return &runtime->buses[b];
+        if (strcmp(bus_def(runtime->buses[b])->name, name) == 0)
+            return runtime->buses[b];
     return NULL;
 }
 
@@ -93,8 +93,8 @@ static int prepare_buses(struct runtime *runtime)
         while (first + count < config->device_count &&
                runtime->devices_by_bus[first + count]->def->bus_index == b)
             count++;
-        if (bus_prepare(&runtime->buses[b], &config->buses[b], &runtime->devices_by_bus[first],
-                        count) != 0)
+        runtime->buses[b] = bus_prepare(&config->buses[b], &runtime->devices_by_bus[first], count);
+        if (!runtime->buses[b])
             return -1;
         runtime->buses_prepared++;
         first += count;
@@ -106,17 +106,17 @@ static int prepare_buses(struct runtime *runtime)
 static void undo_start(struct runtime *runtime, struct runtime *predecessor, size_t started)
 {
     for (size_t b = 0; b < started; b++) {
-        struct bus *bus = &runtime->buses[b];
+        struct bus *bus = runtime->buses[b];
         bus_stop(bus, false);
-        bus_give_back(bus, runtime_bus_named(predecessor, bus->def->name));
+        bus_give_back(bus, runtime_bus_named(predecessor, bus_def(bus)->name));
     }
 }
 
 int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor)
 {
     for (size_t b = 0; b < runtime->buses_prepared; b++) {
-        struct bus *bus = &runtime->buses[b];
-        if (bus_run(bus, runtime_bus_named(predecessor, bus->def->name)) != 0) {
+        struct bus *bus = runtime->buses[b];
+        if (bus_run(bus, runtime_bus_named(predecessor, bus_def(bus)->name)) != 0) {
             undo_start(runtime, predecessor, b);
             return -1;
         }
@@ -210,14 +210,14 @@ void runtime_restore_shelvings(struct runtime *runtime, const struct shelving_st
 void runtime_stop(struct runtime *runtime)
 {
     for (size_t b = 0; b < runtime->buses_prepared; b++)
-        bus_stop(&runtime->buses[b], true);
+        bus_stop(runtime->buses[b], true);
 }
 
 void runtime_free(struct runtime *runtime)
 {
     const struct config *config = runtime->config;
     for (size_t b = 0; b < runtime->buses_prepared; b++)
-        bus_free(&runtime->buses[b]);
+        bus_free(runtime->buses[b]);
     runtime->buses_prepared = 0;
     if (runtime->devices)
         for (size_t d = 0; d < config->device_count; d++)
@@ -236,7 +236,7 @@ void runtime_free(struct runtime *runtime)
 bool runtime_buses_alive(struct runtime *runtime, uint64_t now_ms, uint64_t max_silence_ms)
 {
     for (size_t b = 0; b < runtime->buses_prepared; b++) {
-        uint64_t heartbeat = atomic_load(&runtime->buses[b].heartbeat_ms);
+        uint64_t heartbeat = bus_heartbeat_ms(runtime->buses[b]);
         if (now_ms > heartbeat + max_silence_ms)
             return false;
     }
@@ -255,7 +255,7 @@ struct device *runtime_find_device(struct runtime *runtime, const char *id)
 
 struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device)
 {
-    return &runtime->buses[device->def->bus_index];
+    return runtime->buses[device->def->bus_index];
 }
 
 /*

@@ -24,7 +24,7 @@ struct runtime {
     struct device *devices;         /* one per config->devices entry */
     struct device **devices_by_bus; /* devices grouped by bus, each bus a contiguous run */
     struct device **devices_by_id;  /* sorted by id, for look-ups */
-    struct bus *buses;              /* one per config->buses entry */
+    struct bus **buses;             /* one per config->buses entry */
     size_t buses_prepared;
 };
 

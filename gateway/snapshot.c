@@ -7,12 +7,10 @@ static const char *const state_names[] = {
     [SNAPSHOT_ALARM] = "alarm",     [SNAPSHOT_OFFLINE] = "offline",
 };
 
-void snapshot_device(struct bus *bus, const struct device *device, struct device_snapshot *out)
+void snapshot_copy_device(const struct device *device, struct device_snapshot *out)
 {
     const struct profile *profile = device->def->profile;
     out->def = device->def;
-    out->bus = bus->def;
-    pthread_mutex_lock(&bus->snapshot_lock);
     out->link = device->link;
     out->offline_suppressed = device->offline_suppressed;
     if (device->shelvings)
@@ -31,15 +29,6 @@ void snapshot_device(struct bus *bus, const struct device *device, struct device
         memcpy(out->raised_wall_ms, device->raised_wall_ms,
                device->def->rule_count * sizeof *out->raised_wall_ms);
     }
-    pthread_mutex_unlock(&bus->snapshot_lock);
-}
-
-struct bus_stats snapshot_bus_stats(struct bus *bus)
-{
-    pthread_mutex_lock(&bus->snapshot_lock);
-    struct bus_stats stats = bus->stats;
-    pthread_mutex_unlock(&bus->snapshot_lock);
-    return stats;
 }
 
 enum snapshot_state snapshot_state(const struct device_snapshot *snapshot, uint64_t failed_before)

@@ -3,7 +3,7 @@
  * out of the bus threads' state under each bus's lock.
  *
  * This is the one type that carries live state across threads to the control
- * thread: snapshot_device() holds the device's bus lock only while it copies
+ * thread: bus_snapshot_device() holds the device's bus lock only while it copies
  * (no I/O, no allocation), so the pollers are never made to wait on a client.
  * The copy points into the read-only configuration and into buffers the caller
  * owns; nothing in it points back into live state.
@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
 #include "device.h"
 #include "rules.h"
 
@@ -26,6 +25,19 @@ enum snapshot_state {
     SNAPSHOT_FAULT,   /* answers, but some recent polls failed */
     SNAPSHOT_ALARM,   /* answers and has active alarms */
     SNAPSHOT_OFFLINE, /* offline_after polls failed in a row */
+};
+
+/* What other threads may read of a bus (bus_snapshot_stats). */
+struct bus_stats {
+    uint64_t polls_ok;
+    uint64_t polls_failed;
+    uint64_t reconnects;
+    /* replies that came after their request had timed out (dropped) */
+    uint64_t late_replies;
+    double cycle_ms; /* smoothed interval between polls of the same device */
+    bool link_up;
+    bool down; /* bus_down is raised (bus_down.h) */
+    bool link_silent; /* bus_link_silent() */
 };
 
 struct device_snapshot {
@@ -45,12 +57,10 @@ struct device_snapshot {
 
 /*
  * Copies the device's live state, and its values and rule states (with their
- * raise times) when the buffers are given.
+ * raise times) when the buffers are given. The caller holds the snapshot lock
+ * of the device's bus: others call bus_snapshot_device() (bus.h).
  */
-void snapshot_device(struct bus *bus, const struct device *device, struct device_snapshot *out);
-
-/* Copies the bus's statistics. */
-struct bus_stats snapshot_bus_stats(struct bus *bus);
+void snapshot_copy_device(const struct device *device, struct device_snapshot *out);
 
 /*
  * The device's state. failed_before is its polls_failed count some time ago
