@@ -106,8 +106,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     config = fuzz_load_config("gateway.yaml", gateway_yaml);
     FUZZ_CHECK(runtime_prepare(&runtime, config) == 0); /* buses too, without their threads */
-    runtime.buses[0].stats = (struct bus_stats){
-        .polls_ok = 51234, .polls_failed = 12, .cycle_ms = 1980, .link_up = true};
     set_device_states();
     answer = control_answer_new(&runtime, 1795000000000ULL - 3600000);
     FUZZ_CHECK(answer != NULL);
