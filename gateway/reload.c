@@ -98,7 +98,8 @@ static void carry_shelvings(struct device *old, struct device *fresh)
         char error[160];
         if ((rule < 0 || shelving.rule_index >= 0) &&
             shelving_add(fresh, &shelving, error, sizeof error) != 0)
-            log_warning("reload: shelving of %s not carried over: %s", fresh->def->id, error);
+            log_device(LOG_WARNING, fresh->def->id, "reload: shelving of %s not carried over: %s",
+                       fresh->def->id, error);
     }
 }
 
@@ -165,8 +166,9 @@ static void forget_device_state(const char *device_id)
 /* A bus_down of a bus the new configuration no longer has. */
 static void retire_bus(const struct bus *old, uint64_t wall_ms)
 {
-    log_info("alarm bus_down cleared on bus %s: bus removed by a configuration reload",
-             old->def->name);
+    log_about(LOG_INFO, NULL, old->def->name, "bus_down",
+              "alarm bus_down cleared on bus %s: bus removed by a configuration reload",
+              old->def->name);
     struct alarm_event event = {.bus = old->def,
                                 .rule = &bus_down_rule,
                                 .devices_affected = old->down.devices_affected,
