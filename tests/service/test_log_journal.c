@@ -166,8 +166,10 @@ static void test_alarm_line_is_an_entry_with_device_and_alarm_fields(void **stat
     assert_string_equal(field("SAFETYGW_DEVICE"), "gas-12-2-301");
     assert_string_equal(field("SAFETYGW_ALARM"), "gas_high");
     assert_null(field("SAFETYGW_BUS"));
-    assert_string_equal(field("SYSLOG_IDENTIFIER"), "test_log_journal");
-    assert_string_equal(field("CODE_FILE"), "test_log_journal.c");
+    assert_string_equal(field("SYSLOG_IDENTIFIER"), program_invocation_short_name);
+    const char *code_file = field("CODE_FILE"); /* the name alone with __FILE_NAME__ (GCC 12) */
+    assert_non_null(code_file);
+    assert_non_null(strstr(code_file, "test_log_journal.c"));
     char line_text[16];
     snprintf(line_text, sizeof line_text, "%d", line);
     assert_string_equal(field("CODE_LINE"), line_text);
