@@ -154,6 +154,8 @@ static void write_line(int priority, const struct log_fields *about, const char 
     }
     char prefix[8];
     size_t prefix_length = (size_t)snprintf(prefix, sizeof prefix, "<%d>", priority);
+    if (prefix_length >= sizeof prefix) /* not a syslog priority: cut, never before line */
+        prefix_length = sizeof prefix - 1;
     char *start = line + head - prefix_length;
     memcpy(start, prefix, prefix_length);
     size_t length = strlen(start);
