@@ -16,9 +16,9 @@ sockets over Modbus RTU (RS-485) and Modbus TCP, raises alarms with threshold
 rules, runs local interlocks such as closing a gas valve, and publishes alarms
 and device state to an MQTT broker with disk-backed store-and-forward.
 
-This package holds the daemon with its systemd unit, the safetygw CLI, the
-safetygw-sim bus simulator, device profiles and an example configuration in
-/etc/safetygw. The service is not started until it is enabled.")
+This package holds the daemon with its systemd unit, the safetygw CLI with its
+bash completion, the safetygw-sim bus simulator, device profiles and an example
+configuration in /etc/safetygw. The service is not started until it is enabled.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # safetygw_<version>_<arch>.deb

@@ -211,12 +211,14 @@ bool device_record_poll(struct device *device, const double *values,
 void device_log_link(const struct device *device)
 {
     if (device->link == DEVICE_ONLINE)
-        log_info("device %s is online (address %u)", device->def->id, device->def->address);
+        log_device(LOG_INFO, device->def->id, "device %s is online (address %u)", device->def->id,
+                   device->def->address);
     else if (device->link == DEVICE_OFFLINE) {
         char reason[400];
-        log_info("device %s is offline (address %u): %u polls failed in a row: %s", device->def->id,
-                 device->def->address, device->failed_in_row,
-                 device_failure_reason(&device->stats.failing, reason, sizeof reason));
+        log_device(LOG_INFO, device->def->id,
+                   "device %s is offline (address %u): %u polls failed in a row: %s",
+                   device->def->id, device->def->address, device->failed_in_row,
+                   device_failure_reason(&device->stats.failing, reason, sizeof reason));
     }
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "config.h"
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
     if (parse_options(argc, argv, &options) != 0)
         return 2;
     log_set_level(options.log_level);
+    log_use_journal(sd_journal_sendv); /* under systemd: with SAFETYGW_DEVICE= and friends */
     sigset_t signals;
     block_signals(&signals);
 

@@ -98,7 +98,8 @@ static void carry_shelvings(struct device *old, struct device *fresh)
         char error[160];
         if ((rule < 0 || shelving.rule_index >= 0) &&
             shelving_add(fresh, &shelving, error, sizeof error) != 0)
-            log_warning("reload: shelving of %s not carried over: %s", fresh->def->id, error);
+            log_device(LOG_WARNING, fresh->def->id, "reload: shelving of %s not carried over: %s",
+                       fresh->def->id, error);
     }
 }
 
@@ -166,8 +167,9 @@ static void forget_device_state(const char *device_id)
 static void retire_bus(const struct bus *old, uint64_t wall_ms)
 {
     const struct bus_down *down = bus_down_stopped(old);
-    log_info("alarm bus_down cleared on bus %s: bus removed by a configuration reload",
-             bus_def(old)->name);
+    log_about(LOG_INFO, NULL, bus_def(old)->name, "bus_down",
+              "alarm bus_down cleared on bus %s: bus removed by a configuration reload",
+              bus_def(old)->name);
     struct alarm_event event = {.bus = bus_def(old),
                                 .rule = &bus_down_rule,
                                 .devices_affected = down->devices_affected,

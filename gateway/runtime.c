@@ -203,7 +203,8 @@ void runtime_restore_shelvings(struct runtime *runtime, const struct shelving_st
         shelving.rule_index = rule;
         char error[160];
         if (shelving_add(device, &shelving, error, sizeof error) != 0)
-            log_warning("shelving of %s not restored: %s", entry->device_id, error);
+            log_alarm(LOG_WARNING, entry->device_id, entry->alarm, /* NULL: the whole device */
+                      "shelving of %s not restored: %s", entry->device_id, error);
     }
 }
 

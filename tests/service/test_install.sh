@@ -43,6 +43,8 @@ check "$prefix/lib/sysusers.d/safetygw.conf" \
     same_as_source "$prefix/lib/sysusers.d/safetygw.conf" systemd/safetygw.sysusers
 check "$prefix/lib/tmpfiles.d/safetygw.conf" \
     same_as_source "$prefix/lib/tmpfiles.d/safetygw.conf" systemd/safetygw.tmpfiles
+check "$prefix/share/bash-completion/completions/safetygw" \
+    same_as_source "$prefix/share/bash-completion/completions/safetygw" completion/safetygw.bash
 check "$etc/safetygw/gateway.yaml is the example" \
     same_as_source "$etc/safetygw/gateway.yaml" config/gateway.example.yaml
 doc="$prefix/share/doc/safetygw"
@@ -64,7 +66,8 @@ only_product_folders() {
     stray=$(cd "$destdir" && find . -type f | sed 's|^\.||' | grep -vE \
         -e "^$prefix/s?bin/safetygw(d|-sim)?$" -e "^$unit_dir/safetygwd\.service$" \
         -e "^$prefix/lib/(sysusers|tmpfiles)\.d/safetygw\.conf$" -e "^$etc/safetygw/" \
-        -e "^$prefix/share/doc/safetygw/" -e "^$prefix/share/man/man[1-8]/safetygw" || true)
+        -e "^$prefix/share/doc/safetygw/" -e "^$prefix/share/man/man[1-8]/safetygw" \
+        -e "^$prefix/share/bash-completion/completions/safetygw$" || true)
     [ -z "$stray" ] || { echo "stray: $stray"; return 1; }
 }
 check "only the product's files are installed" only_product_folders

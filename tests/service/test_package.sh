@@ -83,7 +83,8 @@ for path in /usr/sbin/safetygwd /usr/bin/safetygw /usr/bin/safetygw-sim \
             /usr/lib/tmpfiles.d/safetygw.conf /etc/safetygw/gateway.yaml \
             /usr/share/doc/safetygw/config/README.md \
             /usr/share/doc/safetygw/examples/gateway.example.yaml \
-            /usr/share/doc/safetygw/examples/sites/changshou/gateway.yaml; do
+            /usr/share/doc/safetygw/examples/sites/changshou/gateway.yaml \
+            /usr/share/bash-completion/completions/safetygw; do
     check "the package holds $path" grep -qxF "$path" "$WORK/contents"
 done
 for profile in "$SAFETYGW_SOURCE_DIR"/config/profiles/*.yaml; do
@@ -98,7 +99,7 @@ only_product_folders() {
     stray=$(grep -vE -e '^/usr/s?bin/safetygw(d|-sim)?$' -e "^$unit_dir/safetygwd\.service$" \
         -e '^/usr/lib/(sysusers|tmpfiles)\.d/safetygw\.conf$' -e '^/etc/safetygw/' \
         -e '^/usr/share/doc/safetygw/' -e '^/usr/share/man/man[1-8]/safetygw' \
-        "$WORK/contents" || true)
+        -e '^/usr/share/bash-completion/completions/safetygw$' "$WORK/contents" || true)
     [ -z "$stray" ] || { echo "stray: $stray"; return 1; }
 }
 check "nothing outside the product's folders" only_product_folders
@@ -106,6 +107,9 @@ every_etc_file_is_a_conffile() {
     diff <(grep '^/etc/' "$WORK/contents") <(sort "$WORK/control/conffiles")
 }
 check "every file under /etc is a conffile" every_etc_file_is_a_conffile
+check "the packaged completion is the source's" \
+    cmp -s <(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/share/bash-completion/completions/safetygw) \
+        "$SAFETYGW_SOURCE_DIR/completion/safetygw.bash"
 check "the packaged unit is the source unit" \
     cmp -s <(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - --wildcards '*/safetygwd.service') \
         "$SAFETYGW_SOURCE_DIR/systemd/safetygwd.service"
@@ -167,6 +171,15 @@ check_ok() {
 check "safetygw check /etc/safetygw/gateway.yaml" check_ok /etc/safetygw/gateway.yaml
 check "safetygw check the sample site in the docs" \
     check_ok /usr/share/doc/safetygw/examples/sites/changshou/gateway.yaml
+# bash-completion finds the completion by the command's name, on first use (its loader
+# returns 124, "completion found: try again").
+completion_loads() {
+    bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader safetygw
+             complete -p safetygw' | grep -q -- '-F _safetygw safetygw$'
+}
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+    check "bash-completion loads the completion of safetygw" completion_loads
+fi
 installed_unit="$(pkg-config --variable=systemdsystemunitdir systemd)/safetygwd.service"
 verify_installed() { systemd-analyze verify --man=no "$installed_unit"; }
 check "systemd-analyze verify of the installed unit" verify_installed
@@ -248,7 +261,7 @@ check "the edited gateway.yaml is kept" grep -q "edited by the package test" /et
 check "dpkg -P safetygw" dpkg_quietly -P safetygw
 check "not installed any more" test -z "$(status | tr -d ' u')"
 for path in /etc/safetygw /var/lib/safetygw /run/safetygw "$installed_unit" /usr/sbin/safetygwd \
-            /usr/bin/safetygw /usr/share/doc/safetygw; do
+            /usr/bin/safetygw /usr/share/doc/safetygw /usr/share/bash-completion/completions/safetygw; do
     check "purged: $path" test ! -e "$path"
 done
 
