@@ -224,11 +224,11 @@ void config_errors_free(struct config_errors *errors);
  */
 struct config *config_load_logged(const char *path, const char *prefix, const char *outcome);
 
-/* Loads one profile file on its own (for `safetygw probe --profile FILE`). */
+/* Loads one profile file on its own (for `safetygw probe --profile FILE`); same errors. */
 struct profile *config_load_profile_file(const char *path, struct config_errors *errors);
 void config_free_profile(struct profile *profile);
 
-/* Look-ups; NULL or -1 when absent. */
+/* Look-ups (config_lookup.c); NULL or -1 when absent. */
 const struct profile *config_find_profile(const struct config *config, const char *name);
 const struct device_def *config_find_device(const struct config *config, const char *id);
 int config_point_index(const struct profile *profile, const char *point_name);

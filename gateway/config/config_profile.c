@@ -754,27 +754,3 @@ void config_profile_clear(struct profile *profile)
     free(profile->actions);
     memset(profile, 0, sizeof *profile);
 }
-
-struct profile *config_load_profile_file(const char *path, struct config_errors *errors)
-{
-    struct config_errors discarded = {NULL, 0};
-    struct config_errors *collected = errors ? errors : &discarded;
-    collected->messages = NULL;
-    collected->count = 0;
-    struct profile *profile = config_yaml_calloc(1, sizeof *profile);
-    char name_where[16];
-    if (config_profile_load(path, collected, profile, name_where, sizeof name_where) < 0) {
-        config_free_profile(profile);
-        profile = NULL;
-    }
-    config_errors_free(&discarded);
-    return profile;
-}
-
-void config_free_profile(struct profile *profile)
-{
-    if (profile != NULL) {
-        config_profile_clear(profile);
-        free(profile);
-    }
-}
