@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "config_index.h"
 #include "config_rule.h"
 #include "config_yaml.h"
@@ -80,11 +81,6 @@ static void point_clear(struct point_def *point)
     }
     free(point->bits);
     memset(point, 0, sizeof *point);
-}
-
-static unsigned register_width(enum point_type type)
-{
-    return type == TYPE_UINT32 || type == TYPE_INT32 || type == TYPE_FLOAT32 ? 2 : 1;
 }
 
 static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
@@ -161,7 +157,7 @@ static int read_point_type(struct config_yaml *file, yaml_node_t *node, struct p
 static int check_point_end(struct config_yaml *file, yaml_node_t *node,
                            const struct point_def *point)
 {
-    if ((uint32_t)point->address + register_width(point->type) - 1 <= UINT16_MAX) {
+    if ((uint32_t)point->address + codec_point_width(point) - 1 <= UINT16_MAX) {
         return 0;
     }
     config_yaml_error(file, config_yaml_get(file, node, "address"),
@@ -304,7 +300,7 @@ static int check_block_end(struct profile_loader *loader, const struct block *bl
                            const struct point_def *template, yaml_node_t *node)
 {
     uint32_t last = template->address + (block->count - 1) * block->stride;
-    if (last + register_width(template->type) - 1 <= UINT16_MAX) {
+    if (last + codec_point_width(template) - 1 <= UINT16_MAX) {
         return 0;
     }
     config_yaml_error(loader->file, node,
@@ -421,7 +417,7 @@ static void report_overlap(struct profile_loader *loader, size_t point, size_t o
 {
     const struct point_def *points = loader->profile->points;
     unsigned first = points[owner].address;
-    unsigned last = first + register_width(points[owner].type) - 1;
+    unsigned last = first + codec_point_width(&points[owner]) - 1;
     char range[32];
     if (first == last) {
         snprintf(range, sizeof range, "%u", first);
@@ -445,11 +441,11 @@ static void check_overlaps(struct profile_loader *loader)
     for (size_t i = 1, owner = order[0]; i < profile->point_count; i++) {
         const struct point_def *point = &profile->points[order[i]];
         const struct point_def *last = &profile->points[owner];
-        uint32_t last_end = (uint32_t)last->address + register_width(last->type);
+        uint32_t last_end = (uint32_t)last->address + codec_point_width(last);
         if (point->table == last->table && point->address < last_end) {
             report_overlap(loader, order[i], owner);
         }
-        uint32_t end = (uint32_t)point->address + register_width(point->type);
+        uint32_t end = (uint32_t)point->address + codec_point_width(point);
         if (point->table != last->table || end > last_end) {
             owner = order[i];
         }
@@ -466,7 +462,7 @@ static void check_points_fit_one_read(struct profile_loader *loader)
     const struct profile *profile = loader->profile;
     for (size_t i = 0; i < profile->point_count; i++) {
         const struct point_def *point = &profile->points[i];
-        unsigned width = register_width(point->type);
+        unsigned width = codec_point_width(point);
         if (width > profile->max_registers && point->block_instance <= 0) {
             config_yaml_error(loader->file, loader->point_nodes[i],
                               "point \"%s\" (%s) is read in one request of %u registers, more "
