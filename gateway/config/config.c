@@ -196,6 +196,16 @@ struct config *config_load_logged(const char *path, const char *prefix, const ch
     return config;
 }
 
+/* A load's errors go to the caller's list, emptied first, or to discarded when it passes none. */
+static struct config_errors *start_collecting(struct config_errors *errors,
+                                              struct config_errors *discarded)
+{
+    *discarded = (struct config_errors){NULL, 0};
+    struct config_errors *collected = errors ? errors : discarded;
+    *collected = (struct config_errors){NULL, 0};
+    return collected;
+}
+
 /*
  * Errors are collected, never fatal on their own: each reader reports what is
  * wrong at its line and column, skips the bad item and goes on, and the load
@@ -203,10 +213,8 @@ struct config *config_load_logged(const char *path, const char *prefix, const ch
  */
 struct config *config_load(const char *path, struct config_errors *errors)
 {
-    struct config_errors discarded = {NULL, 0};
-    struct config_errors *collected = errors ? errors : &discarded;
-    collected->messages = NULL;
-    collected->count = 0;
+    struct config_errors discarded;
+    struct config_errors *collected = start_collecting(errors, &discarded);
     struct config *config = config_yaml_calloc(1, sizeof *config);
     config->path = config_yaml_strdup(path);
     struct config_yaml file;
@@ -227,10 +235,8 @@ struct config *config_load(const char *path, struct config_errors *errors)
 
 struct profile *config_load_profile_file(const char *path, struct config_errors *errors)
 {
-    struct config_errors discarded = {NULL, 0};
-    struct config_errors *collected = errors ? errors : &discarded;
-    collected->messages = NULL;
-    collected->count = 0;
+    struct config_errors discarded;
+    struct config_errors *collected = start_collecting(errors, &discarded);
     struct profile *profile = config_yaml_calloc(1, sizeof *profile);
     char name_where[16];
     if (config_profile_load(path, collected, profile, name_where, sizeof name_where) < 0) {

@@ -126,16 +126,26 @@ static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct dev
     return result;
 }
 
+/* The index of what map's key (profile, bus) names, or -1, reported unless the key is absent. */
+static long find_named(struct device_loader *loader, yaml_node_t *map, const char *key,
+                       const struct config_index *names)
+{
+    yaml_node_t *node = config_yaml_get(loader->file, map, key);
+    if (node == NULL) {
+        return -1; /* a required key: config_yaml_check_keys reports it */
+    }
+    const char *name = config_yaml_text(node);
+    long index = name ? config_index_find(names, name) : -1;
+    if (index < 0) {
+        config_yaml_error(loader->file, node, "unknown %s \"%s\"", key, name ? name : "?");
+    }
+    return index;
+}
+
 static int find_profile(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(loader->file, map, "profile");
-    const char *name = config_yaml_text(node);
-    long index = name ? config_index_find(&loader->profile_names, name) : -1;
-    if (node == NULL) {
-        return -1;
-    }
+    long index = find_named(loader, map, "profile", &loader->profile_names);
     if (index < 0) {
-        config_yaml_error(loader->file, node, "unknown profile \"%s\"", name ? name : "?");
         return -1;
     }
     device->profile = &loader->config->profiles[index];
@@ -147,14 +157,8 @@ static int find_profile(struct device_loader *loader, yaml_node_t *map, struct d
 
 static int find_bus(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(loader->file, map, "bus");
-    const char *name = config_yaml_text(node);
-    long index = name ? config_index_find(&loader->bus_names, name) : -1;
-    if (node == NULL) {
-        return -1;
-    }
+    long index = find_named(loader, map, "bus", &loader->bus_names);
     if (index < 0) {
-        config_yaml_error(loader->file, node, "unknown bus \"%s\"", name ? name : "?");
         return -1;
     }
     device->bus_index = (size_t)index;
