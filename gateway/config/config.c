@@ -43,7 +43,7 @@ struct profile_list {
 };
 
 /* The site is one MQTT topic level of the default prefix. */
-static void check_site(struct config_yaml *file, yaml_node_t *map, const char *site)
+static void check_site(struct config_yaml *file, const struct config_node *map, const char *site)
 {
     if (strpbrk(site, "+#/") != NULL) {
         config_yaml_error(file, config_yaml_get(file, map, "site"),
@@ -52,7 +52,8 @@ static void check_site(struct config_yaml *file, yaml_node_t *map, const char *s
     }
 }
 
-static void read_gateway(struct config_yaml *file, yaml_node_t *map, struct gateway_section *out)
+static void read_gateway(struct config_yaml *file, const struct config_node *map,
+                         struct gateway_section *out)
 {
     out->health_interval_ms = GATEWAY_HEALTH_DEFAULT_MS;
     if (map != NULL && config_yaml_expect_map(file, map, "gateway")) {
@@ -112,7 +113,7 @@ static int is_profile_file(const struct dirent *entry)
 }
 
 /* Every *.yaml / *.yml of folder, in name order so errors come out the same each run. */
-static void add_profile_folder(struct config_yaml *file, yaml_node_t *node,
+static void add_profile_folder(struct config_yaml *file, const struct config_node *node,
                                struct profile_list *list, const char *folder)
 {
     struct dirent **entries = NULL;
@@ -135,7 +136,8 @@ static void add_profile_folder(struct config_yaml *file, yaml_node_t *node,
     free(entries);
 }
 
-static void add_profile_path(struct config_yaml *file, yaml_node_t *node, struct profile_list *list)
+static void add_profile_path(struct config_yaml *file, const struct config_node *node,
+                             struct profile_list *list)
 {
     char *written = NULL;
     if (config_yaml_string(file, node, "profile path", &written) < 0) {
@@ -154,7 +156,8 @@ static void add_profile_path(struct config_yaml *file, yaml_node_t *node, struct
     free(written);
 }
 
-static void read_profiles(struct config_yaml *file, yaml_node_t *node, struct config *config)
+static void read_profiles(struct config_yaml *file, const struct config_node *node,
+                          struct config *config)
 {
     struct profile_list list = {0};
     config_index_init(&list.names);
@@ -173,7 +176,8 @@ static void read_profiles(struct config_yaml *file, yaml_node_t *node, struct co
     config->profile_count = list.count;
 }
 
-static void read_root(struct config_yaml *file, yaml_node_t *root, struct config *config)
+static void read_root(struct config_yaml *file, const struct config_node *root,
+                      struct config *config)
 {
     config_yaml_check_keys(file, root, "the configuration", top_keys, top_required);
     read_gateway(file, config_yaml_get(file, root, "gateway"), &config->gateway);
@@ -219,7 +223,7 @@ struct config *config_load(const char *path, struct config_errors *errors)
     config->path = config_yaml_strdup(path);
     struct config_yaml file;
     if (config_yaml_open(&file, path, collected) == 0) {
-        yaml_node_t *root = config_yaml_root(&file);
+        const struct config_node *root = config_yaml_root(&file);
         if (config_yaml_expect_map(&file, root, "the configuration")) {
             read_root(&file, root, config);
         }

@@ -8,7 +8,8 @@
 #include "config_yaml.h"
 
 /* Fills config->buses with the valid buses of list (NULL: none). */
-void config_bus_read_list(struct config_yaml *file, yaml_node_t *list, struct config *config);
+void config_bus_read_list(struct config_yaml *file, const struct config_node *list,
+                          struct config *config);
 void config_bus_clear(struct bus_def *bus);
 
 #endif

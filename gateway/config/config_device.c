@@ -25,17 +25,18 @@ static const char *const device_required[] = {"id", "profile", "bus", "address",
 struct device_loader {
     struct config_yaml *file;
     struct config *config;
-    struct config_index ids; /* device id -> index into config->devices */
-    yaml_node_t **id_nodes;  /* parallel to config->devices, for "first at" */
+    struct config_index ids;             /* device id -> index into config->devices */
+    const struct config_node **id_nodes; /* parallel to config->devices, for "first at" */
     struct config_index bus_names;
     struct config_index profile_names;
     /* bus_count rows of DEVICE_ADDRESS_MAX + 1: device index + 1, 0 when free */
     size_t *address_owners;
 };
 
-static int read_location(struct config_yaml *file, yaml_node_t *map, struct device_def *device)
+static int read_location(struct config_yaml *file, const struct config_node *map,
+                         struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(file, map, "location");
+    const struct config_node *node = config_yaml_get(file, map, "location");
     if (node == NULL) {
         return 0;
     }
@@ -65,8 +66,9 @@ static int read_location(struct config_yaml *file, yaml_node_t *map, struct devi
 }
 
 /* Applies one override key to every rule it names; 0 rules named is an error. */
-static int override_rules(struct config_yaml *file, yaml_node_t *key, yaml_node_t *fields,
-                          struct rule_def *rules, const struct device_def *device)
+static int override_rules(struct config_yaml *file, const struct config_node *key,
+                          const struct config_node *fields, struct rule_def *rules,
+                          const struct device_def *device)
 {
     const char *name = config_yaml_text(key);
     bool instance = name != NULL && strchr(name, '.') != NULL;
@@ -100,9 +102,10 @@ static int override_rules(struct config_yaml *file, yaml_node_t *key, yaml_node_
  * ("port3.over_temperature") second, so one port's setting wins over the
  * setting of all ports whatever the order in the file.
  */
-static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct device_def *device)
+static int read_overrides(struct config_yaml *file, const struct config_node *map,
+                          struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(file, map, "overrides");
+    const struct config_node *node = config_yaml_get(file, map, "overrides");
     size_t length = config_yaml_map_length(node);
     if (node == NULL || !config_yaml_expect_map(file, node, "overrides") || length == 0) {
         return node == NULL || length == 0 ? 0 : -1;
@@ -114,7 +117,7 @@ static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct dev
     int result = config_yaml_check_keys(file, node, "overrides", NULL, NULL);
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < length; i++) {
-            yaml_node_t *key = config_yaml_map_key(file, node, i);
+            const struct config_node *key = config_yaml_map_key(file, node, i);
             const char *name = config_yaml_text(key);
             bool instance = name != NULL && strchr(name, '.') != NULL;
             if (instance == (pass == 1)) {
@@ -127,10 +130,10 @@ static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct dev
 }
 
 /* The index of what map's key (profile, bus) names, or -1, reported unless the key is absent. */
-static long find_named(struct device_loader *loader, yaml_node_t *map, const char *key,
+static long find_named(struct device_loader *loader, const struct config_node *map, const char *key,
                        const struct config_index *names)
 {
-    yaml_node_t *node = config_yaml_get(loader->file, map, key);
+    const struct config_node *node = config_yaml_get(loader->file, map, key);
     if (node == NULL) {
         return -1; /* a required key: config_yaml_check_keys reports it */
     }
@@ -142,7 +145,8 @@ static long find_named(struct device_loader *loader, yaml_node_t *map, const cha
     return index;
 }
 
-static int find_profile(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int find_profile(struct device_loader *loader, const struct config_node *map,
+                        struct device_def *device)
 {
     long index = find_named(loader, map, "profile", &loader->profile_names);
     if (index < 0) {
@@ -155,7 +159,8 @@ static int find_profile(struct device_loader *loader, yaml_node_t *map, struct d
     return 0;
 }
 
-static int find_bus(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int find_bus(struct device_loader *loader, const struct config_node *map,
+                    struct device_def *device)
 {
     long index = find_named(loader, map, "bus", &loader->bus_names);
     if (index < 0) {
@@ -165,7 +170,8 @@ static int find_bus(struct device_loader *loader, yaml_node_t *map, struct devic
     return 0;
 }
 
-static int read_fields(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int read_fields(struct device_loader *loader, const struct config_node *map,
+                       struct device_def *device)
 {
     struct config_yaml *file = loader->file;
     uint32_t address = 0;
@@ -187,7 +193,7 @@ static int read_fields(struct device_loader *loader, yaml_node_t *map, struct de
  * A dead bus raises bus_down on P/alarm/<bus name>, beside the devices'
  * P/alarm/<device id>: one name must not mean both.
  */
-static int check_unique_id(struct device_loader *loader, yaml_node_t *map,
+static int check_unique_id(struct device_loader *loader, const struct config_node *map,
                            const struct device_def *device)
 {
     if (config_index_find(&loader->bus_names, device->id) >= 0) {
@@ -208,7 +214,7 @@ static int check_unique_id(struct device_loader *loader, yaml_node_t *map,
     return -1;
 }
 
-static int check_unique_address(struct device_loader *loader, yaml_node_t *map,
+static int check_unique_address(struct device_loader *loader, const struct config_node *map,
                                 const struct device_def *device)
 {
     size_t *owner =
@@ -223,7 +229,8 @@ static int check_unique_address(struct device_loader *loader, yaml_node_t *map,
     return -1;
 }
 
-static int read_device(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int read_device(struct device_loader *loader, const struct config_node *map,
+                       struct device_def *device)
 {
     struct config_yaml *file = loader->file;
     memset(device, 0, sizeof *device);
@@ -244,7 +251,7 @@ static int read_device(struct device_loader *loader, yaml_node_t *map, struct de
     return result;
 }
 
-static void add_device(struct device_loader *loader, yaml_node_t *map)
+static void add_device(struct device_loader *loader, const struct config_node *map)
 {
     struct config *config = loader->config;
     size_t index = config->device_count;
@@ -271,7 +278,8 @@ static void index_names(struct device_loader *loader)
     }
 }
 
-void config_device_read_list(struct config_yaml *file, yaml_node_t *list, struct config *config)
+void config_device_read_list(struct config_yaml *file, const struct config_node *list,
+                             struct config *config)
 {
     if (list == NULL || !config_yaml_expect_list(file, list, "devices")) {
         return;

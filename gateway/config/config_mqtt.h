@@ -8,7 +8,8 @@
 #include "config_yaml.h"
 
 /* Reads node into config->mqtt; defaults come from config->gateway, read before. */
-void config_mqtt_read(struct config_yaml *file, yaml_node_t *node, struct config *config);
+void config_mqtt_read(struct config_yaml *file, const struct config_node *node,
+                      struct config *config);
 void config_mqtt_clear(struct mqtt_config *mqtt);
 
 #endif

@@ -54,18 +54,18 @@ static const char *const order_names[] = {"big", "little", NULL};
 static const char *const action_table_names[] = {"coil", "holding", NULL};
 
 struct block {
-    yaml_node_t *node;
+    const struct config_node *node;
     const char *name;
     uint32_t count;
     uint32_t stride;
-    yaml_node_t *points;
-    yaml_node_t *rules;
+    const struct config_node *points;
+    const struct config_node *rules;
 };
 
 struct profile_loader {
     struct config_yaml *file;
     struct profile *profile;
-    yaml_node_t **point_nodes; /* parallel to profile->points */
+    const struct config_node **point_nodes; /* parallel to profile->points */
     struct config_index point_names;
     struct config_index rule_names;
     struct block *blocks; /* the valid ones */
@@ -83,10 +83,10 @@ static void point_clear(struct point_def *point)
     memset(point, 0, sizeof *point);
 }
 
-static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
+static int read_bit(struct config_yaml *file, const struct config_node *bits, size_t i,
                     struct point_def *point)
 {
-    yaml_node_t *key = config_yaml_map_key(file, bits, i);
+    const struct config_node *key = config_yaml_map_key(file, bits, i);
     struct bit_def *bit = &point->bits[point->bit_count];
     int64_t number = 0;
     if (config_yaml_name(file, key, "bit name", CONFIG_CHARSET_WORD, &bit->name) < 0) {
@@ -112,9 +112,10 @@ static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
     return 0;
 }
 
-static int read_bits(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_bits(struct config_yaml *file, const struct config_node *node,
+                     struct point_def *point)
 {
-    yaml_node_t *bits = config_yaml_get(file, node, "bits");
+    const struct config_node *bits = config_yaml_get(file, node, "bits");
     if (bits == NULL) {
         return 0;
     }
@@ -136,7 +137,8 @@ static int read_bits(struct config_yaml *file, yaml_node_t *node, struct point_d
 }
 
 /* coil and discrete hold single bits: bool there and only there. */
-static int read_point_type(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_point_type(struct config_yaml *file, const struct config_node *node,
+                           struct point_def *point)
 {
     bool bit_table = point->table == TABLE_COIL || point->table == TABLE_DISCRETE;
     int type = bit_table ? TYPE_BOOL : TYPE_UINT16;
@@ -154,7 +156,7 @@ static int read_point_type(struct config_yaml *file, yaml_node_t *node, struct p
     return 0;
 }
 
-static int check_point_end(struct config_yaml *file, yaml_node_t *node,
+static int check_point_end(struct config_yaml *file, const struct config_node *node,
                            const struct point_def *point)
 {
     if ((uint32_t)point->address + codec_point_width(point) - 1 <= UINT16_MAX) {
@@ -166,7 +168,8 @@ static int check_point_end(struct config_yaml *file, yaml_node_t *node,
     return -1;
 }
 
-static int read_deadband(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_deadband(struct config_yaml *file, const struct config_node *node,
+                         struct point_def *point)
 {
     if (config_yaml_get_number(file, node, "deadband", &point->deadband) < 0)
         return -1;
@@ -178,7 +181,8 @@ static int read_deadband(struct config_yaml *file, yaml_node_t *node, struct poi
 }
 
 /* min / max: the range a sensible reading stays in (engineering units), optional. */
-static int read_range(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_range(struct config_yaml *file, const struct config_node *node,
+                      struct point_def *point)
 {
     point->has_min = config_yaml_get(file, node, "min") != NULL;
     point->has_max = config_yaml_get(file, node, "max") != NULL;
@@ -193,7 +197,8 @@ static int read_range(struct config_yaml *file, yaml_node_t *node, struct point_
     return result;
 }
 
-static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_point_fields(struct config_yaml *file, const struct config_node *node,
+                             struct point_def *point)
 {
     int table = 0;
     int word_order = WORD_ORDER_BIG;
@@ -220,7 +225,8 @@ static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct
     return result;
 }
 
-static int read_point(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_point(struct config_yaml *file, const struct config_node *node,
+                      struct point_def *point)
 {
     memset(point, 0, sizeof *point);
     point->scale = 1;
@@ -243,7 +249,8 @@ static int read_point(struct config_yaml *file, yaml_node_t *node, struct point_
 }
 
 /* Takes point over; a point whose name is taken is reported and freed. */
-static int add_point(struct profile_loader *loader, struct point_def *point, yaml_node_t *node)
+static int add_point(struct profile_loader *loader, struct point_def *point,
+                     const struct config_node *node)
 {
     struct profile *profile = loader->profile;
     if (config_index_add(&loader->point_names, point->name, profile->point_count) >= 0) {
@@ -257,11 +264,11 @@ static int add_point(struct profile_loader *loader, struct point_def *point, yam
     return 0;
 }
 
-static void read_points(struct profile_loader *loader, yaml_node_t *list)
+static void read_points(struct profile_loader *loader, const struct config_node *list)
 {
     size_t length = config_yaml_list_length(list);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *node = config_yaml_list_item(loader->file, list, i);
+        const struct config_node *node = config_yaml_list_item(loader->file, list, i);
         struct point_def point;
         if (read_point(loader->file, node, &point) == 0) {
             add_point(loader, &point, node);
@@ -287,7 +294,8 @@ static struct point_def copy_point(const struct point_def *template, char *name,
 
 /* Instance i of a block point sits i * stride registers after the first. */
 static void add_instance_point(struct profile_loader *loader, const struct block *block,
-                               const struct point_def *template, yaml_node_t *node, uint32_t i)
+                               const struct point_def *template, const struct config_node *node,
+                               uint32_t i)
 {
     uint32_t address = template->address + i * block->stride;
     char *name = config_yaml_printf("%s%u.%s", block->name, i, template->name);
@@ -297,7 +305,7 @@ static void add_instance_point(struct profile_loader *loader, const struct block
 
 /* The last instance must still fit below register 65535. */
 static int check_block_end(struct profile_loader *loader, const struct block *block,
-                           const struct point_def *template, yaml_node_t *node)
+                           const struct point_def *template, const struct config_node *node)
 {
     uint32_t last = template->address + (block->count - 1) * block->stride;
     if (last + codec_point_width(template) - 1 <= UINT16_MAX) {
@@ -315,7 +323,7 @@ static void expand_block(struct profile_loader *loader, const struct block *bloc
 {
     size_t length = config_yaml_list_length(block->points);
     struct point_def *templates = config_yaml_calloc(length, sizeof *templates);
-    yaml_node_t **nodes = config_yaml_calloc(length, sizeof *nodes);
+    const struct config_node **nodes = config_yaml_calloc(length, sizeof *nodes);
     size_t count = 0;
     for (size_t i = 0; i < length; i++) {
         nodes[count] = config_yaml_list_item(loader->file, block->points, i);
@@ -340,7 +348,8 @@ static void expand_block(struct profile_loader *loader, const struct block *bloc
     free(nodes);
 }
 
-static int read_block_lists(struct config_yaml *file, yaml_node_t *node, struct block *block)
+static int read_block_lists(struct config_yaml *file, const struct config_node *node,
+                            struct block *block)
 {
     block->points = config_yaml_get(file, node, "points");
     block->rules = config_yaml_get(file, node, "rules");
@@ -354,7 +363,7 @@ static int read_block_lists(struct config_yaml *file, yaml_node_t *node, struct 
     return result;
 }
 
-static int read_block(struct config_yaml *file, yaml_node_t *node, struct block *block)
+static int read_block(struct config_yaml *file, const struct config_node *node, struct block *block)
 {
     memset(block, 0, sizeof *block);
     block->node = node;
@@ -374,7 +383,7 @@ static int read_block(struct config_yaml *file, yaml_node_t *node, struct block 
     return result;
 }
 
-static void read_blocks(struct profile_loader *loader, yaml_node_t *list)
+static void read_blocks(struct profile_loader *loader, const struct config_node *list)
 {
     if (list == NULL || !config_yaml_expect_list(loader->file, list, "blocks")) {
         return;
@@ -384,7 +393,7 @@ static void read_blocks(struct profile_loader *loader, yaml_node_t *list)
     config_index_init(&names);
     loader->blocks = config_yaml_calloc(length, sizeof *loader->blocks);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *node = config_yaml_list_item(loader->file, list, i);
+        const struct config_node *node = config_yaml_list_item(loader->file, list, i);
         struct block *block = &loader->blocks[loader->block_count];
         if (read_block(loader->file, node, block) < 0) {
             continue;
@@ -472,13 +481,13 @@ static void check_points_fit_one_read(struct profile_loader *loader)
     }
 }
 
-static int read_action_param(struct config_yaml *file, yaml_node_t *node, struct action_def *action,
-                             const char *what)
+static int read_action_param(struct config_yaml *file, const struct config_node *node,
+                             struct action_def *action, const char *what)
 {
     int result = config_yaml_get_name(file, node, "param", "param", CONFIG_CHARSET_WORD,
                                       &action->param_name);
-    yaml_node_t *count = config_yaml_get(file, node, "param_count");
-    yaml_node_t *stride = config_yaml_get(file, node, "param_stride");
+    const struct config_node *count = config_yaml_get(file, node, "param_count");
+    const struct config_node *stride = config_yaml_get(file, node, "param_stride");
     if (action->param_name == NULL && (count != NULL || stride != NULL)) {
         config_yaml_error(file, count ? count : stride, "%s has %s but no param", what,
                           count ? "param_count" : "param_stride");
@@ -495,7 +504,7 @@ static int read_action_param(struct config_yaml *file, yaml_node_t *node, struct
 }
 
 /* The highest parameter's last coil or register must still exist. */
-static int check_action_end(struct config_yaml *file, yaml_node_t *node,
+static int check_action_end(struct config_yaml *file, const struct config_node *node,
                             const struct action_def *action, const char *what)
 {
     uint32_t last_param = action->param_name ? action->param_count - 1u : 0;
@@ -509,7 +518,7 @@ static int check_action_end(struct config_yaml *file, yaml_node_t *node,
     return -1;
 }
 
-static int read_action_fields(struct config_yaml *file, yaml_node_t *node,
+static int read_action_fields(struct config_yaml *file, const struct config_node *node,
                               struct action_def *action, const char *what)
 {
     int table = 0;
@@ -529,8 +538,8 @@ static int read_action_fields(struct config_yaml *file, yaml_node_t *node,
     return result;
 }
 
-static int read_action(struct config_yaml *file, yaml_node_t *key, yaml_node_t *node,
-                       struct action_def *action)
+static int read_action(struct config_yaml *file, const struct config_node *key,
+                       const struct config_node *node, struct action_def *action)
 {
     memset(action, 0, sizeof *action);
     action->value = 1;
@@ -553,7 +562,7 @@ static int read_action(struct config_yaml *file, yaml_node_t *key, yaml_node_t *
     return result;
 }
 
-static void read_actions(struct profile_loader *loader, yaml_node_t *map)
+static void read_actions(struct profile_loader *loader, const struct config_node *map)
 {
     struct profile *profile = loader->profile;
     if (map == NULL || !config_yaml_expect_map(loader->file, map, "actions")) {
@@ -562,7 +571,7 @@ static void read_actions(struct profile_loader *loader, yaml_node_t *map)
     size_t length = config_yaml_map_length(map);
     profile->actions = config_yaml_calloc(length, sizeof *profile->actions);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *key = config_yaml_map_key(loader->file, map, i);
+        const struct config_node *key = config_yaml_map_key(loader->file, map, i);
         struct action_def *action = &profile->actions[profile->action_count];
         if (read_action(loader->file, key, config_yaml_map_value(loader->file, map, i), action) <
             0) {
@@ -578,7 +587,7 @@ static void read_actions(struct profile_loader *loader, yaml_node_t *map)
     }
 }
 
-static size_t count_points(const struct profile_loader *loader, yaml_node_t *points)
+static size_t count_points(const struct profile_loader *loader, const struct config_node *points)
 {
     size_t count = config_yaml_list_length(points);
     for (size_t i = 0; i < loader->block_count; i++) {
@@ -587,7 +596,7 @@ static size_t count_points(const struct profile_loader *loader, yaml_node_t *poi
     return count;
 }
 
-static size_t count_rules(const struct profile_loader *loader, yaml_node_t *rules)
+static size_t count_rules(const struct profile_loader *loader, const struct config_node *rules)
 {
     size_t count = config_yaml_list_length(rules);
     for (size_t i = 0; i < loader->block_count; i++) {
@@ -596,9 +605,9 @@ static size_t count_rules(const struct profile_loader *loader, yaml_node_t *rule
     return count;
 }
 
-static void read_all_points(struct profile_loader *loader, yaml_node_t *root)
+static void read_all_points(struct profile_loader *loader, const struct config_node *root)
 {
-    yaml_node_t *points = config_yaml_get(loader->file, root, "points");
+    const struct config_node *points = config_yaml_get(loader->file, root, "points");
     if (points != NULL && !config_yaml_expect_list(loader->file, points, "points")) {
         points = NULL;
     }
@@ -616,9 +625,9 @@ static void read_all_points(struct profile_loader *loader, yaml_node_t *root)
     }
 }
 
-static void read_all_rules(struct profile_loader *loader, yaml_node_t *root)
+static void read_all_rules(struct profile_loader *loader, const struct config_node *root)
 {
-    yaml_node_t *rules = config_yaml_get(loader->file, root, "rules");
+    const struct config_node *rules = config_yaml_get(loader->file, root, "rules");
     if (rules != NULL && !config_yaml_expect_list(loader->file, rules, "rules")) {
         rules = NULL;
     }
@@ -635,7 +644,8 @@ static void read_all_rules(struct profile_loader *loader, yaml_node_t *root)
 }
 
 /* Optional: telemetry: { period_ms: 0 or 1000..86400000, on_change: bool }. */
-static int read_telemetry(struct config_yaml *file, yaml_node_t *node, struct profile *profile)
+static int read_telemetry(struct config_yaml *file, const struct config_node *node,
+                          struct profile *profile)
 {
     if (!node)
         return 0;
@@ -657,7 +667,8 @@ static int read_telemetry(struct config_yaml *file, yaml_node_t *node, struct pr
 }
 
 /* Optional: fast_poll: { poll_ms: 100..poll_ms, margin_percent: 1..99 (80) }. */
-static int read_fast_poll(struct config_yaml *file, yaml_node_t *node, struct profile *profile)
+static int read_fast_poll(struct config_yaml *file, const struct config_node *node,
+                          struct profile *profile)
 {
     profile->fast_margin_percent = FAST_MARGIN_DEFAULT_PERCENT;
     if (node == NULL)
@@ -673,7 +684,8 @@ static int read_fast_poll(struct config_yaml *file, yaml_node_t *node, struct pr
     return result;
 }
 
-static int read_header(struct config_yaml *file, yaml_node_t *root, struct profile *profile)
+static int read_header(struct config_yaml *file, const struct config_node *root,
+                       struct profile *profile)
 {
     int result =
         config_yaml_get_name(file, root, "name", "profile name", CONFIG_CHARSET_ID, &profile->name);
@@ -692,7 +704,8 @@ static int read_header(struct config_yaml *file, yaml_node_t *root, struct profi
     return result | read_telemetry(file, config_yaml_get(file, root, "telemetry"), profile);
 }
 
-static void read_profile(struct config_yaml *file, yaml_node_t *root, struct profile *profile)
+static void read_profile(struct config_yaml *file, const struct config_node *root,
+                         struct profile *profile)
 {
     struct profile_loader loader = {.file = file, .profile = profile};
     config_index_init(&loader.point_names);
@@ -719,7 +732,7 @@ int config_profile_load(const char *path, struct config_errors *errors, struct p
         config_yaml_close(&file);
         return -1;
     }
-    yaml_node_t *root = config_yaml_root(&file);
+    const struct config_node *root = config_yaml_root(&file);
     if (config_yaml_expect_map(&file, root, "a profile")) {
         profile->file = config_yaml_strdup(path);
         read_profile(&file, root, profile);
