@@ -1,6 +1,9 @@
 /*
- * config_bus.c — buses. `port` means a serial device path on an rtu bus and
- * a TCP port number on a tcp bus, so the keys a bus accepts depend on its type.
+ * config_bus.c — the `buses` list into config->buses: each bus's unique name,
+ * its type, serial or TCP settings and timing, with their defaults; a struct
+ * bus_def owns its strings until config_bus_clear(). `port` means a serial
+ * device path on an rtu bus and a TCP port number on a tcp bus, so the keys a
+ * bus accepts depend on its type.
  */
 #include "config_bus.h"
 

@@ -1,5 +1,6 @@
 /*
- * config_bus.h — the `buses` list: RTU serial lines and Modbus TCP servers.
+ * config_bus.h — reading the `buses` list (RTU serial lines and Modbus TCP
+ * servers) into config->buses, and freeing one bus.
  */
 #ifndef SAFETYGW_CONFIG_BUS_H
 #define SAFETYGW_CONFIG_BUS_H

@@ -1,8 +1,10 @@
 /*
- * config_device.c — devices. Ids are checked with a hash index and bus
- * addresses with one small table per bus, so ten thousand devices load in
- * linear time. A device shares its profile's rule table unless it overrides
- * something; only then does it get (and own) a copy.
+ * config_device.c — the `devices` list into config->devices: ids, profiles,
+ * bus addresses, locations and per-device rule overrides. A device owns its id
+ * and location, and a rule table only when it overrides something (otherwise
+ * it shares its profile's); config_device_clear() frees what it owns. Ids are
+ * checked with a hash index and bus addresses with one small table per bus, so
+ * ten thousand devices load in linear time.
  */
 #include "config_device.h"
 

@@ -1,6 +1,6 @@
 /*
- * config_device.h — the `devices` list: ids, profiles, bus addresses,
- * locations and per-device rule overrides.
+ * config_device.h — reading the `devices` list into config->devices, and
+ * freeing one device.
  */
 #ifndef SAFETYGW_CONFIG_DEVICE_H
 #define SAFETYGW_CONFIG_DEVICE_H

@@ -1,8 +1,9 @@
 /*
- * config_mqtt.c — broker URI (or a cluster's URIs), identity, topic prefix,
- * QoS, buffering and TLS.
- * File names (CA, certificate, key, password) are resolved against the
- * folder of gateway.yaml, so a site folder can be moved as a whole.
+ * config_mqtt.c — the `mqtt` section into config->mqtt: broker URI (or a
+ * cluster's URIs), identity, topic prefix, QoS, buffering and TLS, with their
+ * defaults; its strings are config->mqtt's until config_mqtt_clear(). File
+ * names (CA, certificate, key, password) are resolved against the folder of
+ * gateway.yaml, so a site folder can be moved as a whole.
  */
 #include "config_mqtt.h"
 

@@ -1,5 +1,6 @@
 /*
- * config_mqtt.h — the `mqtt` section and its `tls` map.
+ * config_mqtt.h — reading the `mqtt` section and its `tls` map into
+ * config->mqtt, and freeing it.
  */
 #ifndef SAFETYGW_CONFIG_MQTT_H
 #define SAFETYGW_CONFIG_MQTT_H

@@ -1,10 +1,8 @@
 /*
- * config_profile.c — a profile file into a struct profile.
- *
- * Order matters: points first (the profile's own, then each block's instances
- * "port0.state", "port1.state", ...), then actions, then rules, because rules
- * name points and actions. Every point remembers the YAML node it came from
- * while loading, so that an overlap found after sorting still has a line.
+ * config_profile.c — one profile file into a struct profile: its header keys,
+ * points with named bits, repeated blocks expanded into instances, actions,
+ * then (through config_rule.c) rules. The profile owns everything it points to
+ * until config_profile_clear().
  */
 #include "config_profile.h"
 
@@ -56,7 +54,7 @@ static const char *const action_table_names[] = {"coil", "holding", NULL};
 struct block {
     const struct config_node *node;
     const char *name;
-    uint32_t count;
+    uint32_t instance_count; /* its `count` */
     uint32_t stride;
     const struct config_node *points;
     const struct config_node *rules;
@@ -88,7 +86,7 @@ static int read_bit(struct config_yaml *file, const struct config_node *bits, si
 {
     const struct config_node *key = config_yaml_map_key(file, bits, i);
     struct bit_def *bit = &point->bits[point->bit_count];
-    int64_t number = 0;
+    int64_t bit_number = 0;
     if (config_yaml_name(file, key, "bit name", CONFIG_CHARSET_WORD, &bit->name) < 0) {
         return -1;
     }
@@ -102,12 +100,12 @@ static int read_bit(struct config_yaml *file, const struct config_node *bits, si
         }
     }
     if (config_yaml_integer(file, config_yaml_map_value(file, bits, i), "bit", 0, BIT_MAX,
-                            &number) < 0) {
+                            &bit_number) < 0) {
         free(bit->name);
         bit->name = NULL;
         return -1;
     }
-    bit->bit = (uint8_t)number;
+    bit->bit = (uint8_t)bit_number;
     point->bit_count++;
     return 0;
 }
@@ -171,7 +169,7 @@ static int check_point_end(struct config_yaml *file, const struct config_node *n
 static int read_deadband(struct config_yaml *file, const struct config_node *node,
                          struct point_def *point)
 {
-    if (config_yaml_get_number(file, node, "deadband", &point->deadband) < 0)
+    if (config_yaml_get_real(file, node, "deadband", &point->deadband) < 0)
         return -1;
     if (point->deadband >= 0)
         return 0;
@@ -186,8 +184,8 @@ static int read_range(struct config_yaml *file, const struct config_node *node,
 {
     point->has_min = config_yaml_get(file, node, "min") != NULL;
     point->has_max = config_yaml_get(file, node, "max") != NULL;
-    int result = config_yaml_get_number(file, node, "min", &point->min);
-    result |= config_yaml_get_number(file, node, "max", &point->max);
+    int result = config_yaml_get_real(file, node, "min", &point->min);
+    result |= config_yaml_get_real(file, node, "max", &point->max);
     if (result == 0 && point->has_min && point->has_max && point->min > point->max) {
         config_yaml_error(file, config_yaml_get(file, node, "max"),
                           "max %g of point \"%s\" is below its min %g", point->max, point->name,
@@ -211,8 +209,8 @@ static int read_point_fields(struct config_yaml *file, const struct config_node 
     int result = read_point_type(file, node, point);
     result |= config_yaml_get_choice(file, node, "word_order", order_names, &word_order);
     result |= config_yaml_get_choice(file, node, "byte_order", order_names, &byte_order);
-    result |= config_yaml_get_number(file, node, "scale", &point->scale);
-    result |= config_yaml_get_number(file, node, "offset", &point->offset);
+    result |= config_yaml_get_real(file, node, "scale", &point->scale);
+    result |= config_yaml_get_real(file, node, "offset", &point->offset);
     result |= config_yaml_get_string(file, node, "unit", &point->unit);
     result |= read_deadband(file, node, point);
     result |= read_range(file, node, point);
@@ -307,14 +305,14 @@ static void add_instance_point(struct profile_loader *loader, const struct block
 static int check_block_end(struct profile_loader *loader, const struct block *block,
                            const struct point_def *template, const struct config_node *node)
 {
-    uint32_t last = template->address + (block->count - 1) * block->stride;
+    uint32_t last = template->address + (block->instance_count - 1) * block->stride;
     if (last + codec_point_width(template) - 1 <= UINT16_MAX) {
         return 0;
     }
     config_yaml_error(loader->file, node,
                       "point \"%s\" of block \"%s\": instance %u at address %u runs past "
                       "register 65535",
-                      template->name, block->name, block->count - 1, last);
+                      template->name, block->name, block->instance_count - 1, last);
     return -1;
 }
 
@@ -324,24 +322,24 @@ static void expand_block(struct profile_loader *loader, const struct block *bloc
     size_t length = config_yaml_list_length(block->points);
     struct point_def *templates = config_yaml_calloc(length, sizeof *templates);
     const struct config_node **nodes = config_yaml_calloc(length, sizeof *nodes);
-    size_t count = 0;
+    size_t template_count = 0; /* the valid ones */
     for (size_t i = 0; i < length; i++) {
-        nodes[count] = config_yaml_list_item(loader->file, block->points, i);
-        if (read_point(loader->file, nodes[count], &templates[count]) < 0) {
+        nodes[template_count] = config_yaml_list_item(loader->file, block->points, i);
+        if (read_point(loader->file, nodes[template_count], &templates[template_count]) < 0) {
             continue;
         }
-        if (check_block_end(loader, block, &templates[count], nodes[count]) < 0) {
-            point_clear(&templates[count]);
+        if (check_block_end(loader, block, &templates[template_count], nodes[template_count]) < 0) {
+            point_clear(&templates[template_count]);
             continue;
         }
-        count++;
+        template_count++;
     }
-    for (uint32_t instance = 0; instance < block->count; instance++) {
-        for (size_t i = 0; i < count; i++) {
+    for (uint32_t instance = 0; instance < block->instance_count; instance++) {
+        for (size_t i = 0; i < template_count; i++) {
             add_instance_point(loader, block, &templates[i], nodes[i], instance);
         }
     }
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < template_count; i++) {
         point_clear(&templates[i]);
     }
     free(templates);
@@ -377,7 +375,7 @@ static int read_block(struct config_yaml *file, const struct config_node *node, 
     char what[160];
     snprintf(what, sizeof what, "block \"%s\"", block->name ? block->name : "?");
     result |= config_yaml_check_keys(file, node, what, block_keys, block_required);
-    result |= config_yaml_get_u32(file, node, "count", 1, BLOCK_MAX_COUNT, &block->count);
+    result |= config_yaml_get_u32(file, node, "count", 1, BLOCK_MAX_COUNT, &block->instance_count);
     result |= config_yaml_get_u32(file, node, "stride", 0, UINT16_MAX, &block->stride);
     result |= read_block_lists(file, node, block);
     return result;
@@ -587,22 +585,26 @@ static void read_actions(struct profile_loader *loader, const struct config_node
     }
 }
 
-static size_t count_points(const struct profile_loader *loader, const struct config_node *points)
+/* The most points the profile can have: those listed, and each block's once per instance. */
+static size_t point_capacity(const struct profile_loader *loader, const struct config_node *points)
 {
-    size_t count = config_yaml_list_length(points);
+    size_t capacity = config_yaml_list_length(points);
     for (size_t i = 0; i < loader->block_count; i++) {
-        count += config_yaml_list_length(loader->blocks[i].points) * loader->blocks[i].count;
+        const struct block *block = &loader->blocks[i];
+        capacity += config_yaml_list_length(block->points) * block->instance_count;
     }
-    return count;
+    return capacity;
 }
 
-static size_t count_rules(const struct profile_loader *loader, const struct config_node *rules)
+/* The same for rules. */
+static size_t rule_capacity(const struct profile_loader *loader, const struct config_node *rules)
 {
-    size_t count = config_yaml_list_length(rules);
+    size_t capacity = config_yaml_list_length(rules);
     for (size_t i = 0; i < loader->block_count; i++) {
-        count += config_yaml_list_length(loader->blocks[i].rules) * loader->blocks[i].count;
+        const struct block *block = &loader->blocks[i];
+        capacity += config_yaml_list_length(block->rules) * block->instance_count;
     }
-    return count;
+    return capacity;
 }
 
 static void read_all_points(struct profile_loader *loader, const struct config_node *root)
@@ -612,7 +614,7 @@ static void read_all_points(struct profile_loader *loader, const struct config_n
         points = NULL;
     }
     read_blocks(loader, config_yaml_get(loader->file, root, "blocks"));
-    size_t capacity = count_points(loader, points);
+    size_t capacity = point_capacity(loader, points);
     loader->profile->points = config_yaml_calloc(capacity, sizeof *loader->profile->points);
     loader->point_nodes = config_yaml_calloc(capacity, sizeof *loader->point_nodes);
     read_points(loader, points);
@@ -631,14 +633,14 @@ static void read_all_rules(struct profile_loader *loader, const struct config_no
     if (rules != NULL && !config_yaml_expect_list(loader->file, rules, "rules")) {
         rules = NULL;
     }
-    size_t capacity = count_rules(loader, rules);
+    size_t capacity = rule_capacity(loader, rules);
     loader->profile->rules = config_yaml_calloc(capacity, sizeof *loader->profile->rules);
     struct config_rule_scope scope = {loader->profile, &loader->point_names, &loader->rule_names,
                                       NULL, 1};
     config_rule_read_list(loader->file, rules, &scope);
     for (size_t i = 0; i < loader->block_count; i++) {
         scope.block_name = loader->blocks[i].name;
-        scope.instance_count = loader->blocks[i].count;
+        scope.instance_count = loader->blocks[i].instance_count;
         config_rule_read_list(loader->file, loader->blocks[i].rules, &scope);
     }
 }
@@ -704,6 +706,12 @@ static int read_header(struct config_yaml *file, const struct config_node *root,
     return result | read_telemetry(file, config_yaml_get(file, root, "telemetry"), profile);
 }
 
+/*
+ * Order matters: points first (the profile's own, then each block's instances
+ * "port0.state", "port1.state", ...), then actions, then rules, because rules
+ * name points and actions. Every point remembers the YAML node it came from
+ * while loading, so that an overlap found after sorting still has a line.
+ */
 static void read_profile(struct config_yaml *file, const struct config_node *root,
                          struct profile *profile)
 {

@@ -1,8 +1,8 @@
 /*
- * config_rule.c — rules: exactly one condition key, a clear threshold on the
- * right side of it (hysteresis), a point or a named bit, an optional action.
- * A block rule is read once as a template and then instantiated per block
- * instance, so a mistake in it is reported once, not ten times.
+ * config_rule.c — a profile's `rules` lists into profile->rules (names and
+ * all, the profile's to free), and a device's overrides applied to its copy of
+ * them: exactly one condition key, a clear threshold on the right side of it
+ * (hysteresis), a point or a named bit, an optional action.
  */
 #include "config_rule.h"
 
@@ -99,7 +99,7 @@ static int read_clear(struct config_yaml *file, const struct config_node *map,
             config_yaml_error(file, value, "%s does not apply to %s, which uses %s", clear_keys[i],
                               what, condition_keys[rule->kind]);
             result = -1;
-        } else if (config_yaml_number(file, value, clear_keys[i], &rule->clear_threshold) < 0) {
+        } else if (config_yaml_real(file, value, clear_keys[i], &rule->clear_threshold) < 0) {
             result = -1;
         }
     }
@@ -140,7 +140,7 @@ static int read_condition(struct config_yaml *file, const struct config_node *ma
         rule->offline_after_polls = (uint32_t)polls;
         return 0;
     }
-    if (config_yaml_number(file, value, condition_keys[rule->kind], &rule->threshold) < 0) {
+    if (config_yaml_real(file, value, condition_keys[rule->kind], &rule->threshold) < 0) {
         return -1;
     }
     rule->clear_threshold = rule->threshold;
@@ -388,8 +388,9 @@ static int check_unique_name(struct config_yaml *file, const struct config_rule_
     return -1;
 }
 
-static void instantiate(const struct config_rule_scope *scope, const struct rule_template *tmpl,
-                        const struct rule_def *bound, unsigned instance)
+static void add_rule_instance(const struct config_rule_scope *scope,
+                              const struct rule_template *tmpl, const struct rule_def *bound,
+                              unsigned instance)
 {
     struct rule_def *rule = &scope->profile->rules[scope->profile->rule_count++];
     *rule = *bound;
@@ -399,6 +400,10 @@ static void instantiate(const struct config_rule_scope *scope, const struct rule
     rule->action_param = tmpl->indexed_action ? (int)instance : -1;
 }
 
+/*
+ * A block rule is read once as a template and then instantiated per block
+ * instance, so a mistake in it is reported once, not ten times.
+ */
 static void read_rule(struct config_yaml *file, const struct config_node *node,
                       const struct config_rule_scope *scope)
 {
@@ -412,7 +417,7 @@ static void read_rule(struct config_yaml *file, const struct config_node *node,
             check_bit_threshold(file, &tmpl, &bound) < 0) {
             return; /* the same mistake in every instance: reported once */
         }
-        instantiate(scope, &tmpl, &bound, instance);
+        add_rule_instance(scope, &tmpl, &bound, instance);
     }
 }
 
@@ -449,7 +454,7 @@ static int override_threshold(struct config_yaml *file, const struct config_node
             config_yaml_error(file, value, "%s: %s does not apply; the rule uses %s", what,
                               condition_keys[i], condition_keys[rule->kind]);
             result = -1;
-        } else if (config_yaml_number(file, value, condition_keys[i], &threshold) < 0) {
+        } else if (config_yaml_real(file, value, condition_keys[i], &threshold) < 0) {
             result = -1;
         } else {
             rule->clear_threshold = threshold + (rule->clear_threshold - rule->threshold);

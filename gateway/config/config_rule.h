@@ -1,6 +1,7 @@
 /*
- * config_rule.h — alarm rules of a profile (its own and those of its repeated
- * blocks) and a device's overrides of them.
+ * config_rule.h — reading the alarm rules of a profile (its own and those of
+ * its repeated blocks) into profile->rules, and applying a device's overrides
+ * to them.
  */
 #ifndef SAFETYGW_CONFIG_RULE_H
 #define SAFETYGW_CONFIG_RULE_H

@@ -213,7 +213,7 @@ struct tree_builder {
     size_t anchor_count, anchor_capacity;
 };
 
-static uint32_t mark_part(size_t value)
+static uint32_t mark_u32(size_t value)
 {
     return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
 }
@@ -233,13 +233,13 @@ static long add_node(struct tree_builder *builder, enum config_node_kind kind,
     struct config_node *node = &file->nodes[file->node_count];
     memset(node, 0, sizeof *node);
     node->kind = (uint8_t)kind;
-    node->line = mark_part(mark->line);
-    node->column = mark_part(mark->column);
+    node->line = mark_u32(mark->line);
+    node->column = mark_u32(mark->column);
     return (long)file->node_count++;
 }
 
-/* The node as a child of the innermost open list or map; the root has none. */
-static void attach(struct tree_builder *builder, uint32_t node)
+/* node as the next child of the innermost open list or map; the root is nobody's child. */
+static void add_child(struct tree_builder *builder, uint32_t node)
 {
     if (builder->open_count == 0) {
         return;
@@ -290,7 +290,7 @@ static int add_alias(struct tree_builder *builder, const yaml_event_t *event)
     const char *name = (const char *)event->data.alias.anchor;
     for (size_t i = 0; i < builder->anchor_count; i++) {
         if (strcmp(builder->anchors[i].name, name) == 0) {
-            attach(builder, builder->anchors[i].node);
+            add_child(builder, builder->anchors[i].node);
             return 0;
         }
     }
@@ -317,7 +317,7 @@ static int add_scalar(struct tree_builder *builder, const yaml_event_t *event)
     if (add_anchor(builder, event->data.scalar.anchor, (uint32_t)index, &event->start_mark) < 0) {
         return -1;
     }
-    attach(builder, (uint32_t)index);
+    add_child(builder, (uint32_t)index);
     return 0;
 }
 
@@ -350,7 +350,7 @@ static void close_collection(struct tree_builder *builder)
     node->count = (uint32_t)(node->kind == CONFIG_NODE_MAP ? count / 2 : count);
     file->child_count += count;
     builder->pending_count = open.first_pending;
-    attach(builder, open.node);
+    add_child(builder, open.node);
 }
 
 /* 1 when the first document has ended, 0 for more events, -1 after reporting an error. */
@@ -566,7 +566,7 @@ const struct config_node *config_yaml_get(const struct config_yaml *file,
     return NULL;
 }
 
-static bool in_list(const char *const *names, const char *name)
+static bool name_in_list(const char *const *names, const char *name)
 {
     for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
         if (strcmp(names[i], name) == 0) {
@@ -597,7 +597,7 @@ static int check_one_key(struct config_yaml *file, const struct config_node *map
                           shape_name(key));
         return -1;
     }
-    if (allowed != NULL && !in_list(allowed, text)) {
+    if (allowed != NULL && !name_in_list(allowed, text)) {
         char expected[1024];
         join_names(allowed, expected, sizeof expected);
         config_yaml_error(file, key, "unknown key \"%s\" in %s (expected one of: %s)", text, what,
@@ -752,8 +752,8 @@ int config_yaml_integer(struct config_yaml *file, const struct config_node *node
     return 0;
 }
 
-int config_yaml_number(struct config_yaml *file, const struct config_node *node, const char *key,
-                       double *out)
+int config_yaml_real(struct config_yaml *file, const struct config_node *node, const char *key,
+                     double *out)
 {
     const char *text = scalar_or_error(file, node, key, "a number");
     if (text == NULL) {
@@ -784,9 +784,9 @@ int config_yaml_bool(struct config_yaml *file, const struct config_node *node, c
     if (text == NULL) {
         return -1;
     }
-    if (!is_quoted(node) && in_list(yes, text)) {
+    if (!is_quoted(node) && name_in_list(yes, text)) {
         *out = true;
-    } else if (!is_quoted(node) && in_list(no, text)) {
+    } else if (!is_quoted(node) && name_in_list(no, text)) {
         *out = false;
     } else {
         config_yaml_error(file, node, "%s must be true or false, not \"%s\"", key, text);
@@ -854,11 +854,11 @@ int config_yaml_get_u16(struct config_yaml *file, const struct config_node *map,
     return 0;
 }
 
-int config_yaml_get_number(struct config_yaml *file, const struct config_node *map, const char *key,
-                           double *out)
+int config_yaml_get_real(struct config_yaml *file, const struct config_node *map, const char *key,
+                         double *out)
 {
     const struct config_node *node = config_yaml_get(file, map, key);
-    return node ? config_yaml_number(file, node, key, out) : 0;
+    return node ? config_yaml_real(file, node, key, out) : 0;
 }
 
 int config_yaml_get_bool(struct config_yaml *file, const struct config_node *map, const char *key,

@@ -94,8 +94,8 @@ int config_yaml_name(struct config_yaml *file, const struct config_node *node, c
                      enum config_yaml_charset charset, char **out);
 int config_yaml_integer(struct config_yaml *file, const struct config_node *node, const char *key,
                         int64_t min, int64_t max, int64_t *out);
-int config_yaml_number(struct config_yaml *file, const struct config_node *node, const char *key,
-                       double *out);
+int config_yaml_real(struct config_yaml *file, const struct config_node *node, const char *key,
+                     double *out);
 int config_yaml_bool(struct config_yaml *file, const struct config_node *node, const char *key,
                      bool *out);
 /* names is NULL-terminated; *out becomes the index of the matching name. */
@@ -112,8 +112,8 @@ int config_yaml_get_u32(struct config_yaml *file, const struct config_node *map,
                         uint32_t min, uint32_t max, uint32_t *out);
 int config_yaml_get_u16(struct config_yaml *file, const struct config_node *map, const char *key,
                         uint16_t min, uint16_t max, uint16_t *out);
-int config_yaml_get_number(struct config_yaml *file, const struct config_node *map, const char *key,
-                           double *out);
+int config_yaml_get_real(struct config_yaml *file, const struct config_node *map, const char *key,
+                         double *out);
 int config_yaml_get_bool(struct config_yaml *file, const struct config_node *map, const char *key,
                          bool *out);
 int config_yaml_get_choice(struct config_yaml *file, const struct config_node *map, const char *key,
