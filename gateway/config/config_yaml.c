@@ -341,10 +341,12 @@ static void close_collection(struct tree_builder *builder)
     struct config_yaml *file = builder->file;
     struct open_collection open = builder->open[--builder->open_count];
     size_t count = builder->pending_count - open.first_pending;
-    file->children = reserve(file->children, file->child_count, count, &builder->child_capacity,
-                             sizeof *file->children);
-    memcpy(file->children + file->child_count, builder->pending + open.first_pending,
-           count * sizeof *file->children);
+    if (count > 0) { /* an empty list or map may come before any array has memory */
+        file->children = reserve(file->children, file->child_count, count, &builder->child_capacity,
+                                 sizeof *file->children);
+        memcpy(file->children + file->child_count, builder->pending + open.first_pending,
+               count * sizeof *file->children);
+    }
     struct config_node *node = &file->nodes[open.node];
     node->first_child = file->child_count;
     node->count = (uint32_t)(node->kind == CONFIG_NODE_MAP ? count / 2 : count);
