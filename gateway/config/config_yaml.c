@@ -192,24 +192,27 @@ static void report_syntax_error(struct config_yaml *file, const yaml_parser_t *p
                           parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem);
 }
 
+/* A list or map whose end has not come yet. */
+struct open_collection {
+    uint32_t node;
+    size_t first_pending; /* where its children start in pending */
+};
+
+struct anchor {
+    char *name;
+    uint32_t node;
+};
+
 /* What the tree is built with, from libyaml's events, and freed once it is whole. */
 struct tree_builder {
     struct config_yaml *file; /* its nodes, children and texts grow here */
     yaml_parser_t parser;
     size_t node_capacity, child_capacity, text_length, text_capacity;
-    /* Children of the lists and maps not yet ended, in the order they came. */
-    uint32_t *pending;
+    uint32_t *pending; /* children of the open lists and maps, in the order they came */
     size_t pending_count, pending_capacity;
-    /* The lists and maps not yet ended, innermost last. */
-    struct open_collection {
-        uint32_t node;
-        size_t first_pending;
-    } * open;
+    struct open_collection *open; /* innermost last */
     size_t open_count, open_capacity;
-    struct anchor {
-        char *name;
-        uint32_t node;
-    } * anchors;
+    struct anchor *anchors;
     size_t anchor_count, anchor_capacity;
 };
 
