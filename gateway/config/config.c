@@ -1,18 +1,16 @@
 /*
- * config.c — loading gateway.yaml: the `gateway` section, the profile files
- * it names, then buses and devices (config_mqtt.c, config_bus.c,
- * config_device.c, config_profile.c do the sections). Also the look-ups and
- * config_free(), the one free of everything a load allocated.
- *
- * Errors are collected, never fatal on their own: each reader reports what
- * is wrong at its line and column, skips the bad item and goes on, and
- * config_load() returns NULL at the end if anything was reported.
+ * config.c — the loader's entry points: config_load() reads gateway.yaml (its
+ * `gateway` section here, the other sections through config_mqtt.c,
+ * config_bus.c, config_device.c, and the profile files it names through
+ * config_profile.c), config_load_profile_file() reads one profile alone, and
+ * config_free() / config_free_profile() are the one free of everything a load
+ * allocated. Calls go one way: from here to the section readers, and from
+ * them to config_yaml.c, config_index.c and config_lookup.c, never back.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +43,7 @@ struct profile_list {
 };
 
 /* The site is one MQTT topic level of the default prefix. */
-static void check_site(struct config_yaml *file, yaml_node_t *map, const char *site)
+static void check_site(struct config_yaml *file, const struct config_node *map, const char *site)
 {
     if (strpbrk(site, "+#/") != NULL) {
         config_yaml_error(file, config_yaml_get(file, map, "site"),
@@ -54,7 +52,8 @@ static void check_site(struct config_yaml *file, yaml_node_t *map, const char *s
     }
 }
 
-static void read_gateway(struct config_yaml *file, yaml_node_t *map, struct gateway_section *out)
+static void read_gateway(struct config_yaml *file, const struct config_node *map,
+                         struct gateway_section *out)
 {
     out->health_interval_ms = GATEWAY_HEALTH_DEFAULT_MS;
     if (map != NULL && config_yaml_expect_map(file, map, "gateway")) {
@@ -114,7 +113,7 @@ static int is_profile_file(const struct dirent *entry)
 }
 
 /* Every *.yaml / *.yml of folder, in name order so errors come out the same each run. */
-static void add_profile_folder(struct config_yaml *file, yaml_node_t *node,
+static void add_profile_folder(struct config_yaml *file, const struct config_node *node,
                                struct profile_list *list, const char *folder)
 {
     struct dirent **entries = NULL;
@@ -137,7 +136,8 @@ static void add_profile_folder(struct config_yaml *file, yaml_node_t *node,
     free(entries);
 }
 
-static void add_profile_path(struct config_yaml *file, yaml_node_t *node, struct profile_list *list)
+static void add_profile_path(struct config_yaml *file, const struct config_node *node,
+                             struct profile_list *list)
 {
     char *written = NULL;
     if (config_yaml_string(file, node, "profile path", &written) < 0) {
@@ -156,7 +156,8 @@ static void add_profile_path(struct config_yaml *file, yaml_node_t *node, struct
     free(written);
 }
 
-static void read_profiles(struct config_yaml *file, yaml_node_t *node, struct config *config)
+static void read_profiles(struct config_yaml *file, const struct config_node *node,
+                          struct config *config)
 {
     struct profile_list list = {0};
     config_index_init(&list.names);
@@ -175,7 +176,8 @@ static void read_profiles(struct config_yaml *file, yaml_node_t *node, struct co
     config->profile_count = list.count;
 }
 
-static void read_root(struct config_yaml *file, yaml_node_t *root, struct config *config)
+static void read_root(struct config_yaml *file, const struct config_node *root,
+                      struct config *config)
 {
     config_yaml_check_keys(file, root, "the configuration", top_keys, top_required);
     read_gateway(file, config_yaml_get(file, root, "gateway"), &config->gateway);
@@ -198,17 +200,30 @@ struct config *config_load_logged(const char *path, const char *prefix, const ch
     return config;
 }
 
+/* A load's errors go to the caller's list, emptied first, or to discarded when it passes none. */
+static struct config_errors *start_collecting(struct config_errors *errors,
+                                              struct config_errors *discarded)
+{
+    *discarded = (struct config_errors){NULL, 0};
+    struct config_errors *collected = errors ? errors : discarded;
+    *collected = (struct config_errors){NULL, 0};
+    return collected;
+}
+
+/*
+ * Errors are collected, never fatal on their own: each reader reports what is
+ * wrong at its line and column, skips the bad item and goes on, and the load
+ * returns NULL at the end if anything was reported.
+ */
 struct config *config_load(const char *path, struct config_errors *errors)
 {
-    struct config_errors discarded = {NULL, 0};
-    struct config_errors *collected = errors ? errors : &discarded;
-    collected->messages = NULL;
-    collected->count = 0;
+    struct config_errors discarded;
+    struct config_errors *collected = start_collecting(errors, &discarded);
     struct config *config = config_yaml_calloc(1, sizeof *config);
     config->path = config_yaml_strdup(path);
     struct config_yaml file;
     if (config_yaml_open(&file, path, collected) == 0) {
-        yaml_node_t *root = config_yaml_root(&file);
+        const struct config_node *root = config_yaml_root(&file);
         if (config_yaml_expect_map(&file, root, "the configuration")) {
             read_root(&file, root, config);
         }
@@ -220,6 +235,28 @@ struct config *config_load(const char *path, struct config_errors *errors)
     }
     config_errors_free(&discarded);
     return config;
+}
+
+struct profile *config_load_profile_file(const char *path, struct config_errors *errors)
+{
+    struct config_errors discarded;
+    struct config_errors *collected = start_collecting(errors, &discarded);
+    struct profile *profile = config_yaml_calloc(1, sizeof *profile);
+    char name_where[16];
+    if (config_profile_load(path, collected, profile, name_where, sizeof name_where) < 0) {
+        config_free_profile(profile);
+        profile = NULL;
+    }
+    config_errors_free(&discarded);
+    return profile;
+}
+
+void config_free_profile(struct profile *profile)
+{
+    if (profile != NULL) {
+        config_profile_clear(profile);
+        free(profile);
+    }
 }
 
 void config_free(struct config *config)
@@ -259,92 +296,4 @@ void config_errors_free(struct config_errors *errors)
     free(errors->messages);
     errors->messages = NULL;
     errors->count = 0;
-}
-
-const struct profile *config_find_profile(const struct config *config, const char *name)
-{
-    for (size_t i = 0; i < config->profile_count; i++) {
-        if (strcmp(config->profiles[i].name, name) == 0) {
-            return &config->profiles[i];
-        }
-    }
-    return NULL;
-}
-
-const struct device_def *config_find_device(const struct config *config, const char *id)
-{
-    for (size_t i = 0; i < config->device_count; i++) {
-        if (strcmp(config->devices[i].id, id) == 0) {
-            return &config->devices[i];
-        }
-    }
-    return NULL;
-}
-
-int config_point_index(const struct profile *profile, const char *point_name)
-{
-    for (size_t i = 0; i < profile->point_count; i++) {
-        if (strcmp(profile->points[i].name, point_name) == 0) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-int config_rule_index(const struct device_def *device, const char *rule_name)
-{
-    for (size_t i = 0; i < device->rule_count; i++)
-        if (strcmp(device->rules[i].name, rule_name) == 0)
-            return (int)i;
-    return -1;
-}
-
-int config_action_index(const struct profile *profile, const char *action_name)
-{
-    for (size_t i = 0; i < profile->action_count; i++) {
-        if (strcmp(profile->actions[i].name, action_name) == 0) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-bool config_point_plausible(const struct point_def *point, double value)
-{
-    if (!isfinite(value))
-        return false;
-    return (!point->has_min || value >= point->min) && (!point->has_max || value <= point->max);
-}
-
-size_t config_total_points(const struct config *config)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < config->device_count; i++) {
-        total += config->devices[i].profile->point_count;
-    }
-    return total;
-}
-
-size_t config_total_rules(const struct config *config)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < config->device_count; i++) {
-        const struct device_def *device = &config->devices[i];
-        for (size_t j = 0; j < device->rule_count; j++) {
-            total += device->rules[j].enabled ? 1 : 0;
-        }
-    }
-    return total;
-}
-
-const char *severity_name(enum severity severity)
-{
-    static const char *const names[] = {"critical", "major", "minor", "warning"};
-    return (unsigned)severity < sizeof names / sizeof names[0] ? names[severity] : "unknown";
-}
-
-const char *point_table_name(enum point_table table)
-{
-    static const char *const names[] = {"coil", "discrete", "input", "holding"};
-    return (unsigned)table < sizeof names / sizeof names[0] ? names[table] : "unknown";
 }

@@ -1,14 +1,11 @@
 /*
- * config.h — the loaded configuration: gateway, MQTT, buses, devices and the
- * device profiles they use.
- *
- * Ownership: config_load() allocates one struct config and everything it
- * points to; config_free() releases all of it. After loading, the structure is
- * read-only and may be shared by every thread (bus pollers, publisher, control
- * socket) without locks. A reload builds a new struct config beside the old one.
- *
- * Units are in the names: _ms is milliseconds. Thresholds in rules are in
- * engineering units, i.e. after a point's scale is applied (25 means 25 %LEL).
+ * config.h — the loaded configuration (gateway, MQTT, buses, devices and the
+ * device profiles they use) and the loader's public calls. config_load()
+ * allocates one struct config and everything it points to, config_free()
+ * releases all of it; once loaded it is read-only and shared by every thread
+ * (bus pollers, publisher, control socket) without locks, and a reload builds a
+ * new one beside the old. Units are in the names (_ms is milliseconds); rule
+ * thresholds are in engineering units, after a point's scale (25 means 25 %LEL).
  */
 #ifndef SAFETYGW_CONFIG_H
 #define SAFETYGW_CONFIG_H
@@ -224,11 +221,11 @@ void config_errors_free(struct config_errors *errors);
  */
 struct config *config_load_logged(const char *path, const char *prefix, const char *outcome);
 
-/* Loads one profile file on its own (for `safetygw probe --profile FILE`). */
+/* Loads one profile file on its own (for `safetygw probe --profile FILE`); same errors. */
 struct profile *config_load_profile_file(const char *path, struct config_errors *errors);
 void config_free_profile(struct profile *profile);
 
-/* Look-ups; NULL or -1 when absent. */
+/* Look-ups (config_lookup.c); NULL or -1 when absent. */
 const struct profile *config_find_profile(const struct config *config, const char *name);
 const struct device_def *config_find_device(const struct config *config, const char *id);
 int config_point_index(const struct profile *profile, const char *point_name);

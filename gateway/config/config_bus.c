@@ -1,6 +1,9 @@
 /*
- * config_bus.c — buses. `port` means a serial device path on an rtu bus and
- * a TCP port number on a tcp bus, so the keys a bus accepts depend on its type.
+ * config_bus.c — the `buses` list into config->buses: each bus's unique name,
+ * its type, serial or TCP settings and timing, with their defaults; a struct
+ * bus_def owns its strings until config_bus_clear(). `port` means a serial
+ * device path on an rtu bus and a TCP port number on a tcp bus, so the keys a
+ * bus accepts depend on its type.
  */
 #include "config_bus.h"
 
@@ -41,9 +44,9 @@ static const char *const any_required[] = {"name", "type", NULL};
 static const char *const parity_names[] = {"N", "E", "O", NULL};
 static const uint32_t standard_bauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
 
-static int read_baud(struct config_yaml *file, yaml_node_t *map, struct bus_def *bus)
+static int read_baud(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
-    yaml_node_t *node = config_yaml_get(file, map, "baud");
+    const struct config_node *node = config_yaml_get(file, map, "baud");
     int64_t baud = 0;
     if (node == NULL) {
         return 0;
@@ -64,7 +67,7 @@ static int read_baud(struct config_yaml *file, yaml_node_t *map, struct bus_def 
     return -1;
 }
 
-static int read_rtu(struct config_yaml *file, yaml_node_t *map, struct bus_def *bus)
+static int read_rtu(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
     int parity = 0;
     bus->baud = BUS_BAUD_DEFAULT;
@@ -85,7 +88,7 @@ static int read_rtu(struct config_yaml *file, yaml_node_t *map, struct bus_def *
     return result;
 }
 
-static int read_tcp(struct config_yaml *file, yaml_node_t *map, struct bus_def *bus)
+static int read_tcp(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
     bus->tcp_port = BUS_TCP_PORT_DEFAULT;
     bus->timeout_ms = BUS_TCP_TIMEOUT_DEFAULT_MS;
@@ -94,7 +97,7 @@ static int read_tcp(struct config_yaml *file, yaml_node_t *map, struct bus_def *
     return result;
 }
 
-static int read_timing(struct config_yaml *file, yaml_node_t *map, struct bus_def *bus)
+static int read_timing(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
     bus->backoff_max_ms = BUS_BACKOFF_DEFAULT_MS;
     int result = config_yaml_get_u32(file, map, "timeout_ms", BUS_TIMEOUT_MIN_MS,
@@ -108,7 +111,7 @@ static int read_timing(struct config_yaml *file, yaml_node_t *map, struct bus_de
     return result;
 }
 
-static int read_bus(struct config_yaml *file, yaml_node_t *map, struct bus_def *bus)
+static int read_bus(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
     memset(bus, 0, sizeof *bus);
     if (!config_yaml_expect_map(file, map, "a bus")) {
@@ -132,8 +135,9 @@ static int read_bus(struct config_yaml *file, yaml_node_t *map, struct bus_def *
     return result;
 }
 
-static int check_unique_name(struct config_yaml *file, yaml_node_t *map, struct config_index *names,
-                             yaml_node_t **name_nodes, const struct bus_def *bus, size_t index)
+static int check_unique_name(struct config_yaml *file, const struct config_node *map,
+                             struct config_index *names, const struct config_node **name_nodes,
+                             const struct bus_def *bus, size_t index)
 {
     long first = config_index_add(names, bus->name, index);
     if (first < 0) {
@@ -147,7 +151,8 @@ static int check_unique_name(struct config_yaml *file, yaml_node_t *map, struct 
     return -1;
 }
 
-void config_bus_read_list(struct config_yaml *file, yaml_node_t *list, struct config *config)
+void config_bus_read_list(struct config_yaml *file, const struct config_node *list,
+                          struct config *config)
 {
     if (list == NULL || !config_yaml_expect_list(file, list, "buses")) {
         return;
@@ -155,10 +160,10 @@ void config_bus_read_list(struct config_yaml *file, yaml_node_t *list, struct co
     size_t length = config_yaml_list_length(list);
     struct config_index names;
     config_index_init(&names);
-    yaml_node_t **name_nodes = config_yaml_calloc(length, sizeof *name_nodes);
+    const struct config_node **name_nodes = config_yaml_calloc(length, sizeof *name_nodes);
     config->buses = config_yaml_calloc(length, sizeof *config->buses);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *map = config_yaml_list_item(file, list, i);
+        const struct config_node *map = config_yaml_list_item(file, list, i);
         struct bus_def *bus = &config->buses[config->bus_count];
         /* A bus with a bad value still counts as defined, so that its devices
          * do not add "unknown bus" to the one real error. */

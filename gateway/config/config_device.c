@@ -1,8 +1,10 @@
 /*
- * config_device.c — devices. Ids are checked with a hash index and bus
- * addresses with one small table per bus, so ten thousand devices load in
- * linear time. A device shares its profile's rule table unless it overrides
- * something; only then does it get (and own) a copy.
+ * config_device.c — the `devices` list into config->devices: ids, profiles,
+ * bus addresses, locations and per-device rule overrides. A device owns its id
+ * and location, and a rule table only when it overrides something (otherwise
+ * it shares its profile's); config_device_clear() frees what it owns. Ids are
+ * checked with a hash index and bus addresses with one small table per bus, so
+ * ten thousand devices load in linear time.
  */
 #include "config_device.h"
 
@@ -25,17 +27,18 @@ static const char *const device_required[] = {"id", "profile", "bus", "address",
 struct device_loader {
     struct config_yaml *file;
     struct config *config;
-    struct config_index ids; /* device id -> index into config->devices */
-    yaml_node_t **id_nodes;  /* parallel to config->devices, for "first at" */
+    struct config_index ids;             /* device id -> index into config->devices */
+    const struct config_node **id_nodes; /* parallel to config->devices, for "first at" */
     struct config_index bus_names;
     struct config_index profile_names;
     /* bus_count rows of DEVICE_ADDRESS_MAX + 1: device index + 1, 0 when free */
     size_t *address_owners;
 };
 
-static int read_location(struct config_yaml *file, yaml_node_t *map, struct device_def *device)
+static int read_location(struct config_yaml *file, const struct config_node *map,
+                         struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(file, map, "location");
+    const struct config_node *node = config_yaml_get(file, map, "location");
     if (node == NULL) {
         return 0;
     }
@@ -65,8 +68,9 @@ static int read_location(struct config_yaml *file, yaml_node_t *map, struct devi
 }
 
 /* Applies one override key to every rule it names; 0 rules named is an error. */
-static int override_rules(struct config_yaml *file, yaml_node_t *key, yaml_node_t *fields,
-                          struct rule_def *rules, const struct device_def *device)
+static int override_rules(struct config_yaml *file, const struct config_node *key,
+                          const struct config_node *fields, struct rule_def *rules,
+                          const struct device_def *device)
 {
     const char *name = config_yaml_text(key);
     bool instance = name != NULL && strchr(name, '.') != NULL;
@@ -100,9 +104,10 @@ static int override_rules(struct config_yaml *file, yaml_node_t *key, yaml_node_
  * ("port3.over_temperature") second, so one port's setting wins over the
  * setting of all ports whatever the order in the file.
  */
-static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct device_def *device)
+static int read_overrides(struct config_yaml *file, const struct config_node *map,
+                          struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(file, map, "overrides");
+    const struct config_node *node = config_yaml_get(file, map, "overrides");
     size_t length = config_yaml_map_length(node);
     if (node == NULL || !config_yaml_expect_map(file, node, "overrides") || length == 0) {
         return node == NULL || length == 0 ? 0 : -1;
@@ -114,7 +119,7 @@ static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct dev
     int result = config_yaml_check_keys(file, node, "overrides", NULL, NULL);
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < length; i++) {
-            yaml_node_t *key = config_yaml_map_key(file, node, i);
+            const struct config_node *key = config_yaml_map_key(file, node, i);
             const char *name = config_yaml_text(key);
             bool instance = name != NULL && strchr(name, '.') != NULL;
             if (instance == (pass == 1)) {
@@ -126,16 +131,27 @@ static int read_overrides(struct config_yaml *file, yaml_node_t *map, struct dev
     return result;
 }
 
-static int find_profile(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+/* The index of what map's key (profile, bus) names, or -1, reported unless the key is absent. */
+static long find_named(struct device_loader *loader, const struct config_node *map, const char *key,
+                       const struct config_index *names)
 {
-    yaml_node_t *node = config_yaml_get(loader->file, map, "profile");
-    const char *name = config_yaml_text(node);
-    long index = name ? config_index_find(&loader->profile_names, name) : -1;
+    const struct config_node *node = config_yaml_get(loader->file, map, key);
     if (node == NULL) {
-        return -1;
+        return -1; /* a required key: config_yaml_check_keys reports it */
     }
+    const char *name = config_yaml_text(node);
+    long index = name ? config_index_find(names, name) : -1;
     if (index < 0) {
-        config_yaml_error(loader->file, node, "unknown profile \"%s\"", name ? name : "?");
+        config_yaml_error(loader->file, node, "unknown %s \"%s\"", key, name ? name : "?");
+    }
+    return index;
+}
+
+static int find_profile(struct device_loader *loader, const struct config_node *map,
+                        struct device_def *device)
+{
+    long index = find_named(loader, map, "profile", &loader->profile_names);
+    if (index < 0) {
         return -1;
     }
     device->profile = &loader->config->profiles[index];
@@ -145,23 +161,19 @@ static int find_profile(struct device_loader *loader, yaml_node_t *map, struct d
     return 0;
 }
 
-static int find_bus(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int find_bus(struct device_loader *loader, const struct config_node *map,
+                    struct device_def *device)
 {
-    yaml_node_t *node = config_yaml_get(loader->file, map, "bus");
-    const char *name = config_yaml_text(node);
-    long index = name ? config_index_find(&loader->bus_names, name) : -1;
-    if (node == NULL) {
-        return -1;
-    }
+    long index = find_named(loader, map, "bus", &loader->bus_names);
     if (index < 0) {
-        config_yaml_error(loader->file, node, "unknown bus \"%s\"", name ? name : "?");
         return -1;
     }
     device->bus_index = (size_t)index;
     return 0;
 }
 
-static int read_fields(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int read_fields(struct device_loader *loader, const struct config_node *map,
+                       struct device_def *device)
 {
     struct config_yaml *file = loader->file;
     uint32_t address = 0;
@@ -183,7 +195,7 @@ static int read_fields(struct device_loader *loader, yaml_node_t *map, struct de
  * A dead bus raises bus_down on P/alarm/<bus name>, beside the devices'
  * P/alarm/<device id>: one name must not mean both.
  */
-static int check_unique_id(struct device_loader *loader, yaml_node_t *map,
+static int check_unique_id(struct device_loader *loader, const struct config_node *map,
                            const struct device_def *device)
 {
     if (config_index_find(&loader->bus_names, device->id) >= 0) {
@@ -204,7 +216,7 @@ static int check_unique_id(struct device_loader *loader, yaml_node_t *map,
     return -1;
 }
 
-static int check_unique_address(struct device_loader *loader, yaml_node_t *map,
+static int check_unique_address(struct device_loader *loader, const struct config_node *map,
                                 const struct device_def *device)
 {
     size_t *owner =
@@ -219,7 +231,8 @@ static int check_unique_address(struct device_loader *loader, yaml_node_t *map,
     return -1;
 }
 
-static int read_device(struct device_loader *loader, yaml_node_t *map, struct device_def *device)
+static int read_device(struct device_loader *loader, const struct config_node *map,
+                       struct device_def *device)
 {
     struct config_yaml *file = loader->file;
     memset(device, 0, sizeof *device);
@@ -240,7 +253,7 @@ static int read_device(struct device_loader *loader, yaml_node_t *map, struct de
     return result;
 }
 
-static void add_device(struct device_loader *loader, yaml_node_t *map)
+static void add_device(struct device_loader *loader, const struct config_node *map)
 {
     struct config *config = loader->config;
     size_t index = config->device_count;
@@ -267,7 +280,8 @@ static void index_names(struct device_loader *loader)
     }
 }
 
-void config_device_read_list(struct config_yaml *file, yaml_node_t *list, struct config *config)
+void config_device_read_list(struct config_yaml *file, const struct config_node *list,
+                             struct config *config)
 {
     if (list == NULL || !config_yaml_expect_list(file, list, "devices")) {
         return;

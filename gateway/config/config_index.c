@@ -1,5 +1,6 @@
 /*
- * config_index.c — open addressing with linear probing over FNV-1a hashes.
+ * config_index.c — the loader's string-keyed hash index: open addressing with
+ * linear probing over FNV-1a hashes. It owns its slot array, never its keys.
  */
 #include "config_index.h"
 
@@ -42,7 +43,7 @@ static struct config_index_slot *slot_of(const struct config_index *index, const
     return &index->slots[i];
 }
 
-static void grow(struct config_index *index)
+static void double_capacity(struct config_index *index)
 {
     struct config_index old = *index;
     index->capacity = old.capacity ? old.capacity * 2 : CONFIG_INDEX_FIRST_CAPACITY;
@@ -67,7 +68,7 @@ long config_index_find(const struct config_index *index, const char *key)
 long config_index_add(struct config_index *index, const char *key, size_t value)
 {
     if ((index->count + 1) * 2 > index->capacity) {
-        grow(index);
+        double_capacity(index);
     }
     struct config_index_slot *slot = slot_of(index, key);
     if (slot->key != NULL) {

@@ -1,10 +1,8 @@
 /*
  * config_index.h — a string-keyed hash index used while loading, so that
- * duplicate ids and name look-ups stay linear in the size of the
- * configuration (ten thousand devices load in well under a second).
- *
- * Ownership: the index stores key pointers, not copies; the keys must outlive
- * it. It lives only as long as one load.
+ * duplicate ids and name look-ups stay linear in the size of the configuration
+ * (ten thousand devices load in well under a second). It stores key pointers,
+ * not copies: the keys must outlive it, and it lives only as long as one load.
  */
 #ifndef SAFETYGW_CONFIG_INDEX_H
 #define SAFETYGW_CONFIG_INDEX_H

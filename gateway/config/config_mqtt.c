@@ -1,8 +1,9 @@
 /*
- * config_mqtt.c — broker URI (or a cluster's URIs), identity, topic prefix,
- * QoS, buffering and TLS.
- * File names (CA, certificate, key, password) are resolved against the
- * folder of gateway.yaml, so a site folder can be moved as a whole.
+ * config_mqtt.c — the `mqtt` section into config->mqtt: broker URI (or a
+ * cluster's URIs), identity, topic prefix, QoS, buffering and TLS, with their
+ * defaults; its strings are config->mqtt's until config_mqtt_clear(). File
+ * names (CA, certificate, key, password) are resolved against the folder of
+ * gateway.yaml, so a site folder can be moved as a whole.
  */
 #include "config_mqtt.h"
 
@@ -28,7 +29,8 @@ static const char *const tls_required[] = {"ca_file", NULL};
 static const char *const tls_versions[] = {"1.2", NULL};
 
 /* A file name as written, resolved against the folder of the file naming it. */
-static int read_path(struct config_yaml *file, const yaml_node_t *map, const char *key, char **out)
+static int read_path(struct config_yaml *file, const struct config_node *map, const char *key,
+                     char **out)
 {
     char *written = NULL;
     if (config_yaml_get_string(file, map, key, &written) < 0) {
@@ -42,7 +44,8 @@ static int read_path(struct config_yaml *file, const yaml_node_t *map, const cha
     return 0;
 }
 
-static int check_key_pair(struct config_yaml *file, yaml_node_t *tls, const struct mqtt_tls *out)
+static int check_key_pair(struct config_yaml *file, const struct config_node *tls,
+                          const struct mqtt_tls *out)
 {
     if ((out->cert_file == NULL) == (out->key_file == NULL)) {
         return 0;
@@ -54,7 +57,7 @@ static int check_key_pair(struct config_yaml *file, yaml_node_t *tls, const stru
     return -1;
 }
 
-static int read_tls(struct config_yaml *file, yaml_node_t *tls, struct mqtt_tls *out)
+static int read_tls(struct config_yaml *file, const struct config_node *tls, struct mqtt_tls *out)
 {
     if (!config_yaml_expect_map(file, tls, "mqtt.tls")) {
         return -1;
@@ -78,7 +81,7 @@ static bool starts_with(const char *text, const char *prefix)
 }
 
 /* tcp://host:port or ssl://host:port; 1 for ssl, 0 for tcp, -1 (reported) otherwise. */
-static int uri_scheme(struct config_yaml *file, yaml_node_t *node, const char *uri)
+static int uri_scheme(struct config_yaml *file, const struct config_node *node, const char *uri)
 {
     bool ssl = starts_with(uri, "ssl://");
     if ((!ssl && !starts_with(uri, "tcp://")) || strlen(uri) <= strlen("tcp://") ||
@@ -91,10 +94,10 @@ static int uri_scheme(struct config_yaml *file, yaml_node_t *node, const char *u
 }
 
 /* TLS settings exactly when the scheme asks for them. */
-static void check_tls_matches(struct config_yaml *file, yaml_node_t *node, yaml_node_t *where,
-                              struct mqtt_config *mqtt, bool ssl)
+static void check_tls_matches(struct config_yaml *file, const struct config_node *node,
+                              const struct config_node *where, struct mqtt_config *mqtt, bool ssl)
 {
-    yaml_node_t *tls = config_yaml_get(file, node, "tls");
+    const struct config_node *tls = config_yaml_get(file, node, "tls");
     if (ssl && tls == NULL) {
         config_yaml_error(file, where,
                           "mqtt uri \"%s\" is ssl:// but mqtt.tls (with ca_file) is "
@@ -107,9 +110,10 @@ static void check_tls_matches(struct config_yaml *file, yaml_node_t *node, yaml_
     mqtt->tls_enabled = ssl;
 }
 
-static void read_uri(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+static void read_uri(struct config_yaml *file, const struct config_node *node,
+                     struct mqtt_config *mqtt)
 {
-    yaml_node_t *uri = config_yaml_get(file, node, "uri");
+    const struct config_node *uri = config_yaml_get(file, node, "uri");
     if (config_yaml_string(file, uri, "uri", &mqtt->uri) != 0)
         return;
     int ssl = uri_scheme(file, uri, mqtt->uri);
@@ -123,9 +127,10 @@ static void read_uri(struct config_yaml *file, yaml_node_t *node, struct mqtt_co
  * The nodes of one broker cluster: Paho's server list. One scheme for all,
  * since one mqtt.tls serves them all; no node twice.
  */
-static void read_uris(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+static void read_uris(struct config_yaml *file, const struct config_node *node,
+                      struct mqtt_config *mqtt)
 {
-    yaml_node_t *list = config_yaml_get(file, node, "uris");
+    const struct config_node *list = config_yaml_get(file, node, "uris");
     if (!config_yaml_expect_list(file, list, "mqtt.uris"))
         return;
     size_t count = config_yaml_list_length(list);
@@ -137,7 +142,7 @@ static void read_uris(struct config_yaml *file, yaml_node_t *node, struct mqtt_c
     int first_scheme = -1;
     size_t length = 0;
     for (size_t i = 0; i < count; i++) {
-        yaml_node_t *item = config_yaml_list_item(file, list, i);
+        const struct config_node *item = config_yaml_list_item(file, list, i);
         char *uri = NULL;
         if (config_yaml_string(file, item, "mqtt.uris item", &uri) != 0)
             return;
@@ -170,7 +175,8 @@ static void read_uris(struct config_yaml *file, yaml_node_t *node, struct mqtt_c
 }
 
 /* Exactly one of uri (one broker) and uris (the nodes of a cluster). */
-static void read_brokers(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+static void read_brokers(struct config_yaml *file, const struct config_node *node,
+                         struct mqtt_config *mqtt)
 {
     bool has_uri = config_yaml_get(file, node, "uri") != NULL;
     bool has_uris = config_yaml_get(file, node, "uris") != NULL;
@@ -187,7 +193,8 @@ static void read_brokers(struct config_yaml *file, yaml_node_t *node, struct mqt
 }
 
 /* MQTT wildcards cannot be published to, and a trailing '/' would make an empty level. */
-static void check_topic_prefix(struct config_yaml *file, yaml_node_t *node, const char *prefix)
+static void check_topic_prefix(struct config_yaml *file, const struct config_node *node,
+                               const char *prefix)
 {
     size_t length = strlen(prefix);
     if (strpbrk(prefix, "+#") != NULL || prefix[length - 1] == '/') {
@@ -211,7 +218,8 @@ static void apply_defaults(struct config *config)
     }
 }
 
-static void read_fields(struct config_yaml *file, yaml_node_t *node, struct mqtt_config *mqtt)
+static void read_fields(struct config_yaml *file, const struct config_node *node,
+                        struct mqtt_config *mqtt)
 {
     uint32_t qos = MQTT_QOS_DEFAULT;
     config_yaml_get_string(file, node, "client_id", &mqtt->client_id);
@@ -229,7 +237,8 @@ static void read_fields(struct config_yaml *file, yaml_node_t *node, struct mqtt
     mqtt->qos = (int)qos;
 }
 
-void config_mqtt_read(struct config_yaml *file, yaml_node_t *node, struct config *config)
+void config_mqtt_read(struct config_yaml *file, const struct config_node *node,
+                      struct config *config)
 {
     struct mqtt_config *mqtt = &config->mqtt;
     mqtt->qos = MQTT_QOS_DEFAULT;
@@ -240,7 +249,7 @@ void config_mqtt_read(struct config_yaml *file, yaml_node_t *node, struct config
         config_yaml_check_keys(file, node, "mqtt", mqtt_keys, NULL);
         read_brokers(file, node, mqtt);
         read_fields(file, node, mqtt);
-        yaml_node_t *tls = config_yaml_get(file, node, "tls");
+        const struct config_node *tls = config_yaml_get(file, node, "tls");
         if (tls != NULL) {
             read_tls(file, tls, &mqtt->tls);
         }

@@ -1,10 +1,8 @@
 /*
- * config_profile.c — a profile file into a struct profile.
- *
- * Order matters: points first (the profile's own, then each block's instances
- * "port0.state", "port1.state", ...), then actions, then rules, because rules
- * name points and actions. Every point remembers the YAML node it came from
- * while loading, so that an overlap found after sorting still has a line.
+ * config_profile.c — one profile file into a struct profile: its header keys,
+ * points with named bits, repeated blocks expanded into instances, actions,
+ * then (through config_rule.c) rules. The profile owns everything it points to
+ * until config_profile_clear().
  */
 #include "config_profile.h"
 
@@ -12,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "config_index.h"
 #include "config_rule.h"
 #include "config_yaml.h"
@@ -53,18 +52,18 @@ static const char *const order_names[] = {"big", "little", NULL};
 static const char *const action_table_names[] = {"coil", "holding", NULL};
 
 struct block {
-    yaml_node_t *node;
+    const struct config_node *node;
     const char *name;
-    uint32_t count;
+    uint32_t instance_count; /* its `count` */
     uint32_t stride;
-    yaml_node_t *points;
-    yaml_node_t *rules;
+    const struct config_node *points;
+    const struct config_node *rules;
 };
 
 struct profile_loader {
     struct config_yaml *file;
     struct profile *profile;
-    yaml_node_t **point_nodes; /* parallel to profile->points */
+    const struct config_node **point_nodes; /* parallel to profile->points */
     struct config_index point_names;
     struct config_index rule_names;
     struct block *blocks; /* the valid ones */
@@ -82,17 +81,12 @@ static void point_clear(struct point_def *point)
     memset(point, 0, sizeof *point);
 }
 
-static unsigned register_width(enum point_type type)
-{
-    return type == TYPE_UINT32 || type == TYPE_INT32 || type == TYPE_FLOAT32 ? 2 : 1;
-}
-
-static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
+static int read_bit(struct config_yaml *file, const struct config_node *bits, size_t i,
                     struct point_def *point)
 {
-    yaml_node_t *key = config_yaml_map_key(file, bits, i);
+    const struct config_node *key = config_yaml_map_key(file, bits, i);
     struct bit_def *bit = &point->bits[point->bit_count];
-    int64_t number = 0;
+    int64_t bit_number = 0;
     if (config_yaml_name(file, key, "bit name", CONFIG_CHARSET_WORD, &bit->name) < 0) {
         return -1;
     }
@@ -106,19 +100,20 @@ static int read_bit(struct config_yaml *file, const yaml_node_t *bits, size_t i,
         }
     }
     if (config_yaml_integer(file, config_yaml_map_value(file, bits, i), "bit", 0, BIT_MAX,
-                            &number) < 0) {
+                            &bit_number) < 0) {
         free(bit->name);
         bit->name = NULL;
         return -1;
     }
-    bit->bit = (uint8_t)number;
+    bit->bit = (uint8_t)bit_number;
     point->bit_count++;
     return 0;
 }
 
-static int read_bits(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_bits(struct config_yaml *file, const struct config_node *node,
+                     struct point_def *point)
 {
-    yaml_node_t *bits = config_yaml_get(file, node, "bits");
+    const struct config_node *bits = config_yaml_get(file, node, "bits");
     if (bits == NULL) {
         return 0;
     }
@@ -140,7 +135,8 @@ static int read_bits(struct config_yaml *file, yaml_node_t *node, struct point_d
 }
 
 /* coil and discrete hold single bits: bool there and only there. */
-static int read_point_type(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_point_type(struct config_yaml *file, const struct config_node *node,
+                           struct point_def *point)
 {
     bool bit_table = point->table == TABLE_COIL || point->table == TABLE_DISCRETE;
     int type = bit_table ? TYPE_BOOL : TYPE_UINT16;
@@ -158,10 +154,10 @@ static int read_point_type(struct config_yaml *file, yaml_node_t *node, struct p
     return 0;
 }
 
-static int check_point_end(struct config_yaml *file, yaml_node_t *node,
+static int check_point_end(struct config_yaml *file, const struct config_node *node,
                            const struct point_def *point)
 {
-    if ((uint32_t)point->address + register_width(point->type) - 1 <= UINT16_MAX) {
+    if ((uint32_t)point->address + codec_point_width(point) - 1 <= UINT16_MAX) {
         return 0;
     }
     config_yaml_error(file, config_yaml_get(file, node, "address"),
@@ -170,9 +166,10 @@ static int check_point_end(struct config_yaml *file, yaml_node_t *node,
     return -1;
 }
 
-static int read_deadband(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_deadband(struct config_yaml *file, const struct config_node *node,
+                         struct point_def *point)
 {
-    if (config_yaml_get_number(file, node, "deadband", &point->deadband) < 0)
+    if (config_yaml_get_real(file, node, "deadband", &point->deadband) < 0)
         return -1;
     if (point->deadband >= 0)
         return 0;
@@ -182,12 +179,13 @@ static int read_deadband(struct config_yaml *file, yaml_node_t *node, struct poi
 }
 
 /* min / max: the range a sensible reading stays in (engineering units), optional. */
-static int read_range(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_range(struct config_yaml *file, const struct config_node *node,
+                      struct point_def *point)
 {
     point->has_min = config_yaml_get(file, node, "min") != NULL;
     point->has_max = config_yaml_get(file, node, "max") != NULL;
-    int result = config_yaml_get_number(file, node, "min", &point->min);
-    result |= config_yaml_get_number(file, node, "max", &point->max);
+    int result = config_yaml_get_real(file, node, "min", &point->min);
+    result |= config_yaml_get_real(file, node, "max", &point->max);
     if (result == 0 && point->has_min && point->has_max && point->min > point->max) {
         config_yaml_error(file, config_yaml_get(file, node, "max"),
                           "max %g of point \"%s\" is below its min %g", point->max, point->name,
@@ -197,7 +195,8 @@ static int read_range(struct config_yaml *file, yaml_node_t *node, struct point_
     return result;
 }
 
-static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_point_fields(struct config_yaml *file, const struct config_node *node,
+                             struct point_def *point)
 {
     int table = 0;
     int word_order = WORD_ORDER_BIG;
@@ -210,8 +209,8 @@ static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct
     int result = read_point_type(file, node, point);
     result |= config_yaml_get_choice(file, node, "word_order", order_names, &word_order);
     result |= config_yaml_get_choice(file, node, "byte_order", order_names, &byte_order);
-    result |= config_yaml_get_number(file, node, "scale", &point->scale);
-    result |= config_yaml_get_number(file, node, "offset", &point->offset);
+    result |= config_yaml_get_real(file, node, "scale", &point->scale);
+    result |= config_yaml_get_real(file, node, "offset", &point->offset);
     result |= config_yaml_get_string(file, node, "unit", &point->unit);
     result |= read_deadband(file, node, point);
     result |= read_range(file, node, point);
@@ -224,7 +223,8 @@ static int read_point_fields(struct config_yaml *file, yaml_node_t *node, struct
     return result;
 }
 
-static int read_point(struct config_yaml *file, yaml_node_t *node, struct point_def *point)
+static int read_point(struct config_yaml *file, const struct config_node *node,
+                      struct point_def *point)
 {
     memset(point, 0, sizeof *point);
     point->scale = 1;
@@ -247,7 +247,8 @@ static int read_point(struct config_yaml *file, yaml_node_t *node, struct point_
 }
 
 /* Takes point over; a point whose name is taken is reported and freed. */
-static int add_point(struct profile_loader *loader, struct point_def *point, yaml_node_t *node)
+static int add_point(struct profile_loader *loader, struct point_def *point,
+                     const struct config_node *node)
 {
     struct profile *profile = loader->profile;
     if (config_index_add(&loader->point_names, point->name, profile->point_count) >= 0) {
@@ -261,11 +262,11 @@ static int add_point(struct profile_loader *loader, struct point_def *point, yam
     return 0;
 }
 
-static void read_points(struct profile_loader *loader, yaml_node_t *list)
+static void read_points(struct profile_loader *loader, const struct config_node *list)
 {
     size_t length = config_yaml_list_length(list);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *node = config_yaml_list_item(loader->file, list, i);
+        const struct config_node *node = config_yaml_list_item(loader->file, list, i);
         struct point_def point;
         if (read_point(loader->file, node, &point) == 0) {
             add_point(loader, &point, node);
@@ -291,7 +292,8 @@ static struct point_def copy_point(const struct point_def *template, char *name,
 
 /* Instance i of a block point sits i * stride registers after the first. */
 static void add_instance_point(struct profile_loader *loader, const struct block *block,
-                               const struct point_def *template, yaml_node_t *node, uint32_t i)
+                               const struct point_def *template, const struct config_node *node,
+                               uint32_t i)
 {
     uint32_t address = template->address + i * block->stride;
     char *name = config_yaml_printf("%s%u.%s", block->name, i, template->name);
@@ -301,16 +303,16 @@ static void add_instance_point(struct profile_loader *loader, const struct block
 
 /* The last instance must still fit below register 65535. */
 static int check_block_end(struct profile_loader *loader, const struct block *block,
-                           const struct point_def *template, yaml_node_t *node)
+                           const struct point_def *template, const struct config_node *node)
 {
-    uint32_t last = template->address + (block->count - 1) * block->stride;
-    if (last + register_width(template->type) - 1 <= UINT16_MAX) {
+    uint32_t last = template->address + (block->instance_count - 1) * block->stride;
+    if (last + codec_point_width(template) - 1 <= UINT16_MAX) {
         return 0;
     }
     config_yaml_error(loader->file, node,
                       "point \"%s\" of block \"%s\": instance %u at address %u runs past "
                       "register 65535",
-                      template->name, block->name, block->count - 1, last);
+                      template->name, block->name, block->instance_count - 1, last);
     return -1;
 }
 
@@ -319,32 +321,33 @@ static void expand_block(struct profile_loader *loader, const struct block *bloc
 {
     size_t length = config_yaml_list_length(block->points);
     struct point_def *templates = config_yaml_calloc(length, sizeof *templates);
-    yaml_node_t **nodes = config_yaml_calloc(length, sizeof *nodes);
-    size_t count = 0;
+    const struct config_node **nodes = config_yaml_calloc(length, sizeof *nodes);
+    size_t template_count = 0; /* the valid ones */
     for (size_t i = 0; i < length; i++) {
-        nodes[count] = config_yaml_list_item(loader->file, block->points, i);
-        if (read_point(loader->file, nodes[count], &templates[count]) < 0) {
+        nodes[template_count] = config_yaml_list_item(loader->file, block->points, i);
+        if (read_point(loader->file, nodes[template_count], &templates[template_count]) < 0) {
             continue;
         }
-        if (check_block_end(loader, block, &templates[count], nodes[count]) < 0) {
-            point_clear(&templates[count]);
+        if (check_block_end(loader, block, &templates[template_count], nodes[template_count]) < 0) {
+            point_clear(&templates[template_count]);
             continue;
         }
-        count++;
+        template_count++;
     }
-    for (uint32_t instance = 0; instance < block->count; instance++) {
-        for (size_t i = 0; i < count; i++) {
+    for (uint32_t instance = 0; instance < block->instance_count; instance++) {
+        for (size_t i = 0; i < template_count; i++) {
             add_instance_point(loader, block, &templates[i], nodes[i], instance);
         }
     }
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < template_count; i++) {
         point_clear(&templates[i]);
     }
     free(templates);
     free(nodes);
 }
 
-static int read_block_lists(struct config_yaml *file, yaml_node_t *node, struct block *block)
+static int read_block_lists(struct config_yaml *file, const struct config_node *node,
+                            struct block *block)
 {
     block->points = config_yaml_get(file, node, "points");
     block->rules = config_yaml_get(file, node, "rules");
@@ -358,7 +361,7 @@ static int read_block_lists(struct config_yaml *file, yaml_node_t *node, struct 
     return result;
 }
 
-static int read_block(struct config_yaml *file, yaml_node_t *node, struct block *block)
+static int read_block(struct config_yaml *file, const struct config_node *node, struct block *block)
 {
     memset(block, 0, sizeof *block);
     block->node = node;
@@ -372,13 +375,13 @@ static int read_block(struct config_yaml *file, yaml_node_t *node, struct block 
     char what[160];
     snprintf(what, sizeof what, "block \"%s\"", block->name ? block->name : "?");
     result |= config_yaml_check_keys(file, node, what, block_keys, block_required);
-    result |= config_yaml_get_u32(file, node, "count", 1, BLOCK_MAX_COUNT, &block->count);
+    result |= config_yaml_get_u32(file, node, "count", 1, BLOCK_MAX_COUNT, &block->instance_count);
     result |= config_yaml_get_u32(file, node, "stride", 0, UINT16_MAX, &block->stride);
     result |= read_block_lists(file, node, block);
     return result;
 }
 
-static void read_blocks(struct profile_loader *loader, yaml_node_t *list)
+static void read_blocks(struct profile_loader *loader, const struct config_node *list)
 {
     if (list == NULL || !config_yaml_expect_list(loader->file, list, "blocks")) {
         return;
@@ -388,7 +391,7 @@ static void read_blocks(struct profile_loader *loader, yaml_node_t *list)
     config_index_init(&names);
     loader->blocks = config_yaml_calloc(length, sizeof *loader->blocks);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *node = config_yaml_list_item(loader->file, list, i);
+        const struct config_node *node = config_yaml_list_item(loader->file, list, i);
         struct block *block = &loader->blocks[loader->block_count];
         if (read_block(loader->file, node, block) < 0) {
             continue;
@@ -421,7 +424,7 @@ static void report_overlap(struct profile_loader *loader, size_t point, size_t o
 {
     const struct point_def *points = loader->profile->points;
     unsigned first = points[owner].address;
-    unsigned last = first + register_width(points[owner].type) - 1;
+    unsigned last = first + codec_point_width(&points[owner]) - 1;
     char range[32];
     if (first == last) {
         snprintf(range, sizeof range, "%u", first);
@@ -445,11 +448,11 @@ static void check_overlaps(struct profile_loader *loader)
     for (size_t i = 1, owner = order[0]; i < profile->point_count; i++) {
         const struct point_def *point = &profile->points[order[i]];
         const struct point_def *last = &profile->points[owner];
-        uint32_t last_end = (uint32_t)last->address + register_width(last->type);
+        uint32_t last_end = (uint32_t)last->address + codec_point_width(last);
         if (point->table == last->table && point->address < last_end) {
             report_overlap(loader, order[i], owner);
         }
-        uint32_t end = (uint32_t)point->address + register_width(point->type);
+        uint32_t end = (uint32_t)point->address + codec_point_width(point);
         if (point->table != last->table || end > last_end) {
             owner = order[i];
         }
@@ -466,7 +469,7 @@ static void check_points_fit_one_read(struct profile_loader *loader)
     const struct profile *profile = loader->profile;
     for (size_t i = 0; i < profile->point_count; i++) {
         const struct point_def *point = &profile->points[i];
-        unsigned width = register_width(point->type);
+        unsigned width = codec_point_width(point);
         if (width > profile->max_registers && point->block_instance <= 0) {
             config_yaml_error(loader->file, loader->point_nodes[i],
                               "point \"%s\" (%s) is read in one request of %u registers, more "
@@ -476,13 +479,13 @@ static void check_points_fit_one_read(struct profile_loader *loader)
     }
 }
 
-static int read_action_param(struct config_yaml *file, yaml_node_t *node, struct action_def *action,
-                             const char *what)
+static int read_action_param(struct config_yaml *file, const struct config_node *node,
+                             struct action_def *action, const char *what)
 {
     int result = config_yaml_get_name(file, node, "param", "param", CONFIG_CHARSET_WORD,
                                       &action->param_name);
-    yaml_node_t *count = config_yaml_get(file, node, "param_count");
-    yaml_node_t *stride = config_yaml_get(file, node, "param_stride");
+    const struct config_node *count = config_yaml_get(file, node, "param_count");
+    const struct config_node *stride = config_yaml_get(file, node, "param_stride");
     if (action->param_name == NULL && (count != NULL || stride != NULL)) {
         config_yaml_error(file, count ? count : stride, "%s has %s but no param", what,
                           count ? "param_count" : "param_stride");
@@ -499,7 +502,7 @@ static int read_action_param(struct config_yaml *file, yaml_node_t *node, struct
 }
 
 /* The highest parameter's last coil or register must still exist. */
-static int check_action_end(struct config_yaml *file, yaml_node_t *node,
+static int check_action_end(struct config_yaml *file, const struct config_node *node,
                             const struct action_def *action, const char *what)
 {
     uint32_t last_param = action->param_name ? action->param_count - 1u : 0;
@@ -513,7 +516,7 @@ static int check_action_end(struct config_yaml *file, yaml_node_t *node,
     return -1;
 }
 
-static int read_action_fields(struct config_yaml *file, yaml_node_t *node,
+static int read_action_fields(struct config_yaml *file, const struct config_node *node,
                               struct action_def *action, const char *what)
 {
     int table = 0;
@@ -533,8 +536,8 @@ static int read_action_fields(struct config_yaml *file, yaml_node_t *node,
     return result;
 }
 
-static int read_action(struct config_yaml *file, yaml_node_t *key, yaml_node_t *node,
-                       struct action_def *action)
+static int read_action(struct config_yaml *file, const struct config_node *key,
+                       const struct config_node *node, struct action_def *action)
 {
     memset(action, 0, sizeof *action);
     action->value = 1;
@@ -557,7 +560,7 @@ static int read_action(struct config_yaml *file, yaml_node_t *key, yaml_node_t *
     return result;
 }
 
-static void read_actions(struct profile_loader *loader, yaml_node_t *map)
+static void read_actions(struct profile_loader *loader, const struct config_node *map)
 {
     struct profile *profile = loader->profile;
     if (map == NULL || !config_yaml_expect_map(loader->file, map, "actions")) {
@@ -566,7 +569,7 @@ static void read_actions(struct profile_loader *loader, yaml_node_t *map)
     size_t length = config_yaml_map_length(map);
     profile->actions = config_yaml_calloc(length, sizeof *profile->actions);
     for (size_t i = 0; i < length; i++) {
-        yaml_node_t *key = config_yaml_map_key(loader->file, map, i);
+        const struct config_node *key = config_yaml_map_key(loader->file, map, i);
         struct action_def *action = &profile->actions[profile->action_count];
         if (read_action(loader->file, key, config_yaml_map_value(loader->file, map, i), action) <
             0) {
@@ -582,32 +585,36 @@ static void read_actions(struct profile_loader *loader, yaml_node_t *map)
     }
 }
 
-static size_t count_points(const struct profile_loader *loader, yaml_node_t *points)
+/* The most points the profile can have: those listed, and each block's once per instance. */
+static size_t point_capacity(const struct profile_loader *loader, const struct config_node *points)
 {
-    size_t count = config_yaml_list_length(points);
+    size_t capacity = config_yaml_list_length(points);
     for (size_t i = 0; i < loader->block_count; i++) {
-        count += config_yaml_list_length(loader->blocks[i].points) * loader->blocks[i].count;
+        const struct block *block = &loader->blocks[i];
+        capacity += config_yaml_list_length(block->points) * block->instance_count;
     }
-    return count;
+    return capacity;
 }
 
-static size_t count_rules(const struct profile_loader *loader, yaml_node_t *rules)
+/* The same for rules. */
+static size_t rule_capacity(const struct profile_loader *loader, const struct config_node *rules)
 {
-    size_t count = config_yaml_list_length(rules);
+    size_t capacity = config_yaml_list_length(rules);
     for (size_t i = 0; i < loader->block_count; i++) {
-        count += config_yaml_list_length(loader->blocks[i].rules) * loader->blocks[i].count;
+        const struct block *block = &loader->blocks[i];
+        capacity += config_yaml_list_length(block->rules) * block->instance_count;
     }
-    return count;
+    return capacity;
 }
 
-static void read_all_points(struct profile_loader *loader, yaml_node_t *root)
+static void read_all_points(struct profile_loader *loader, const struct config_node *root)
 {
-    yaml_node_t *points = config_yaml_get(loader->file, root, "points");
+    const struct config_node *points = config_yaml_get(loader->file, root, "points");
     if (points != NULL && !config_yaml_expect_list(loader->file, points, "points")) {
         points = NULL;
     }
     read_blocks(loader, config_yaml_get(loader->file, root, "blocks"));
-    size_t capacity = count_points(loader, points);
+    size_t capacity = point_capacity(loader, points);
     loader->profile->points = config_yaml_calloc(capacity, sizeof *loader->profile->points);
     loader->point_nodes = config_yaml_calloc(capacity, sizeof *loader->point_nodes);
     read_points(loader, points);
@@ -620,26 +627,27 @@ static void read_all_points(struct profile_loader *loader, yaml_node_t *root)
     }
 }
 
-static void read_all_rules(struct profile_loader *loader, yaml_node_t *root)
+static void read_all_rules(struct profile_loader *loader, const struct config_node *root)
 {
-    yaml_node_t *rules = config_yaml_get(loader->file, root, "rules");
+    const struct config_node *rules = config_yaml_get(loader->file, root, "rules");
     if (rules != NULL && !config_yaml_expect_list(loader->file, rules, "rules")) {
         rules = NULL;
     }
-    size_t capacity = count_rules(loader, rules);
+    size_t capacity = rule_capacity(loader, rules);
     loader->profile->rules = config_yaml_calloc(capacity, sizeof *loader->profile->rules);
     struct config_rule_scope scope = {loader->profile, &loader->point_names, &loader->rule_names,
                                       NULL, 1};
     config_rule_read_list(loader->file, rules, &scope);
     for (size_t i = 0; i < loader->block_count; i++) {
         scope.block_name = loader->blocks[i].name;
-        scope.instance_count = loader->blocks[i].count;
+        scope.instance_count = loader->blocks[i].instance_count;
         config_rule_read_list(loader->file, loader->blocks[i].rules, &scope);
     }
 }
 
 /* Optional: telemetry: { period_ms: 0 or 1000..86400000, on_change: bool }. */
-static int read_telemetry(struct config_yaml *file, yaml_node_t *node, struct profile *profile)
+static int read_telemetry(struct config_yaml *file, const struct config_node *node,
+                          struct profile *profile)
 {
     if (!node)
         return 0;
@@ -661,7 +669,8 @@ static int read_telemetry(struct config_yaml *file, yaml_node_t *node, struct pr
 }
 
 /* Optional: fast_poll: { poll_ms: 100..poll_ms, margin_percent: 1..99 (80) }. */
-static int read_fast_poll(struct config_yaml *file, yaml_node_t *node, struct profile *profile)
+static int read_fast_poll(struct config_yaml *file, const struct config_node *node,
+                          struct profile *profile)
 {
     profile->fast_margin_percent = FAST_MARGIN_DEFAULT_PERCENT;
     if (node == NULL)
@@ -677,7 +686,8 @@ static int read_fast_poll(struct config_yaml *file, yaml_node_t *node, struct pr
     return result;
 }
 
-static int read_header(struct config_yaml *file, yaml_node_t *root, struct profile *profile)
+static int read_header(struct config_yaml *file, const struct config_node *root,
+                       struct profile *profile)
 {
     int result =
         config_yaml_get_name(file, root, "name", "profile name", CONFIG_CHARSET_ID, &profile->name);
@@ -696,7 +706,14 @@ static int read_header(struct config_yaml *file, yaml_node_t *root, struct profi
     return result | read_telemetry(file, config_yaml_get(file, root, "telemetry"), profile);
 }
 
-static void read_profile(struct config_yaml *file, yaml_node_t *root, struct profile *profile)
+/*
+ * Order matters: points first (the profile's own, then each block's instances
+ * "port0.state", "port1.state", ...), then actions, then rules, because rules
+ * name points and actions. Every point remembers the YAML node it came from
+ * while loading, so that an overlap found after sorting still has a line.
+ */
+static void read_profile(struct config_yaml *file, const struct config_node *root,
+                         struct profile *profile)
 {
     struct profile_loader loader = {.file = file, .profile = profile};
     config_index_init(&loader.point_names);
@@ -723,7 +740,7 @@ int config_profile_load(const char *path, struct config_errors *errors, struct p
         config_yaml_close(&file);
         return -1;
     }
-    yaml_node_t *root = config_yaml_root(&file);
+    const struct config_node *root = config_yaml_root(&file);
     if (config_yaml_expect_map(&file, root, "a profile")) {
         profile->file = config_yaml_strdup(path);
         read_profile(&file, root, profile);
@@ -753,28 +770,4 @@ void config_profile_clear(struct profile *profile)
     }
     free(profile->actions);
     memset(profile, 0, sizeof *profile);
-}
-
-struct profile *config_load_profile_file(const char *path, struct config_errors *errors)
-{
-    struct config_errors discarded = {NULL, 0};
-    struct config_errors *collected = errors ? errors : &discarded;
-    collected->messages = NULL;
-    collected->count = 0;
-    struct profile *profile = config_yaml_calloc(1, sizeof *profile);
-    char name_where[16];
-    if (config_profile_load(path, collected, profile, name_where, sizeof name_where) < 0) {
-        config_free_profile(profile);
-        profile = NULL;
-    }
-    config_errors_free(&discarded);
-    return profile;
-}
-
-void config_free_profile(struct profile *profile)
-{
-    if (profile != NULL) {
-        config_profile_clear(profile);
-        free(profile);
-    }
 }

@@ -1,8 +1,7 @@
 /*
- * config_profile.h — one profile file: points with named bits, repeated
- * blocks expanded into instances, actions, and (through config_rule) rules.
- * config_load_profile_file() and config_free_profile() of config.h live in
- * config_profile.c.
+ * config_profile.h — loading one profile file into a struct profile (points
+ * with named bits, repeated blocks expanded into instances, actions, and
+ * through config_rule.h its rules), and freeing what a profile holds.
  */
 #ifndef SAFETYGW_CONFIG_PROFILE_H
 #define SAFETYGW_CONFIG_PROFILE_H

@@ -1,8 +1,8 @@
 /*
- * config_rule.c — rules: exactly one condition key, a clear threshold on the
- * right side of it (hysteresis), a point or a named bit, an optional action.
- * A block rule is read once as a template and then instantiated per block
- * instance, so a mistake in it is reported once, not ten times.
+ * config_rule.c — a profile's `rules` lists into profile->rules (names and
+ * all, the profile's to free), and a device's overrides applied to its copy of
+ * them: exactly one condition key, a clear threshold on the right side of it
+ * (hysteresis), a point or a named bit, an optional action.
  */
 #include "config_rule.h"
 
@@ -42,18 +42,18 @@ struct rule_template {
     struct rule_def rule; /* name NULL, point_index unresolved */
     const char *name;
     const char *point; /* as written, relative to the block; NULL for offline rules */
-    yaml_node_t *node;
-    yaml_node_t *point_node;
-    yaml_node_t *action_node;
+    const struct config_node *node;
+    const struct config_node *point_node;
+    const struct config_node *action_node;
     bool indexed_action;
 };
 
 /* The one condition key of map, or -1 after reporting none or several. */
-static int read_kind(struct config_yaml *file, yaml_node_t *map, const char *what)
+static int read_kind(struct config_yaml *file, const struct config_node *map, const char *what)
 {
     int kind = -1;
     for (int i = 0; condition_keys[i] != NULL; i++) {
-        yaml_node_t *value = config_yaml_get(file, map, condition_keys[i]);
+        const struct config_node *value = config_yaml_get(file, map, condition_keys[i]);
         if (value == NULL) {
             continue;
         }
@@ -84,14 +84,14 @@ static const char *clear_key_of(enum rule_kind kind)
 }
 
 /* clear_below / clear_above: only the one that fits the rule's condition. */
-static int read_clear(struct config_yaml *file, yaml_node_t *map, struct rule_def *rule,
-                      const char *what)
+static int read_clear(struct config_yaml *file, const struct config_node *map,
+                      struct rule_def *rule, const char *what)
 {
     static const char *const clear_keys[] = {"clear_below", "clear_above", NULL};
     const char *fitting = clear_key_of(rule->kind);
     int result = 0;
     for (int i = 0; clear_keys[i] != NULL; i++) {
-        yaml_node_t *value = config_yaml_get(file, map, clear_keys[i]);
+        const struct config_node *value = config_yaml_get(file, map, clear_keys[i]);
         if (value == NULL) {
             continue;
         }
@@ -99,7 +99,7 @@ static int read_clear(struct config_yaml *file, yaml_node_t *map, struct rule_de
             config_yaml_error(file, value, "%s does not apply to %s, which uses %s", clear_keys[i],
                               what, condition_keys[rule->kind]);
             result = -1;
-        } else if (config_yaml_number(file, value, clear_keys[i], &rule->clear_threshold) < 0) {
+        } else if (config_yaml_real(file, value, clear_keys[i], &rule->clear_threshold) < 0) {
             result = -1;
         }
     }
@@ -107,13 +107,13 @@ static int read_clear(struct config_yaml *file, yaml_node_t *map, struct rule_de
 }
 
 /* Hysteresis must widen the alarm, never make it clear while still raised. */
-static int check_clear_side(struct config_yaml *file, yaml_node_t *map, const struct rule_def *rule,
-                            const char *what)
+static int check_clear_side(struct config_yaml *file, const struct config_node *map,
+                            const struct rule_def *rule, const char *what)
 {
     bool below_side = rule->kind == RULE_ABOVE || rule->kind == RULE_RATE_ABOVE;
     const char *clear_key = clear_key_of(rule->kind);
-    yaml_node_t *clear_node = clear_key ? config_yaml_get(file, map, clear_key) : NULL;
-    yaml_node_t *at = clear_node ? clear_node : map;
+    const struct config_node *clear_node = clear_key ? config_yaml_get(file, map, clear_key) : NULL;
+    const struct config_node *at = clear_node ? clear_node : map;
     if (below_side && rule->clear_threshold > rule->threshold) {
         config_yaml_error(file, at, "%s: clear_below %g must be <= the threshold %g", what,
                           rule->clear_threshold, rule->threshold);
@@ -127,10 +127,10 @@ static int check_clear_side(struct config_yaml *file, yaml_node_t *map, const st
     return 0;
 }
 
-static int read_condition(struct config_yaml *file, yaml_node_t *map, struct rule_def *rule,
-                          const char *what)
+static int read_condition(struct config_yaml *file, const struct config_node *map,
+                          struct rule_def *rule, const char *what)
 {
-    yaml_node_t *value = config_yaml_get(file, map, condition_keys[rule->kind]);
+    const struct config_node *value = config_yaml_get(file, map, condition_keys[rule->kind]);
     if (rule->kind == RULE_OFFLINE) {
         int64_t polls = 0;
         if (config_yaml_integer(file, value, "offline_after", 1, RULE_OFFLINE_MAX_POLLS, &polls) <
@@ -140,7 +140,7 @@ static int read_condition(struct config_yaml *file, yaml_node_t *map, struct rul
         rule->offline_after_polls = (uint32_t)polls;
         return 0;
     }
-    if (config_yaml_number(file, value, condition_keys[rule->kind], &rule->threshold) < 0) {
+    if (config_yaml_real(file, value, condition_keys[rule->kind], &rule->threshold) < 0) {
         return -1;
     }
     rule->clear_threshold = rule->threshold;
@@ -150,11 +150,11 @@ static int read_condition(struct config_yaml *file, yaml_node_t *map, struct rul
     return check_clear_side(file, map, rule, what);
 }
 
-static int read_rate_window(struct config_yaml *file, yaml_node_t *map, struct rule_def *rule,
-                            const char *what)
+static int read_rate_window(struct config_yaml *file, const struct config_node *map,
+                            struct rule_def *rule, const char *what)
 {
     rule->rate_window_ms = RULE_RATE_WINDOW_DEFAULT_MS;
-    yaml_node_t *value = config_yaml_get(file, map, "rate_window_ms");
+    const struct config_node *value = config_yaml_get(file, map, "rate_window_ms");
     if (value != NULL && rule->kind != RULE_RATE_ABOVE) {
         config_yaml_error(file, value, "rate_window_ms applies only to rate_above, not to %s",
                           what);
@@ -168,13 +168,13 @@ static const char *const chatter_keys[] = {"raises", "within_ms", "shelve_ms", N
 static const char *const chatter_required[] = {NULL};
 
 /* chatter: off, or { raises, within_ms, shelve_ms } (each optional, defaults above). */
-static int read_chatter(struct config_yaml *file, yaml_node_t *map, struct rule_def *rule,
-                        const char *what)
+static int read_chatter(struct config_yaml *file, const struct config_node *map,
+                        struct rule_def *rule, const char *what)
 {
     rule->chatter_raises = CHATTER_RAISES_DEFAULT;
     rule->chatter_window_ms = CHATTER_WINDOW_DEFAULT_MS;
     rule->shelve_ms = SHELVE_DEFAULT_MS;
-    yaml_node_t *node = config_yaml_get(file, map, "chatter");
+    const struct config_node *node = config_yaml_get(file, map, "chatter");
     if (node == NULL)
         return 0;
     const char *text = config_yaml_text(node);
@@ -199,8 +199,8 @@ static int read_chatter(struct config_yaml *file, yaml_node_t *map, struct rule_
     return result;
 }
 
-static int read_point_key(struct config_yaml *file, yaml_node_t *map, struct rule_template *tmpl,
-                          const char *what)
+static int read_point_key(struct config_yaml *file, const struct config_node *map,
+                          struct rule_template *tmpl, const char *what)
 {
     tmpl->point_node = config_yaml_get(file, map, "point");
     if (tmpl->rule.kind == RULE_OFFLINE) {
@@ -223,8 +223,9 @@ static int read_point_key(struct config_yaml *file, yaml_node_t *map, struct rul
     return 0;
 }
 
-static int read_action(struct config_yaml *file, yaml_node_t *map, struct rule_template *tmpl,
-                       const struct config_rule_scope *scope, const char *what)
+static int read_action(struct config_yaml *file, const struct config_node *map,
+                       struct rule_template *tmpl, const struct config_rule_scope *scope,
+                       const char *what)
 {
     tmpl->action_node = config_yaml_get(file, map, "action");
     if (tmpl->action_node == NULL) {
@@ -257,7 +258,7 @@ static int read_action(struct config_yaml *file, yaml_node_t *map, struct rule_t
     return 0;
 }
 
-static int read_template(struct config_yaml *file, yaml_node_t *node,
+static int read_template(struct config_yaml *file, const struct config_node *node,
                          const struct config_rule_scope *scope, struct rule_template *tmpl)
 {
     memset(tmpl, 0, sizeof *tmpl);
@@ -270,7 +271,7 @@ static int read_template(struct config_yaml *file, yaml_node_t *node,
     if (!config_yaml_expect_map(file, node, "a rule")) {
         return -1;
     }
-    yaml_node_t *name_node = config_yaml_get(file, node, "name");
+    const struct config_node *name_node = config_yaml_get(file, node, "name");
     char *name = NULL;
     if (name_node != NULL &&
         config_yaml_name(file, name_node, "rule name", CONFIG_CHARSET_WORD, &name) == 0) {
@@ -387,8 +388,9 @@ static int check_unique_name(struct config_yaml *file, const struct config_rule_
     return -1;
 }
 
-static void instantiate(const struct config_rule_scope *scope, const struct rule_template *tmpl,
-                        const struct rule_def *bound, unsigned instance)
+static void add_rule_instance(const struct config_rule_scope *scope,
+                              const struct rule_template *tmpl, const struct rule_def *bound,
+                              unsigned instance)
 {
     struct rule_def *rule = &scope->profile->rules[scope->profile->rule_count++];
     *rule = *bound;
@@ -398,7 +400,11 @@ static void instantiate(const struct config_rule_scope *scope, const struct rule
     rule->action_param = tmpl->indexed_action ? (int)instance : -1;
 }
 
-static void read_rule(struct config_yaml *file, yaml_node_t *node,
+/*
+ * A block rule is read once as a template and then instantiated per block
+ * instance, so a mistake in it is reported once, not ten times.
+ */
+static void read_rule(struct config_yaml *file, const struct config_node *node,
                       const struct config_rule_scope *scope)
 {
     struct rule_template tmpl;
@@ -411,11 +417,11 @@ static void read_rule(struct config_yaml *file, yaml_node_t *node,
             check_bit_threshold(file, &tmpl, &bound) < 0) {
             return; /* the same mistake in every instance: reported once */
         }
-        instantiate(scope, &tmpl, &bound, instance);
+        add_rule_instance(scope, &tmpl, &bound, instance);
     }
 }
 
-void config_rule_read_list(struct config_yaml *file, yaml_node_t *list,
+void config_rule_read_list(struct config_yaml *file, const struct config_node *list,
                            const struct config_rule_scope *scope)
 {
     if (list == NULL || !config_yaml_expect_list(file, list, "rules")) {
@@ -434,12 +440,12 @@ bool config_rule_is_instance_of(const struct rule_def *rule, const char *templat
 }
 
 /* A new threshold keeps the profile's hysteresis band unless a clear key is given too. */
-static int override_threshold(struct config_yaml *file, yaml_node_t *fields, struct rule_def *rule,
-                              const char *what)
+static int override_threshold(struct config_yaml *file, const struct config_node *fields,
+                              struct rule_def *rule, const char *what)
 {
     int result = 0;
     for (int i = 0; condition_keys[i] != NULL; i++) {
-        yaml_node_t *value = config_yaml_get(file, fields, condition_keys[i]);
+        const struct config_node *value = config_yaml_get(file, fields, condition_keys[i]);
         if (value == NULL) {
             continue;
         }
@@ -448,7 +454,7 @@ static int override_threshold(struct config_yaml *file, yaml_node_t *fields, str
             config_yaml_error(file, value, "%s: %s does not apply; the rule uses %s", what,
                               condition_keys[i], condition_keys[rule->kind]);
             result = -1;
-        } else if (config_yaml_number(file, value, condition_keys[i], &threshold) < 0) {
+        } else if (config_yaml_real(file, value, condition_keys[i], &threshold) < 0) {
             result = -1;
         } else {
             rule->clear_threshold = threshold + (rule->clear_threshold - rule->threshold);
@@ -458,8 +464,8 @@ static int override_threshold(struct config_yaml *file, yaml_node_t *fields, str
     return result;
 }
 
-int config_rule_override(struct config_yaml *file, yaml_node_t *fields, struct rule_def *rule,
-                         const char *what)
+int config_rule_override(struct config_yaml *file, const struct config_node *fields,
+                         struct rule_def *rule, const char *what)
 {
     if (!config_yaml_expect_map(file, fields, what)) {
         return -1;

@@ -1,6 +1,7 @@
 /*
- * config_rule.h — alarm rules of a profile (its own and those of its repeated
- * blocks) and a device's overrides of them.
+ * config_rule.h — reading the alarm rules of a profile (its own and those of
+ * its repeated blocks) into profile->rules, and applying a device's overrides
+ * to them.
  */
 #ifndef SAFETYGW_CONFIG_RULE_H
 #define SAFETYGW_CONFIG_RULE_H
@@ -21,7 +22,7 @@ struct config_rule_scope {
 };
 
 /* Reads a `rules` list; bad rules are reported and skipped. */
-void config_rule_read_list(struct config_yaml *file, yaml_node_t *list,
+void config_rule_read_list(struct config_yaml *file, const struct config_node *list,
                            const struct config_rule_scope *scope);
 
 /*
@@ -29,8 +30,8 @@ void config_rule_read_list(struct config_yaml *file, yaml_node_t *list,
  * enabled, ...) to rule. what names it in messages: `override of rule
  * "gas_low" in device "gas-1"`. On error rule is left unchanged.
  */
-int config_rule_override(struct config_yaml *file, yaml_node_t *fields, struct rule_def *rule,
-                         const char *what);
+int config_rule_override(struct config_yaml *file, const struct config_node *fields,
+                         struct rule_def *rule, const char *what);
 
 /* True when rule is an instance of the block rule template named template_name. */
 bool config_rule_is_instance_of(const struct rule_def *rule, const char *template_name);

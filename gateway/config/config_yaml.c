@@ -1,7 +1,9 @@
 /*
- * config_yaml.c — libyaml's document API wrapped for the configuration
- * loader: typed values with file:line:column errors. Marks are zero-based in
- * libyaml and one-based in every message, as editors count.
+ * config_yaml.c — the YAML side of the loader: a file's first document read
+ * with libyaml's event parser into a compact tree (one 24-byte node a value,
+ * every text in one block, freed whole by config_yaml_close), and the typed
+ * readers over it, whose errors name file:line:column. Marks are zero-based
+ * in libyaml and one-based in every message, as editors count.
  */
 #include "config_yaml.h"
 
@@ -14,16 +16,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yaml.h>
+
 #define CONFIG_ID_MAX_LENGTH 64
+
+enum config_node_kind { CONFIG_NODE_SCALAR, CONFIG_NODE_LIST, CONFIG_NODE_MAP };
+
+/* One value of the file: 24 bytes, its text (if any) in the file's texts. */
+struct config_node {
+    union {
+        const char *text;   /* a scalar's, once the whole file is read */
+        size_t text_offset; /* a scalar's, while the file is read: where it is in texts */
+        size_t first_child; /* a list's or map's: where its children start in children */
+    };
+    uint32_t line; /* where it starts, zero-based as libyaml counts; messages count from 1 */
+    uint32_t column;
+    uint32_t count; /* a list's items, a map's pairs */
+    uint8_t kind;   /* enum config_node_kind */
+    bool quoted;    /* a quoted scalar is a string, never a number or a bool */
+};
+
+static _Noreturn void out_of_memory(void)
+{
+    fprintf(stderr, "safetygw: out of memory loading the configuration\n");
+    abort();
+}
 
 void *config_yaml_calloc(size_t count, size_t size)
 {
     void *memory = calloc(count ? count : 1, size ? size : 1);
     if (memory == NULL) {
-        fprintf(stderr, "safetygw: out of memory loading the configuration\n");
-        abort();
+        out_of_memory();
     }
     return memory;
+}
+
+/* array, of *capacity elements of size bytes, with room for count + more of them. */
+static void *reserve(void *array, size_t count, size_t more, size_t *capacity, size_t size)
+{
+    if (count + more <= *capacity) {
+        return array;
+    }
+    size_t grown = *capacity ? *capacity : 64;
+    while (grown < count + more) {
+        grown *= 2;
+    }
+    if (grown > SIZE_MAX / size) {
+        out_of_memory();
+    }
+    void *bigger = realloc(array, grown * size);
+    if (bigger == NULL) {
+        out_of_memory();
+    }
+    *capacity = grown;
+    return bigger;
 }
 
 char *config_yaml_strdup(const char *text)
@@ -66,8 +112,7 @@ static void errors_append(struct config_errors *errors, char *message)
         size_t capacity = count ? count * 2 : 8;
         char **grown = realloc(errors->messages, capacity * sizeof *grown);
         if (grown == NULL) {
-            fprintf(stderr, "safetygw: out of memory loading the configuration\n");
-            abort();
+            out_of_memory();
         }
         errors->messages = grown;
     }
@@ -82,18 +127,19 @@ void config_yaml_add_error(struct config_errors *errors, const char *format, ...
     va_end(args);
 }
 
-void config_yaml_where(const struct config_yaml *file, const yaml_node_t *node, char *out,
+void config_yaml_where(const struct config_yaml *file, const struct config_node *node, char *out,
                        size_t size)
 {
     if (node == NULL) {
         snprintf(out, size, "%s", file->path);
         return;
     }
-    snprintf(out, size, "%s:%zu:%zu", file->path, node->start_mark.line + 1,
-             node->start_mark.column + 1);
+    snprintf(out, size, "%s:%lu:%lu", file->path, (unsigned long)node->line + 1,
+             (unsigned long)node->column + 1);
 }
 
-void config_yaml_error(struct config_yaml *file, const yaml_node_t *node, const char *format, ...)
+void config_yaml_error(struct config_yaml *file, const struct config_node *node, const char *format,
+                       ...)
 {
     char where[4096];
     config_yaml_where(file, node, where, sizeof where);
@@ -146,23 +192,265 @@ static void report_syntax_error(struct config_yaml *file, const yaml_parser_t *p
                           parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem);
 }
 
-static int parse_stream(struct config_yaml *file, FILE *stream)
-{
+/* A list or map whose end has not come yet. */
+struct open_collection {
+    uint32_t node;
+    size_t first_pending; /* where its children start in pending */
+};
+
+struct anchor {
+    char *name;
+    uint32_t node;
+};
+
+/* What the tree is built with, from libyaml's events, and freed once it is whole. */
+struct tree_builder {
+    struct config_yaml *file; /* its nodes, children and texts grow here */
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
+    size_t node_capacity, child_capacity, text_length, text_capacity;
+    uint32_t *pending; /* children of the open lists and maps, in the order they came */
+    size_t pending_count, pending_capacity;
+    struct open_collection *open; /* innermost last */
+    size_t open_count, open_capacity;
+    struct anchor *anchors;
+    size_t anchor_count, anchor_capacity;
+};
+
+static uint32_t mark_u32(size_t value)
+{
+    return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+}
+
+/* The next node, at mark; -1 after reporting a file with more nodes than an index holds. */
+static long add_node(struct tree_builder *builder, enum config_node_kind kind,
+                     const yaml_mark_t *mark)
+{
+    struct config_yaml *file = builder->file;
+    if (file->node_count >= UINT32_MAX) {
+        config_yaml_add_error(file->errors, "%s: too large: more than %lu YAML nodes", file->path,
+                              (unsigned long)UINT32_MAX);
+        return -1;
+    }
+    file->nodes =
+        reserve(file->nodes, file->node_count, 1, &builder->node_capacity, sizeof *file->nodes);
+    struct config_node *node = &file->nodes[file->node_count];
+    memset(node, 0, sizeof *node);
+    node->kind = (uint8_t)kind;
+    node->line = mark_u32(mark->line);
+    node->column = mark_u32(mark->column);
+    return (long)file->node_count++;
+}
+
+/* node as the next child of the innermost open list or map; the root is nobody's child. */
+static void add_child(struct tree_builder *builder, uint32_t node)
+{
+    if (builder->open_count == 0) {
+        return;
+    }
+    builder->pending = reserve(builder->pending, builder->pending_count, 1,
+                               &builder->pending_capacity, sizeof *builder->pending);
+    builder->pending[builder->pending_count++] = node;
+}
+
+/* libyaml's own loader reports a composer error through the parser; so does this. */
+static int composer_error(struct tree_builder *builder, const char *context,
+                          const yaml_mark_t *context_mark, const char *problem,
+                          const yaml_mark_t *problem_mark)
+{
+    builder->parser.error = YAML_COMPOSER_ERROR;
+    builder->parser.context = context;
+    builder->parser.context_mark = context_mark ? *context_mark : (yaml_mark_t){0, 0, 0};
+    builder->parser.problem = problem;
+    builder->parser.problem_mark = *problem_mark;
+    report_syntax_error(builder->file, &builder->parser);
+    return -1;
+}
+
+/* An anchor names its node from the node's start on, as with libyaml's loader. */
+static int add_anchor(struct tree_builder *builder, const yaml_char_t *name, uint32_t node,
+                      const yaml_mark_t *mark)
+{
+    if (name == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < builder->anchor_count; i++) {
+        if (strcmp(builder->anchors[i].name, (const char *)name) == 0) {
+            const struct config_node *first = &builder->file->nodes[builder->anchors[i].node];
+            yaml_mark_t first_mark = {0, first->line, first->column};
+            return composer_error(builder, "found duplicate anchor; first occurrence", &first_mark,
+                                  "second occurrence", mark);
+        }
+    }
+    builder->anchors = reserve(builder->anchors, builder->anchor_count, 1,
+                               &builder->anchor_capacity, sizeof *builder->anchors);
+    builder->anchors[builder->anchor_count++] =
+        (struct anchor){config_yaml_strdup((const char *)name), node};
+    return 0;
+}
+
+static int add_alias(struct tree_builder *builder, const yaml_event_t *event)
+{
+    const char *name = (const char *)event->data.alias.anchor;
+    for (size_t i = 0; i < builder->anchor_count; i++) {
+        if (strcmp(builder->anchors[i].name, name) == 0) {
+            add_child(builder, builder->anchors[i].node);
+            return 0;
+        }
+    }
+    return composer_error(builder, NULL, NULL, "found undefined alias", &event->start_mark);
+}
+
+static int add_scalar(struct tree_builder *builder, const yaml_event_t *event)
+{
+    struct config_yaml *file = builder->file;
+    long index = add_node(builder, CONFIG_NODE_SCALAR, &event->start_mark);
+    if (index < 0) {
+        return -1;
+    }
+    size_t length = event->data.scalar.length;
+    file->texts =
+        reserve(file->texts, builder->text_length, length + 1, &builder->text_capacity, 1);
+    memcpy(file->texts + builder->text_length, event->data.scalar.value, length);
+    file->texts[builder->text_length + length] = '\0';
+    struct config_node *node = &file->nodes[index];
+    node->text_offset = builder->text_length;
+    node->quoted = event->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                   event->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    builder->text_length += length + 1;
+    if (add_anchor(builder, event->data.scalar.anchor, (uint32_t)index, &event->start_mark) < 0) {
+        return -1;
+    }
+    add_child(builder, (uint32_t)index);
+    return 0;
+}
+
+static int open_collection(struct tree_builder *builder, enum config_node_kind kind,
+                           const yaml_char_t *anchor, const yaml_mark_t *mark)
+{
+    long index = add_node(builder, kind, mark);
+    if (index < 0 || add_anchor(builder, anchor, (uint32_t)index, mark) < 0) {
+        return -1;
+    }
+    builder->open = reserve(builder->open, builder->open_count, 1, &builder->open_capacity,
+                            sizeof *builder->open);
+    builder->open[builder->open_count++] =
+        (struct open_collection){(uint32_t)index, builder->pending_count};
+    return 0;
+}
+
+/* A list's or map's children move from pending to children, where they stay together. */
+static void close_collection(struct tree_builder *builder)
+{
+    struct config_yaml *file = builder->file;
+    struct open_collection open = builder->open[--builder->open_count];
+    size_t count = builder->pending_count - open.first_pending;
+    if (count > 0) { /* an empty list or map may come before any array has memory */
+        file->children = reserve(file->children, file->child_count, count, &builder->child_capacity,
+                                 sizeof *file->children);
+        memcpy(file->children + file->child_count, builder->pending + open.first_pending,
+               count * sizeof *file->children);
+    }
+    struct config_node *node = &file->nodes[open.node];
+    node->first_child = file->child_count;
+    node->count = (uint32_t)(node->kind == CONFIG_NODE_MAP ? count / 2 : count);
+    file->child_count += count;
+    builder->pending_count = open.first_pending;
+    add_child(builder, open.node);
+}
+
+/* 1 when the first document has ended, 0 for more events, -1 after reporting an error. */
+static int add_event(struct tree_builder *builder, const yaml_event_t *event)
+{
+    switch (event->type) {
+    case YAML_DOCUMENT_END_EVENT:
+    case YAML_STREAM_END_EVENT: /* an empty file: no document */
+        return 1;
+    case YAML_SCALAR_EVENT:
+        return add_scalar(builder, event);
+    case YAML_SEQUENCE_START_EVENT:
+        return open_collection(builder, CONFIG_NODE_LIST, event->data.sequence_start.anchor,
+                               &event->start_mark);
+    case YAML_MAPPING_START_EVENT:
+        return open_collection(builder, CONFIG_NODE_MAP, event->data.mapping_start.anchor,
+                               &event->start_mark);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        close_collection(builder);
+        return 0;
+    case YAML_ALIAS_EVENT:
+        return add_alias(builder, event);
+    default: /* stream and document starts */
+        return 0;
+    }
+}
+
+/* Scalars point at their texts once texts has stopped moving. */
+static void settle_texts(struct config_yaml *file)
+{
+    for (size_t i = 0; i < file->node_count; i++) {
+        struct config_node *node = &file->nodes[i];
+        if (node->kind == CONFIG_NODE_SCALAR) {
+            node->text = file->texts + node->text_offset;
+        }
+    }
+}
+
+static void free_tree(struct config_yaml *file)
+{
+    free(file->nodes);
+    free(file->children);
+    free(file->texts);
+    file->nodes = NULL;
+    file->children = NULL;
+    file->texts = NULL;
+    file->node_count = 0;
+    file->child_count = 0;
+}
+
+static void builder_free(struct tree_builder *builder)
+{
+    for (size_t i = 0; i < builder->anchor_count; i++) {
+        free(builder->anchors[i].name);
+    }
+    free(builder->anchors);
+    free(builder->open);
+    free(builder->pending);
+    yaml_parser_delete(&builder->parser);
+}
+
+/*
+ * The first document of stream, event by event, into file's tree: one small
+ * node a value and every text in one block, where libyaml's document would
+ * hold a node of its own, a tag and a stack for each (four times the memory
+ * for ten thousand devices). Later documents are not read, as with libyaml's
+ * loader.
+ */
+static int build_tree(struct config_yaml *file, FILE *stream)
+{
+    struct tree_builder builder = {.file = file};
+    if (!yaml_parser_initialize(&builder.parser)) {
         config_yaml_add_error(file->errors, "%s: cannot start the YAML parser", file->path);
         return -1;
     }
-    yaml_parser_set_input_file(&parser, stream);
+    yaml_parser_set_input_file(&builder.parser, stream);
     int result = 0;
-    if (!yaml_parser_load(&parser, &file->document)) {
-        report_syntax_error(file, &parser);
-        result = -1;
-    } else {
-        file->has_document = true;
+    while (result == 0) {
+        yaml_event_t event;
+        if (!yaml_parser_parse(&builder.parser, &event)) {
+            report_syntax_error(file, &builder.parser);
+            result = -1;
+            break;
+        }
+        result = add_event(&builder, &event);
+        yaml_event_delete(&event);
     }
-    yaml_parser_delete(&parser);
-    return result;
+    builder_free(&builder);
+    if (result < 0) {
+        free_tree(file); /* its texts are not settled: no reader may see it */
+        return -1;
+    }
+    settle_texts(file);
+    return 0;
 }
 
 int config_yaml_open(struct config_yaml *file, const char *path, struct config_errors *errors)
@@ -176,7 +464,7 @@ int config_yaml_open(struct config_yaml *file, const char *path, struct config_e
         config_yaml_add_error(errors, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    int result = parse_stream(file, stream);
+    int result = build_tree(file, stream);
     fclose(stream);
     if (result == 0 && config_yaml_root(file) == NULL) {
         config_yaml_add_error(errors, "%s:1:1: the file is empty", path);
@@ -187,96 +475,91 @@ int config_yaml_open(struct config_yaml *file, const char *path, struct config_e
 
 void config_yaml_close(struct config_yaml *file)
 {
-    if (file->has_document) {
-        yaml_document_delete(&file->document);
-    }
+    free_tree(file);
     free(file->path);
     free(file->dir);
     memset(file, 0, sizeof *file);
 }
 
-yaml_node_t *config_yaml_root(struct config_yaml *file)
+const struct config_node *config_yaml_root(const struct config_yaml *file)
 {
-    return file->has_document ? yaml_document_get_root_node(&file->document) : NULL;
+    return file->node_count > 0 ? &file->nodes[0] : NULL;
 }
 
-static const char *shape_name(const yaml_node_t *node)
+static const char *shape_name(const struct config_node *node)
 {
-    switch (node->type) {
-    case YAML_MAPPING_NODE:
+    switch (node->kind) {
+    case CONFIG_NODE_MAP:
         return "a map";
-    case YAML_SEQUENCE_NODE:
+    case CONFIG_NODE_LIST:
         return "a list";
     default:
         return "a single value";
     }
 }
 
-static bool expect_shape(struct config_yaml *file, yaml_node_t *node, const char *what,
-                         yaml_node_type_t type, const char *shape)
+static bool expect_shape(struct config_yaml *file, const struct config_node *node, const char *what,
+                         enum config_node_kind kind, const char *shape)
 {
-    if (node->type == type) {
+    if (node->kind == kind) {
         return true;
     }
-    if (node->type == YAML_SCALAR_NODE) {
-        config_yaml_error(file, node, "%s must be %s, not \"%s\"", what, shape,
-                          (const char *)node->data.scalar.value);
+    if (node->kind == CONFIG_NODE_SCALAR) {
+        config_yaml_error(file, node, "%s must be %s, not \"%s\"", what, shape, node->text);
     } else {
         config_yaml_error(file, node, "%s must be %s, not %s", what, shape, shape_name(node));
     }
     return false;
 }
 
-bool config_yaml_expect_map(struct config_yaml *file, yaml_node_t *node, const char *what)
+bool config_yaml_expect_map(struct config_yaml *file, const struct config_node *node,
+                            const char *what)
 {
-    return expect_shape(file, node, what, YAML_MAPPING_NODE, "a map");
+    return expect_shape(file, node, what, CONFIG_NODE_MAP, "a map");
 }
 
-bool config_yaml_expect_list(struct config_yaml *file, yaml_node_t *node, const char *what)
+bool config_yaml_expect_list(struct config_yaml *file, const struct config_node *node,
+                             const char *what)
 {
-    return expect_shape(file, node, what, YAML_SEQUENCE_NODE, "a list");
+    return expect_shape(file, node, what, CONFIG_NODE_LIST, "a list");
 }
 
-size_t config_yaml_list_length(const yaml_node_t *list)
+size_t config_yaml_list_length(const struct config_node *list)
 {
-    if (list == NULL || list->type != YAML_SEQUENCE_NODE) {
-        return 0;
-    }
-    return (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    return list != NULL && list->kind == CONFIG_NODE_LIST ? list->count : 0;
 }
 
-yaml_node_t *config_yaml_list_item(struct config_yaml *file, const yaml_node_t *list, size_t i)
+const struct config_node *config_yaml_list_item(const struct config_yaml *file,
+                                                const struct config_node *list, size_t i)
 {
-    return yaml_document_get_node(&file->document, list->data.sequence.items.start[i]);
+    return &file->nodes[file->children[list->first_child + i]];
 }
 
-size_t config_yaml_map_length(const yaml_node_t *map)
+size_t config_yaml_map_length(const struct config_node *map)
 {
-    if (map == NULL || map->type != YAML_MAPPING_NODE) {
-        return 0;
-    }
-    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    return map != NULL && map->kind == CONFIG_NODE_MAP ? map->count : 0;
 }
 
-yaml_node_t *config_yaml_map_key(struct config_yaml *file, const yaml_node_t *map, size_t i)
+/* A map's children are its keys and values in turn. */
+const struct config_node *config_yaml_map_key(const struct config_yaml *file,
+                                              const struct config_node *map, size_t i)
 {
-    return yaml_document_get_node(&file->document, map->data.mapping.pairs.start[i].key);
+    return &file->nodes[file->children[map->first_child + 2 * i]];
 }
 
-yaml_node_t *config_yaml_map_value(struct config_yaml *file, const yaml_node_t *map, size_t i)
+const struct config_node *config_yaml_map_value(const struct config_yaml *file,
+                                                const struct config_node *map, size_t i)
 {
-    return yaml_document_get_node(&file->document, map->data.mapping.pairs.start[i].value);
+    return &file->nodes[file->children[map->first_child + 2 * i + 1]];
 }
 
-const char *config_yaml_text(const yaml_node_t *node)
+const char *config_yaml_text(const struct config_node *node)
 {
-    if (node == NULL || node->type != YAML_SCALAR_NODE) {
-        return NULL;
-    }
-    return (const char *)node->data.scalar.value;
+    return node != NULL && node->kind == CONFIG_NODE_SCALAR ? node->text : NULL;
 }
 
-yaml_node_t *config_yaml_get(struct config_yaml *file, const yaml_node_t *map, const char *key)
+const struct config_node *config_yaml_get(const struct config_yaml *file,
+                                          const struct config_node *map, const char *key)
 {
     size_t length = config_yaml_map_length(map);
     for (size_t i = 0; i < length; i++) {
@@ -288,7 +571,7 @@ yaml_node_t *config_yaml_get(struct config_yaml *file, const yaml_node_t *map, c
     return NULL;
 }
 
-static bool in_list(const char *const *names, const char *name)
+static bool name_in_list(const char *const *names, const char *name)
 {
     for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
         if (strcmp(names[i], name) == 0) {
@@ -309,17 +592,17 @@ static void join_names(const char *const *names, char *out, size_t size)
 }
 
 /* Reports a key that is not a scalar, not allowed, or given twice. */
-static int check_one_key(struct config_yaml *file, yaml_node_t *map, size_t i, const char *what,
-                         const char *const *allowed)
+static int check_one_key(struct config_yaml *file, const struct config_node *map, size_t i,
+                         const char *what, const char *const *allowed)
 {
-    yaml_node_t *key = config_yaml_map_key(file, map, i);
+    const struct config_node *key = config_yaml_map_key(file, map, i);
     const char *text = config_yaml_text(key);
     if (text == NULL) {
         config_yaml_error(file, key, "a key of %s must be a single value, not %s", what,
                           shape_name(key));
         return -1;
     }
-    if (allowed != NULL && !in_list(allowed, text)) {
+    if (allowed != NULL && !name_in_list(allowed, text)) {
         char expected[1024];
         join_names(allowed, expected, sizeof expected);
         config_yaml_error(file, key, "unknown key \"%s\" in %s (expected one of: %s)", text, what,
@@ -327,7 +610,7 @@ static int check_one_key(struct config_yaml *file, yaml_node_t *map, size_t i, c
         return -1;
     }
     for (size_t j = 0; j < i; j++) {
-        yaml_node_t *earlier = config_yaml_map_key(file, map, j);
+        const struct config_node *earlier = config_yaml_map_key(file, map, j);
         const char *earlier_text = config_yaml_text(earlier);
         if (earlier_text != NULL && strcmp(earlier_text, text) == 0) {
             char first[4096];
@@ -340,8 +623,9 @@ static int check_one_key(struct config_yaml *file, yaml_node_t *map, size_t i, c
     return 0;
 }
 
-int config_yaml_check_keys(struct config_yaml *file, yaml_node_t *map, const char *what,
-                           const char *const *allowed, const char *const *required)
+int config_yaml_check_keys(struct config_yaml *file, const struct config_node *map,
+                           const char *what, const char *const *allowed,
+                           const char *const *required)
 {
     int result = 0;
     size_t length = config_yaml_map_length(map);
@@ -360,8 +644,8 @@ int config_yaml_check_keys(struct config_yaml *file, yaml_node_t *map, const cha
 }
 
 /* A scalar, or -1 after saying which shape was given instead. */
-static const char *scalar_or_error(struct config_yaml *file, yaml_node_t *node, const char *key,
-                                   const char *expected)
+static const char *scalar_or_error(struct config_yaml *file, const struct config_node *node,
+                                   const char *key, const char *expected)
 {
     const char *text = config_yaml_text(node);
     if (text == NULL) {
@@ -371,13 +655,13 @@ static const char *scalar_or_error(struct config_yaml *file, yaml_node_t *node, 
 }
 
 /* Quoted scalars are strings in YAML: "9600" is not a number. */
-static bool is_quoted(const yaml_node_t *node)
+static bool is_quoted(const struct config_node *node)
 {
-    return node->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-           node->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    return node->quoted;
 }
 
-int config_yaml_string(struct config_yaml *file, yaml_node_t *node, const char *key, char **out)
+int config_yaml_string(struct config_yaml *file, const struct config_node *node, const char *key,
+                       char **out)
 {
     const char *text = scalar_or_error(file, node, key, "a string");
     if (text == NULL) {
@@ -415,7 +699,7 @@ static bool name_is_valid(enum config_yaml_charset charset, const char *text)
     return true;
 }
 
-int config_yaml_name(struct config_yaml *file, yaml_node_t *node, const char *key,
+int config_yaml_name(struct config_yaml *file, const struct config_node *node, const char *key,
                      enum config_yaml_charset charset, char **out)
 {
     const char *text = scalar_or_error(file, node, key, "a name");
@@ -452,8 +736,8 @@ static bool parse_integer(const char *text, int64_t *out)
     return true;
 }
 
-int config_yaml_integer(struct config_yaml *file, yaml_node_t *node, const char *key, int64_t min,
-                        int64_t max, int64_t *out)
+int config_yaml_integer(struct config_yaml *file, const struct config_node *node, const char *key,
+                        int64_t min, int64_t max, int64_t *out)
 {
     const char *text = scalar_or_error(file, node, key, "an integer");
     if (text == NULL) {
@@ -473,7 +757,8 @@ int config_yaml_integer(struct config_yaml *file, yaml_node_t *node, const char 
     return 0;
 }
 
-int config_yaml_number(struct config_yaml *file, yaml_node_t *node, const char *key, double *out)
+int config_yaml_real(struct config_yaml *file, const struct config_node *node, const char *key,
+                     double *out)
 {
     const char *text = scalar_or_error(file, node, key, "a number");
     if (text == NULL) {
@@ -492,7 +777,8 @@ int config_yaml_number(struct config_yaml *file, yaml_node_t *node, const char *
     return 0;
 }
 
-int config_yaml_bool(struct config_yaml *file, yaml_node_t *node, const char *key, bool *out)
+int config_yaml_bool(struct config_yaml *file, const struct config_node *node, const char *key,
+                     bool *out)
 {
     /* YAML 1.2 true/false, and the YAML 1.1 spellings installers still write. */
     static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
@@ -503,9 +789,9 @@ int config_yaml_bool(struct config_yaml *file, yaml_node_t *node, const char *ke
     if (text == NULL) {
         return -1;
     }
-    if (!is_quoted(node) && in_list(yes, text)) {
+    if (!is_quoted(node) && name_in_list(yes, text)) {
         *out = true;
-    } else if (!is_quoted(node) && in_list(no, text)) {
+    } else if (!is_quoted(node) && name_in_list(no, text)) {
         *out = false;
     } else {
         config_yaml_error(file, node, "%s must be true or false, not \"%s\"", key, text);
@@ -514,7 +800,7 @@ int config_yaml_bool(struct config_yaml *file, yaml_node_t *node, const char *ke
     return 0;
 }
 
-int config_yaml_choice(struct config_yaml *file, yaml_node_t *node, const char *key,
+int config_yaml_choice(struct config_yaml *file, const struct config_node *node, const char *key,
                        const char *const *names, int *out)
 {
     const char *text = scalar_or_error(file, node, key, "a single value");
@@ -533,24 +819,24 @@ int config_yaml_choice(struct config_yaml *file, yaml_node_t *node, const char *
     return -1;
 }
 
-int config_yaml_get_string(struct config_yaml *file, const yaml_node_t *map, const char *key,
+int config_yaml_get_string(struct config_yaml *file, const struct config_node *map, const char *key,
                            char **out)
 {
-    yaml_node_t *node = config_yaml_get(file, map, key);
+    const struct config_node *node = config_yaml_get(file, map, key);
     return node ? config_yaml_string(file, node, key, out) : 0;
 }
 
-int config_yaml_get_name(struct config_yaml *file, const yaml_node_t *map, const char *key,
+int config_yaml_get_name(struct config_yaml *file, const struct config_node *map, const char *key,
                          const char *label, enum config_yaml_charset charset, char **out)
 {
-    yaml_node_t *node = config_yaml_get(file, map, key);
+    const struct config_node *node = config_yaml_get(file, map, key);
     return node ? config_yaml_name(file, node, label, charset, out) : 0;
 }
 
-int config_yaml_get_u32(struct config_yaml *file, const yaml_node_t *map, const char *key,
+int config_yaml_get_u32(struct config_yaml *file, const struct config_node *map, const char *key,
                         uint32_t min, uint32_t max, uint32_t *out)
 {
-    yaml_node_t *node = config_yaml_get(file, map, key);
+    const struct config_node *node = config_yaml_get(file, map, key);
     int64_t value = 0;
     if (node == NULL) {
         return 0;
@@ -562,7 +848,7 @@ int config_yaml_get_u32(struct config_yaml *file, const yaml_node_t *map, const 
     return 0;
 }
 
-int config_yaml_get_u16(struct config_yaml *file, const yaml_node_t *map, const char *key,
+int config_yaml_get_u16(struct config_yaml *file, const struct config_node *map, const char *key,
                         uint16_t min, uint16_t max, uint16_t *out)
 {
     uint32_t value = *out;
@@ -573,23 +859,23 @@ int config_yaml_get_u16(struct config_yaml *file, const yaml_node_t *map, const 
     return 0;
 }
 
-int config_yaml_get_number(struct config_yaml *file, const yaml_node_t *map, const char *key,
-                           double *out)
+int config_yaml_get_real(struct config_yaml *file, const struct config_node *map, const char *key,
+                         double *out)
 {
-    yaml_node_t *node = config_yaml_get(file, map, key);
-    return node ? config_yaml_number(file, node, key, out) : 0;
+    const struct config_node *node = config_yaml_get(file, map, key);
+    return node ? config_yaml_real(file, node, key, out) : 0;
 }
 
-int config_yaml_get_bool(struct config_yaml *file, const yaml_node_t *map, const char *key,
+int config_yaml_get_bool(struct config_yaml *file, const struct config_node *map, const char *key,
                          bool *out)
 {
-    yaml_node_t *node = config_yaml_get(file, map, key);
+    const struct config_node *node = config_yaml_get(file, map, key);
     return node ? config_yaml_bool(file, node, key, out) : 0;
 }
 
-int config_yaml_get_choice(struct config_yaml *file, const yaml_node_t *map, const char *key,
+int config_yaml_get_choice(struct config_yaml *file, const struct config_node *map, const char *key,
                            const char *const *names, int *out)
 {
-    yaml_node_t *node = config_yaml_get(file, map, key);
+    const struct config_node *node = config_yaml_get(file, map, key);
     return node ? config_yaml_choice(file, node, key, names, out) : 0;
 }

@@ -350,6 +350,56 @@ static void test_yaml_syntax_error_has_line_and_column(void **state)
     assert_config_error(fixture, "gateway.yaml", 6, 8, "YAML syntax error");
 }
 
+static void test_an_alias_repeats_the_anchored_value(void **state)
+{
+    struct config_fixture *fixture = *state;
+    const struct config *config = config_fixture_load(
+        fixture, HEADER "buses: [ { name: b1, type: tcp, host: h } ]\n"
+                        "devices:\n"
+                        "  - { id: d1, profile: sensor, bus: b1, address: 1,\n"
+                        "      location: &flat { building: \"7\", room: \"301\" } }\n"
+                        "  - { id: d2, profile: sensor, bus: b1, address: 2, location: *flat }\n");
+    assert_non_null(config);
+    const struct device_def *second = &config->devices[1];
+    assert_int_equal(second->location_count, 2);
+    assert_string_equal(second->location[0].key, "building");
+    assert_string_equal(second->location[1].value, "301");
+}
+
+static void test_undefined_alias_is_a_syntax_error_at_the_alias(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(config_fixture_load(fixture,
+                                    HEADER "buses:\n"
+                                           "  - { name: b1, type: tcp, host: *nowhere }\n"));
+    assert_int_equal(fixture->errors.count, 1);
+    assert_config_error(fixture, "gateway.yaml", 5, 34, "YAML syntax error: found undefined alias");
+}
+
+static void test_duplicate_anchor_is_a_syntax_error_naming_the_first(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(config_fixture_load(fixture, HEADER "buses:\n"
+                                                    "  - &bus { name: b1, type: tcp, host: h }\n"
+                                                    "  - &bus { name: b2, type: tcp, host: h }\n"));
+    assert_int_equal(fixture->errors.count, 1);
+    assert_config_error(fixture, "gateway.yaml", 6, 5,
+                        "found duplicate anchor; first occurrence at line 5");
+}
+
+static void test_empty_lists_and_maps_load(void **state)
+{
+    struct config_fixture *fixture = *state;
+    const struct config *config = config_fixture_load(
+        fixture,
+        HEADER "buses: [ { name: b1, type: tcp, host: h } ]\n"
+               "devices: [ { id: d1, profile: sensor, bus: b1, address: 1, location: {} } ]\n"
+               "---\n"
+               "only the first document is read: [\n");
+    assert_non_null(config);
+    assert_int_equal(config->devices[0].location_count, 0);
+}
+
 static void test_three_mistakes_are_all_reported_each_at_its_line(void **state)
 {
     struct config_fixture *fixture = *state;
@@ -479,6 +529,10 @@ int main(void)
         TEST(test_integer_keys_reject_fractions_and_quoted_numbers),
         TEST(test_hex_numbers_are_accepted),
         TEST(test_yaml_syntax_error_has_line_and_column),
+        TEST(test_an_alias_repeats_the_anchored_value),
+        TEST(test_undefined_alias_is_a_syntax_error_at_the_alias),
+        TEST(test_duplicate_anchor_is_a_syntax_error_naming_the_first),
+        TEST(test_empty_lists_and_maps_load),
         TEST(test_three_mistakes_are_all_reported_each_at_its_line),
         TEST(test_misspelt_key_is_unknown_and_leaves_the_required_key_missing),
         TEST(test_ssl_uri_requires_tls_and_tls_requires_ssl),

@@ -132,7 +132,8 @@ static bool profile_paths_are_local(const char *gateway_path)
     struct config_yaml file;
     bool local = true;
     if (config_yaml_open(&file, gateway_path, &errors) == 0) {
-        yaml_node_t *profiles = config_yaml_get(&file, config_yaml_root(&file), "profiles");
+        const struct config_node *profiles =
+            config_yaml_get(&file, config_yaml_root(&file), "profiles");
         size_t length = config_yaml_list_length(profiles);
         for (size_t i = 0; i < length && local; i++) {
             const char *path = config_yaml_text(config_yaml_list_item(&file, profiles, i));
