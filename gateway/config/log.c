@@ -1,3 +1,9 @@
+/*
+ * log.c — one log line at a time, to journald with its fields when the daemon
+ * runs under it (log_use_journal), else to stderr with the sd-daemon "<N>"
+ * priority prefix. Owns the level threshold and the journal sender; shared
+ * by the daemon, the CLI and the simulator (log.h says what each call does).
+ */
 #include "log.h"
 
 #include <ctype.h>
