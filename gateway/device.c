@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device_poll.h"
 #include "log.h"
+#include "poll_outcome.h"
 
 /* Without an offline rule a device is still taken as offline after this many failures. */
 #define DEFAULT_OFFLINE_AFTER_POLLS 3
