@@ -120,8 +120,8 @@ static int read_shelve(const struct profile *profile, json_t *root, struct comma
         read_alarm(profile, root, command, error, error_size) != 0)
         return -1;
     const char *duration = json_string_value(json_object_get(root, "for"));
-    if (!duration || time_parse_duration(duration, &command->for_ms) != 0 ||
-        command->for_ms == 0 || command->for_ms > SHELVING_LONGEST_MS)
+    if (!duration || time_parse_duration(duration, &command->for_ms) != 0 || command->for_ms == 0 ||
+        command->for_ms > SHELVING_LONGEST_MS)
         return fail(error, error_size,
                     "\"for\" must be a duration such as \"90m\", \"8h\" or \"2d\", at most 30d");
     const char *reason = json_string_value(json_object_get(root, "reason"));

@@ -172,8 +172,7 @@ static void run(struct daemon *daemon, const sigset_t *signals)
 }
 
 /* The uplink's command handler: commands go to the buses of the runtime main runs. */
-static char *route_command(void *runtime, const char *device_id, const char *payload,
-                           size_t length)
+static char *route_command(void *runtime, const char *device_id, const char *payload, size_t length)
 {
     return command_route(runtime, device_id, payload, length);
 }

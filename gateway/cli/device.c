@@ -1,3 +1,8 @@
+/*
+ * device.c — `safetygw device ID`: asks the daemon for one device and shows
+ * its identity, poll counters, values and active alarms; --fail-on judges
+ * its state. The run itself is query.c's.
+ */
 #include "device.h"
 
 #include <stdio.h>
@@ -6,7 +11,7 @@
 
 #include "format.h"
 #include "options.h"
-#include "socket.h"
+#include "query.h"
 #include "table.h"
 
 #define BITS_TEXT_MAX 512
@@ -89,50 +94,46 @@ static void print_sensor_life(const json_t *device)
     printf("sensor life  %s%s\n", life, json_is_number(days) ? " days left" : " (not read yet)");
 }
 
+static void add_value_row(struct cli_table *table, const json_t *value, time_t now)
+{
+    (void)now;
+    char shown[BITS_TEXT_MAX];
+    cli_format_point(value, shown, sizeof shown);
+    const char *cells[] = {text(value, "point"), shown};
+    cli_table_add(table, cells);
+}
+
 static void print_values(const json_t *values)
 {
     static const char *const headers[] = {"POINT", "VALUE"};
+    static const struct cli_query_table shape = {
+        .headers = headers,
+        .column_count = 2,
+        .nothing = "no values yet: the device has not answered since safetygwd started",
+        .add_row = add_value_row};
     printf("\n");
-    if (json_array_size(values) == 0) {
-        printf("no values yet: the device has not answered since safetygwd started\n");
-        return;
-    }
-    struct cli_table *table = cli_table_new(2, headers);
-    size_t i;
-    const json_t *value;
-    json_array_foreach((json_t *)values, i, value)
-    {
-        char shown[BITS_TEXT_MAX];
-        cli_format_point(value, shown, sizeof shown);
-        const char *cells[] = {text(value, "point"), shown};
-        cli_table_add(table, cells);
-    }
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    cli_query_print_table(&shape, values);
 }
 
-static void print_alarms(const json_t *alarms, time_t now)
+static void add_alarm_row(struct cli_table *table, const json_t *alarm, time_t now)
+{
+    char since[CLI_FORMAT_MAX], age[CLI_FORMAT_MAX], detail[CLI_FORMAT_MAX];
+    cli_format_local_time(json_object_get(alarm, "since"), since, sizeof since);
+    cli_format_age(json_object_get(alarm, "since"), now, age, sizeof age);
+    cli_format_alarm_detail(alarm, detail, sizeof detail);
+    const char *cells[] = {text(alarm, "alarm"), text(alarm, "severity"), since, age, detail};
+    cli_table_add(table, cells);
+}
+
+static void print_alarms(const json_t *alarms)
 {
     static const char *const headers[] = {"ALARM", "SEVERITY", "SINCE", "AGE", "DETAIL"};
+    static const struct cli_query_table shape = {.headers = headers,
+                                                 .column_count = 5,
+                                                 .nothing = "no active alarms",
+                                                 .add_row = add_alarm_row};
     printf("\n");
-    if (json_array_size(alarms) == 0) {
-        printf("no active alarms\n");
-        return;
-    }
-    struct cli_table *table = cli_table_new(5, headers);
-    size_t i;
-    const json_t *alarm;
-    json_array_foreach((json_t *)alarms, i, alarm)
-    {
-        char since[CLI_FORMAT_MAX], age[CLI_FORMAT_MAX], detail[CLI_FORMAT_MAX];
-        cli_format_local_time(json_object_get(alarm, "since"), since, sizeof since);
-        cli_format_age(json_object_get(alarm, "since"), now, age, sizeof age);
-        cli_format_alarm_detail(alarm, detail, sizeof detail);
-        const char *cells[] = {text(alarm, "alarm"), text(alarm, "severity"), since, age, detail};
-        cli_table_add(table, cells);
-    }
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    cli_query_print_table(&shape, alarms);
 }
 
 static int verdict(const json_t *device, unsigned fail_on)
@@ -146,39 +147,24 @@ static int verdict(const json_t *device, unsigned fail_on)
 
 static void print_device(const json_t *device)
 {
-    time_t now = time(NULL);
-    print_identity(device, now);
+    print_identity(device, time(NULL));
     print_stats(json_object_get(device, "stats"));
     print_sensor_life(device);
     print_values(json_object_get(device, "values"));
-    print_alarms(json_object_get(device, "active_alarms"), now);
+    print_alarms(json_object_get(device, "active_alarms"));
 }
 
 int cli_device(int argc, char **argv)
 {
+    static const struct cli_query query = {.usage = usage,
+                                           .argument_name = "device ID",
+                                           .answer_member = "device",
+                                           .print = print_device,
+                                           .verdict = verdict};
     struct cli_options options = {.command = "device", .asks_daemon = true};
     const char *id = NULL;
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, NULL, &id, 1, &positional_count) != 0 ||
-        (!options.help && positional_count != 1)) {
-        if (positional_count == 0)
-            fprintf(stderr, "safetygw device: which device ID?\n");
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    json_t *answer = cli_socket_ask(&options, json_pack("{s:s, s:s}", "cmd", "device", "id", id));
-    if (!answer)
-        return CLI_EXIT_USAGE;
-    const json_t *device = json_object_get(answer, "device");
-    if (options.json)
-        cli_socket_print_json(answer);
-    else
-        print_device(device);
-    int code = verdict(device, options.fail_on);
-    json_decref(answer);
-    return code;
+    int code = cli_query_parse(&query, argc, argv, &options, NULL, &id);
+    if (code != CLI_QUERY_ASK)
+        return code;
+    return cli_query_ask(&query, &options, json_pack("{s:s, s:s}", "cmd", "device", "id", id));
 }

@@ -1,10 +1,16 @@
+/*
+ * status.c — `safetygw status`: asks the daemon for its status and shows the
+ * gateway at a glance, then a table of its buses; --fail-on judges the device
+ * counts. The run itself is query.c's.
+ */
 #include "status.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "format.h"
 #include "options.h"
-#include "socket.h"
+#include "query.h"
 #include "table.h"
 
 static const char usage[] =
@@ -46,8 +52,9 @@ static void print_summary(const json_t *status)
                number(status, "lost"));
 }
 
-static void add_bus_row(struct cli_table *table, const json_t *bus)
+static void add_bus_row(struct cli_table *table, const json_t *bus, time_t now)
 {
+    (void)now;
     const json_t *devices = json_object_get(bus, "devices");
     char cycle[32], load[32] = "-", polls[32], errors[32], count[32], offline[32], alarm[32];
     snprintf(cycle, sizeof cycle, "%" JSON_INTEGER_FORMAT " ms", number(bus, "cycle_ms"));
@@ -80,20 +87,12 @@ static void print_buses(const json_t *buses)
     static const char *const headers[] = {"BUS",     "TYPE",    "ADDRESS", "LINK",
                                           "CYCLE",   "LOAD",    "POLLS",   "ERRORS",
                                           "DEVICES", "OFFLINE", "IN ALARM"};
-    struct cli_table *table = cli_table_new(sizeof headers / sizeof headers[0], headers);
-    if (!table)
-        return;
-    for (size_t column = 4; column < sizeof headers / sizeof headers[0]; column++)
-        cli_table_align_right(table, column);
-    size_t i;
-    const json_t *bus;
-    json_array_foreach((json_t *)buses, i, bus)
-    {
-        add_bus_row(table, bus);
-    }
+    static const struct cli_query_table shape = {.headers = headers,
+                                                 .column_count = 11,
+                                                 .right_aligned = 0x7f0u, /* CYCLE on */
+                                                 .add_row = add_bus_row};
     printf("\n");
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    cli_query_print_table(&shape, buses);
 }
 
 static int verdict(const json_t *status, unsigned fail_on)
@@ -105,28 +104,19 @@ static int verdict(const json_t *status, unsigned fail_on)
     return bad ? CLI_EXIT_BAD_NEWS : CLI_EXIT_OK;
 }
 
+static void print_status(const json_t *status)
+{
+    print_summary(status);
+    print_buses(json_object_get(status, "buses"));
+}
+
 int cli_status(int argc, char **argv)
 {
+    static const struct cli_query query = {
+        .usage = usage, .print = print_status, .verdict = verdict};
     struct cli_options options = {.command = "status", .asks_daemon = true};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, NULL, NULL, 0, &positional_count) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    json_t *status = cli_socket_ask(&options, json_pack("{s:s}", "cmd", "status"));
-    if (!status)
-        return CLI_EXIT_USAGE;
-    if (options.json) {
-        cli_socket_print_json(status);
-    } else {
-        print_summary(status);
-        print_buses(json_object_get(status, "buses"));
-    }
-    int code = verdict(status, options.fail_on);
-    json_decref(status);
-    return code;
+    int code = cli_query_parse(&query, argc, argv, &options, NULL, NULL);
+    if (code != CLI_QUERY_ASK)
+        return code;
+    return cli_query_ask(&query, &options, json_pack("{s:s}", "cmd", "status"));
 }
