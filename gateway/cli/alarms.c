@@ -64,7 +64,7 @@ int cli_alarms(int argc, char **argv)
         .usage = usage, .answer_member = "alarms", .print = print_table, .verdict = verdict};
     struct cli_options options = {.command = "alarms", .asks_daemon = true};
     int code = cli_query_parse(&query, argc, argv, &options, NULL, NULL);
-    if (code != CLI_QUERY_ASK)
+    if (code != CLI_OPTIONS_RUN)
         return code;
     if (options.fail_on & ~(unsigned)CLI_FAIL_ALARM) {
         fprintf(stderr, "safetygw alarms: only --fail-on alarm applies to alarms\n");

@@ -164,7 +164,7 @@ int cli_device(int argc, char **argv)
     struct cli_options options = {.command = "device", .asks_daemon = true};
     const char *id = NULL;
     int code = cli_query_parse(&query, argc, argv, &options, NULL, &id);
-    if (code != CLI_QUERY_ASK)
+    if (code != CLI_OPTIONS_RUN)
         return code;
     return cli_query_ask(&query, &options, json_pack("{s:s, s:s}", "cmd", "device", "id", id));
 }

@@ -104,7 +104,7 @@ int cli_devices(int argc, char **argv)
     const struct cli_option own[] = {
         {"--kind", &kind, NULL}, {"--bus", &bus, NULL}, {"--state", &state, NULL}, {0}};
     int code = cli_query_parse(&query, argc, argv, &options, own, NULL);
-    if (code != CLI_QUERY_ASK)
+    if (code != CLI_OPTIONS_RUN)
         return code;
     return cli_query_ask(&query, &options, request(kind, bus, state));
 }

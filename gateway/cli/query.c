@@ -13,19 +13,14 @@ int cli_query_parse(const struct cli_query *query, int argc, char **argv,
                     struct cli_options *options, const struct cli_option *own,
                     const char **argument)
 {
-    size_t wanted = query->argument_name ? 1 : 0, given = 0;
-    if (cli_options_parse(argc, argv, options, own, argument, wanted, &given) != 0 ||
-        (!options->help && given != wanted)) {
-        if (given < wanted)
-            fprintf(stderr, "safetygw %s: which %s?\n", options->command, query->argument_name);
+    size_t wanted = query->argument_name ? 1 : 0;
+    int code = cli_options_parse_or_help(argc, argv, options, own, argument, wanted, query->usage);
+    if (code == CLI_OPTIONS_RUN && wanted && !*argument) {
+        fprintf(stderr, "safetygw %s: which %s?\n", options->command, query->argument_name);
         fputs(query->usage, stderr);
         return CLI_EXIT_USAGE;
     }
-    if (options->help) {
-        fputs(query->usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    return CLI_QUERY_ASK;
+    return code;
 }
 
 int cli_query_ask(const struct cli_query *query, const struct cli_options *options, json_t *request)

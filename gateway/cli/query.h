@@ -36,13 +36,11 @@ struct cli_query_table {
 /* Prints entries (a JSON array) as shape says, on stdout. */
 void cli_query_print_table(const struct cli_query_table *shape, const json_t *entries);
 
-#define CLI_QUERY_ASK (-1) /* cli_query_parse: go on and ask the daemon */
-
 /*
  * Parses argv into options (own: the command's own options, or NULL; the
- * positional argument, when query->argument_name, into *argument). Returns
- * CLI_QUERY_ASK, or the exit code once it has printed the usage (an error)
- * or the help.
+ * positional argument, when query->argument_name, into *argument, which
+ * starts NULL). Returns CLI_OPTIONS_RUN, or the exit code once it has
+ * printed the usage (an error) or the help.
  */
 int cli_query_parse(const struct cli_query *query, int argc, char **argv,
                     struct cli_options *options, const struct cli_option *own,

@@ -116,7 +116,7 @@ int cli_status(int argc, char **argv)
         .usage = usage, .print = print_status, .verdict = verdict};
     struct cli_options options = {.command = "status", .asks_daemon = true};
     int code = cli_query_parse(&query, argc, argv, &options, NULL, NULL);
-    if (code != CLI_QUERY_ASK)
+    if (code != CLI_OPTIONS_RUN)
         return code;
     return cli_query_ask(&query, &options, json_pack("{s:s}", "cmd", "status"));
 }

@@ -1,3 +1,8 @@
+/*
+ * watch.c — `safetygw watch`: subscribes to the gateways' alarm events on
+ * one or more brokers and prints them as they come, with the seq checks of
+ * watch_seq.c (duplicates, gaps); owns its Paho client for the run.
+ */
 #include "watch.h"
 
 #include <MQTTAsync.h>
@@ -387,30 +392,24 @@ static int parse(int argc, char **argv, struct watch_args *args, struct cli_opti
                                        {"--username", &args->username, NULL},
                                        {"--password-file", &args->password_file, NULL},
                                        {NULL, NULL, NULL}};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, options, extra, NULL, 0, &positional_count) != 0)
-        return -1;
-    if (options->help)
-        return 0;
+    int code = cli_options_parse_or_help(argc, argv, options, extra, NULL, 0, usage);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
     if (!args->brokers) {
         fprintf(stderr, "safetygw watch: --broker URI is required\n");
-        return -1;
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
     }
-    return 0;
+    return CLI_OPTIONS_RUN;
 }
 
 int cli_watch(int argc, char **argv)
 {
     struct cli_options options = {.command = "watch"};
     struct watch_args args = {.prefix = "safetygw/+/+"};
-    if (parse(argc, argv, &args, &options) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
+    int parsed = parse(argc, argv, &args, &options);
+    if (parsed != CLI_OPTIONS_RUN)
+        return parsed;
     char *brokers = strdup(args.brokers);
     if (!brokers || split_brokers(brokers) != 0) {
         fputs(usage, stderr);
