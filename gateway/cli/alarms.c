@@ -17,12 +17,6 @@
 static const char usage[] =
     "usage: safetygw alarms [--json] [--fail-on alarm] [--socket PATH | -c FILE]\n";
 
-static const char *text(const json_t *object, const char *key)
-{
-    const char *value = json_string_value(json_object_get(object, key));
-    return value ? value : "-";
-}
-
 static void add_row(struct cli_table *table, const json_t *alarm, time_t now)
 {
     char since[CLI_FORMAT_MAX], age[CLI_FORMAT_MAX], detail[CLI_FORMAT_MAX],
@@ -38,9 +32,13 @@ static void add_row(struct cli_table *table, const json_t *alarm, time_t now)
         snprintf(detail + length, sizeof detail - length, " [shelved until %.40s]", until);
     }
     cli_format_location(json_object_get(alarm, "location"), location, sizeof location);
-    const char *cells[] = {
-        since,    age,   text(alarm, "severity"), text(alarm, "device"), text(alarm, "alarm"),
-        location, detail};
+    const char *cells[] = {since,
+                           age,
+                           cli_format_text_of(alarm, "severity"),
+                           cli_format_text_of(alarm, "device"),
+                           cli_format_text_of(alarm, "alarm"),
+                           location,
+                           detail};
     cli_table_add(table, cells);
 }
 

@@ -19,30 +19,21 @@
 static const char usage[] = "usage: safetygw device ID [--json] [--fail-on offline|alarm|fault] "
                             "[--socket PATH | -c FILE]\n";
 
-static const char *text(const json_t *object, const char *key)
-{
-    const char *value = json_string_value(json_object_get(object, key));
-    return value ? value : "-";
-}
-
-static json_int_t number(const json_t *object, const char *key)
-{
-    return json_integer_value(json_object_get(object, key));
-}
-
 static void print_identity(const json_t *device, time_t now)
 {
     char location[CLI_FORMAT_MAX], seen[CLI_FORMAT_MAX], seen_at[CLI_FORMAT_MAX];
     cli_format_location(json_object_get(device, "location"), location, sizeof location);
     cli_format_age(json_object_get(device, "last_seen"), now, seen, sizeof seen);
     cli_format_local_time(json_object_get(device, "last_seen"), seen_at, sizeof seen_at);
-    printf("device       %s (%s, profile %s)\n", text(device, "id"), text(device, "kind"),
-           text(device, "profile"));
+    printf("device       %s (%s, profile %s)\n", cli_format_text_of(device, "id"),
+           cli_format_text_of(device, "kind"), cli_format_text_of(device, "profile"));
     printf("bus          %s, address %" JSON_INTEGER_FORMAT ", polled every %" JSON_INTEGER_FORMAT
            " ms\n",
-           text(device, "bus"), number(device, "address"), number(device, "poll_ms"));
+           cli_format_text_of(device, "bus"), cli_format_integer_of(device, "address"),
+           cli_format_integer_of(device, "poll_ms"));
     printf("location     %s\n", location[0] ? location : "-");
-    printf("state        %s (link %s%s)\n", text(device, "state"), text(device, "link"),
+    printf("state        %s (link %s%s)\n", cli_format_text_of(device, "state"),
+           cli_format_text_of(device, "link"),
            json_object_get(device, "suppressed_by") ? ", suppressed by bus_down" : "");
     size_t i;
     const json_t *shelving;
@@ -52,7 +43,7 @@ static void print_identity(const json_t *device, time_t now)
         cli_format_local_time(json_object_get(shelving, "until"), until, sizeof until);
         const char *alarm = json_string_value(json_object_get(shelving, "alarm"));
         printf("shelved      %s until %s by %s: %s\n", alarm ? alarm : "every alarm", until,
-               text(shelving, "by"), text(shelving, "reason"));
+               cli_format_text_of(shelving, "by"), cli_format_text_of(shelving, "reason"));
     }
     if (json_is_string(json_object_get(device, "last_seen")))
         printf("last seen    %s (%s)\n", seen, seen_at);
@@ -72,15 +63,17 @@ static void print_stats(const json_t *stats)
 {
     printf("polls        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
            " failed (%" JSON_INTEGER_FORMAT " in a row)\n",
-           number(stats, "polls_ok"), number(stats, "polls_failed"),
-           number(stats, "failed_in_row"));
+           cli_format_integer_of(stats, "polls_ok"), cli_format_integer_of(stats, "polls_failed"),
+           cli_format_integer_of(stats, "failed_in_row"));
     printf("errors       %" JSON_INTEGER_FORMAT " timeouts, %" JSON_INTEGER_FORMAT
            " CRC errors, %" JSON_INTEGER_FORMAT " exceptions, %" JSON_INTEGER_FORMAT " other\n",
-           number(stats, "timeouts"), number(stats, "crc_errors"), number(stats, "exceptions"),
-           number(stats, "other_errors"));
+           cli_format_integer_of(stats, "timeouts"), cli_format_integer_of(stats, "crc_errors"),
+           cli_format_integer_of(stats, "exceptions"),
+           cli_format_integer_of(stats, "other_errors"));
     if (json_object_get(stats, "last_exception_code"))
         printf("exception    last code %" JSON_INTEGER_FORMAT ": %s\n",
-               number(stats, "last_exception_code"), text(stats, "last_exception"));
+               cli_format_integer_of(stats, "last_exception_code"),
+               cli_format_text_of(stats, "last_exception"));
     print_latency(stats);
 }
 
@@ -99,7 +92,7 @@ static void add_value_row(struct cli_table *table, const json_t *value, time_t n
     (void)now;
     char shown[BITS_TEXT_MAX];
     cli_format_point(value, shown, sizeof shown);
-    const char *cells[] = {text(value, "point"), shown};
+    const char *cells[] = {cli_format_text_of(value, "point"), shown};
     cli_table_add(table, cells);
 }
 
@@ -121,7 +114,8 @@ static void add_alarm_row(struct cli_table *table, const json_t *alarm, time_t n
     cli_format_local_time(json_object_get(alarm, "since"), since, sizeof since);
     cli_format_age(json_object_get(alarm, "since"), now, age, sizeof age);
     cli_format_alarm_detail(alarm, detail, sizeof detail);
-    const char *cells[] = {text(alarm, "alarm"), text(alarm, "severity"), since, age, detail};
+    const char *cells[] = {cli_format_text_of(alarm, "alarm"),
+                           cli_format_text_of(alarm, "severity"), since, age, detail};
     cli_table_add(table, cells);
 }
 
@@ -138,7 +132,7 @@ static void print_alarms(const json_t *alarms)
 
 static int verdict(const json_t *device, unsigned fail_on)
 {
-    const char *state = text(device, "state");
+    const char *state = cli_format_text_of(device, "state");
     bool bad = ((fail_on & CLI_FAIL_OFFLINE) && strcmp(state, "offline") == 0) ||
                ((fail_on & CLI_FAIL_ALARM) && json_array_size(json_object_get(device, "alarms"))) ||
                ((fail_on & CLI_FAIL_FAULT) && strcmp(state, "fault") == 0);
