@@ -1,3 +1,8 @@
+/*
+ * mqtt_store.c — Paho's offline buffer on disk (mqtt_store.h): one checked
+ * file a message, written aside and renamed, read back whole or set aside to
+ * lost/; and the highest seq still queued, for the uplink's start.
+ */
 #include "mqtt_store.h"
 
 #include <MQTTAsync.h>
