@@ -12,6 +12,7 @@
 #include "action.h"
 #include "alarm.h"
 #include "command.h"
+#include "command_reply.h"
 #include "device_poll.h"
 #include "link_watch.h"
 #include "payload.h"

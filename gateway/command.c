@@ -1,3 +1,10 @@
+/*
+ * command.c — an operator's command as text, and its answer: parses
+ * P/cmd/<device-id> payloads against the device's profile (hostile input:
+ * bounded, strict keys, printable ids and reasons) and builds the
+ * P/cmd-result body. Pure: no runtime, bus or uplink; routing a command is
+ * command_route.c's, posting its result command_reply.c's.
+ */
 #include "command.h"
 
 #include <jansson.h>
@@ -6,15 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
-#include "log.h"
 #include "payload.h"
-#include "runtime.h"
 #include "timeutil.h"
-#include "uplink.h"
 
-/* Ids are echoed into JSON and logs: printable ASCII, bounded. */
-static bool usable_id(const char *id)
+bool command_usable_id(const char *id)
 {
     size_t length = strlen(id);
     if (length == 0 || length > COMMAND_ID_MAX)
@@ -44,7 +46,7 @@ static int read_id(json_t *root, struct command *command, char *error, size_t er
         return fail(error, error_size, "missing \"id\"");
     if (!json_is_string(id))
         return fail(error, error_size, "\"id\" must be a string");
-    if (!usable_id(json_string_value(id)))
+    if (!command_usable_id(json_string_value(id)))
         return fail(error, error_size, "\"id\" must be 1-%d printable ASCII characters",
                     COMMAND_ID_MAX);
     snprintf(command->id, sizeof command->id, "%s", json_string_value(id));
@@ -118,8 +120,8 @@ static int read_shelve(const struct profile *profile, json_t *root, struct comma
         read_alarm(profile, root, command, error, error_size) != 0)
         return -1;
     const char *duration = json_string_value(json_object_get(root, "for"));
-    if (!duration || time_parse_duration(duration, &command->for_ms) != 0 ||
-        command->for_ms == 0 || command->for_ms > SHELVING_LONGEST_MS)
+    if (!duration || time_parse_duration(duration, &command->for_ms) != 0 || command->for_ms == 0 ||
+        command->for_ms > SHELVING_LONGEST_MS)
         return fail(error, error_size,
                     "\"for\" must be a duration such as \"90m\", \"8h\" or \"2d\", at most 30d");
     const char *reason = json_string_value(json_object_get(root, "reason"));
@@ -208,44 +210,4 @@ char *command_result_payload(const char *command_id, const char *error)
     if (error)
         json_object_set_new(root, "error", json_string(error));
     return payload_dump(root);
-}
-
-void command_reply(const char *device_id, const char *command_id, const char *error)
-{
-    char *text = command_result_payload(command_id, error);
-    char topic[PUBLISH_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "cmd-result/%s", device_id);
-    if (text)
-        uplink_post_message(topic, text, 1, false, PUBLISH_KEPT);
-}
-
-char *command_dispatch(struct runtime *runtime, const char *device_id, const char *payload,
-                       size_t length)
-{
-    if (!usable_id(device_id)) {
-        log_warning("command: ignored a command for an unusable device id");
-        return NULL;
-    }
-    struct command command;
-    char error[200];
-    runtime_lock_read(); /* a reload may be swapping the devices */
-    struct device *device = runtime_find_device(runtime, device_id);
-    if (!device) {
-        static const struct profile no_actions = {.name = ""};
-        command_parse(&no_actions, payload, length, &command, error, sizeof error); /* its id */
-        snprintf(error, sizeof error, "no device \"%s\" on this gateway", device_id);
-    } else if (command_parse(device->def->profile, payload, length, &command, error,
-                             sizeof error) == 0) {
-        int posted = bus_post_command(runtime_bus_of(runtime, device), device, &command);
-        if (posted == 0) {
-            runtime_unlock();
-            return NULL; /* the bus thread answers once it has written */
-        }
-        snprintf(error, sizeof error, "busy: too many commands waiting for bus %s; send it again",
-                 runtime->config->buses[device->def->bus_index].name);
-    }
-    runtime_unlock();
-    log_warning("command %s for %s refused: %s", command.id[0] ? command.id : "(no id)", device_id,
-                error);
-    return command_result_payload(command.id, error);
 }

@@ -5,10 +5,9 @@
  * device's profile declares are accepted; everything else is refused with a
  * reason on P/cmd-result/<device-id>, never acted on.
  *
- * command_parse and command_result_payload are pure (tested with hostile
- * payloads). command_dispatch runs on the uplink thread and hands a valid
- * command to the device's bus thread, which writes it between two polls and
- * answers with command_reply.
+ * Everything here is pure (tested with hostile payloads). command_route.h
+ * hands a valid command to the device's bus thread, which writes it between
+ * two polls and answers with command_reply (command_reply.h).
  */
 #ifndef SAFETYGW_COMMAND_H
 #define SAFETYGW_COMMAND_H
@@ -53,17 +52,7 @@ int command_parse(const struct profile *profile, const char *payload, size_t len
 /* The P/cmd-result body: {"id":..,"ok":true} or with "error" (error NULL means ok); malloc'd. */
 char *command_result_payload(const char *command_id, const char *error);
 
-struct runtime;
-
-/*
- * One message from P/cmd/<device_id>: posts a valid command to the device's
- * bus (under runtime_lock_read) and returns NULL; otherwise returns the
- * refusal's P/cmd-result payload (malloc'd) for the caller to publish.
- */
-char *command_dispatch(struct runtime *runtime, const char *device_id, const char *payload,
-                       size_t length);
-
-/* Queues P/cmd-result/<device_id> for the uplink; error NULL means ok. */
-void command_reply(const char *device_id, const char *command_id, const char *error);
+/* Ids are echoed into JSON, topics and logs: 1-COMMAND_ID_MAX printable ASCII characters. */
+bool command_usable_id(const char *id);
 
 #endif

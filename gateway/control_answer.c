@@ -1,3 +1,10 @@
+/*
+ * control_answer.c — answers the control socket's requests (status, devices,
+ * device, alarms, shelve, unshelve) on the control thread, from snapshots
+ * taken under the runtime's read lock. Owns its scratch buffers for one
+ * device's values and rule states, and the fault window (each device's
+ * polls_failed at the last two marks) that tells "fault" from "ok".
+ */
 #include "control_answer.h"
 
 #include <math.h>
@@ -13,6 +20,7 @@
 #include "publish.h"
 #include "snapshot.h"
 #include "statefile.h"
+#include "stats_json.h"
 #include "timeutil.h"
 #include "uplink.h"
 #include "wire_budget.h"
@@ -46,7 +54,7 @@ struct gateway_facts {
     bool mqtt_connected;
     size_t mqtt_queued;
     uint64_t next_seq;
-    bool state_write_failing; /* the last write of state_dir failed */
+    bool state_write_failing;  /* the last write of state_dir failed */
     uint64_t queue_files_lost; /* queued messages that could not be read back */
 };
 
@@ -62,14 +70,22 @@ struct alarm_entry {
     json_t *alarm;
 };
 
-static size_t largest(const struct config *config, bool rules)
+/* The most points of any profile of config (at least 1): a device snapshot's values. */
+static size_t most_points(const struct config *config)
 {
     size_t most = 1;
-    for (size_t p = 0; p < config->profile_count; p++) {
-        size_t count = rules ? config->profiles[p].rule_count : config->profiles[p].point_count;
-        most = count > most ? count : most;
-    }
-    for (size_t d = 0; rules && d < config->device_count; d++)
+    for (size_t p = 0; p < config->profile_count; p++)
+        most = config->profiles[p].point_count > most ? config->profiles[p].point_count : most;
+    return most;
+}
+
+/* The most rules of any profile or device (with its overrides) of config, at least 1. */
+static size_t most_rules(const struct config *config)
+{
+    size_t most = 1;
+    for (size_t p = 0; p < config->profile_count; p++)
+        most = config->profiles[p].rule_count > most ? config->profiles[p].rule_count : most;
+    for (size_t d = 0; d < config->device_count; d++)
         most = config->devices[d].rule_count > most ? config->devices[d].rule_count : most;
     return most;
 }
@@ -117,7 +133,7 @@ static int grow(void **buffer, size_t count, size_t size)
 /* Makes the snapshot buffers big enough for every device of config. */
 static int fit_scratch(struct control_answer *answer, const struct config *config)
 {
-    size_t points = largest(config, false), rules = largest(config, true);
+    size_t points = most_points(config), rules = most_rules(config);
     if (points > answer->values_capacity) {
         if (grow((void **)&answer->values, points, sizeof *answer->values) != 0)
             return -1;
@@ -207,7 +223,8 @@ static int follow_config(struct control_answer *answer)
 }
 
 /* Copies device d (values and rule states into the answerer's scratch buffers). */
-static void take(struct control_answer *answer, size_t d, struct device_snapshot *snapshot)
+static void snapshot_device_into_scratch(struct control_answer *answer, size_t d,
+                                         struct device_snapshot *snapshot)
 {
     struct runtime *runtime = answer->runtime;
     struct bus *bus = runtime->buses[runtime->config->devices[d].bus_index];
@@ -233,8 +250,8 @@ void control_answer_tick(struct control_answer *answer, uint64_t now_ms)
         const struct config *config = runtime->config;
         for (size_t d = 0; d < config->device_count; d++) {
             struct device_snapshot snapshot = {0};
-            bus_snapshot_device(runtime->buses[config->devices[d].bus_index],
-                                &runtime->devices[d], &snapshot);
+            bus_snapshot_device(runtime->buses[config->devices[d].bus_index], &runtime->devices[d],
+                                &snapshot);
             answer->window[d].failed_at_older_mark = answer->window[d].failed_at_newer_mark;
             answer->window[d].failed_at_newer_mark = snapshot.stats.polls_failed;
         }
@@ -255,22 +272,6 @@ static json_t *failure(const char *message)
 static json_t *success(void)
 {
     return json_pack("{s:b}", "ok", 1);
-}
-
-struct device_counts {
-    size_t by_state[SNAPSHOT_OFFLINE + 1];
-    size_t online;
-    size_t in_alarm;
-    size_t total;
-};
-
-static void count(struct device_counts *counts, const struct device_snapshot *snapshot,
-                  enum snapshot_state state)
-{
-    counts->by_state[state]++;
-    counts->online += snapshot->link == DEVICE_ONLINE;
-    counts->in_alarm += snapshot->active_alarm_count > 0;
-    counts->total++;
 }
 
 static json_t *counts_object(const struct device_counts *counts)
@@ -301,25 +302,15 @@ static json_t *bus_object(struct bus *bus, const struct device_counts *counts)
 {
     const struct bus_def *def = bus_def(bus);
     struct bus_stats stats = bus_snapshot_stats(bus);
-    uint64_t polls = stats.polls_ok + stats.polls_failed;
-    json_t *root = json_object();
-    json_object_set_new(root, "name", json_string(def->name));
-    json_object_set_new(root, "type", json_string(def->type == BUS_RTU ? "rtu" : "tcp"));
+    json_t *root = stats_json_bus(def, &stats);
     if (def->type == BUS_RTU)
         json_object_set_new(root, "address", json_string(def->port));
     else
         json_object_set_new(root, "address", json_sprintf("%s:%u", def->host, def->tcp_port));
-    json_object_set_new(root, "link_up", json_boolean(stats.link_up));
-    json_object_set_new(root, "bus_down", json_boolean(stats.down));
     json_object_set_new(root, "link_silent", json_boolean(stats.link_silent));
-    json_object_set_new(root, "cycle_ms", json_integer((json_int_t)stats.cycle_ms));
-    json_object_set_new(root, "polls_ok", json_integer((json_int_t)stats.polls_ok));
-    json_object_set_new(root, "polls_failed", json_integer((json_int_t)stats.polls_failed));
     json_object_set_new(root, "late_replies", json_integer((json_int_t)stats.late_replies));
     if (def->type == BUS_RTU)
         json_object_set_new(root, "planned_load", planned_load(bus));
-    json_object_set_new(root, "error_rate",
-                        payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
     json_object_set_new(root, "devices", counts_object(counts));
     return root;
 }
@@ -334,10 +325,10 @@ static json_t *answer_status(struct control_answer *answer, const struct gateway
     struct device_counts total = {0};
     for (size_t d = 0; d < config->device_count; d++) {
         struct device_snapshot snapshot;
-        take(answer, d, &snapshot);
+        snapshot_device_into_scratch(answer, d, &snapshot);
         enum snapshot_state state = state_of(answer, d, &snapshot);
-        count(&total, &snapshot, state);
-        count(&per_bus[config->devices[d].bus_index], &snapshot, state);
+        stats_json_count_device(&total, &snapshot, state);
+        stats_json_count_device(&per_bus[config->devices[d].bus_index], &snapshot, state);
     }
     uint64_t now_wall_ms = time_wall_ms();
     json_t *root = success();
@@ -379,7 +370,7 @@ static json_t *answer_devices(struct control_answer *answer, const struct device
     json_t *devices = json_array();
     for (size_t d = 0; d < config->device_count; d++) {
         struct device_snapshot snapshot;
-        take(answer, d, &snapshot);
+        snapshot_device_into_scratch(answer, d, &snapshot);
         enum snapshot_state state = state_of(answer, d, &snapshot);
         if (matches(filter, &config->devices[d], config, state))
             json_array_append_new(devices, control_json_device_summary(&snapshot, state));
@@ -400,7 +391,7 @@ static json_t *answer_device(struct control_answer *answer, const char *id)
     }
     size_t d = (size_t)(def - config->devices);
     struct device_snapshot snapshot;
-    take(answer, d, &snapshot);
+    snapshot_device_into_scratch(answer, d, &snapshot);
     json_t *root = success();
     json_object_set_new(root, "device",
                         control_json_device_detail(&snapshot, state_of(answer, d, &snapshot)));
@@ -439,7 +430,7 @@ static json_t *answer_alarms(struct control_answer *answer)
     size_t count = 0;
     for (size_t d = 0; d < config->device_count; d++) {
         struct device_snapshot snapshot;
-        take(answer, d, &snapshot);
+        snapshot_device_into_scratch(answer, d, &snapshot);
         if (snapshot.active_alarm_count > 0)
             count += collect_alarms(&snapshot, entries + count);
     }

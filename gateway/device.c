@@ -1,3 +1,9 @@
+/*
+ * device.c — one device's live state (device.h): taking in a poll's
+ * outcome (values, counters, online/offline), its failures in words, and
+ * when it is polled next (cadence, back-off, the quiet after a timeout).
+ * Pure: the bus thread that owns the device calls it under its snapshot lock.
+ */
 #include "device.h"
 
 #include <math.h>
@@ -6,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device_poll.h"
 #include "log.h"
+#include "poll_outcome.h"
 
 /* Without an offline rule a device is still taken as offline after this many failures. */
 #define DEFAULT_OFFLINE_AFTER_POLLS 3

@@ -18,7 +18,6 @@
 #include "config.h"
 #include "readplan.h"
 #include "rules.h"
-#include "shelving.h"
 
 /*
  * What the current run of failed polls consisted of (zeroed by a good poll),
@@ -63,6 +62,8 @@ struct alarm_shelf {
     uint64_t until_ms;                      /* monotonic end of the shelving; 0: not shelved */
     uint64_t until_wall_ms;
 };
+
+struct shelving; /* shelving.h: shelving works on a device, not the other way */
 
 struct device {
     const struct device_def *def;

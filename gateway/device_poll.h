@@ -12,20 +12,8 @@
 
 #include "device.h"
 #include "modbus_error.h"
+#include "poll_outcome.h"
 #include "tcp_link.h"
-
-enum device_poll_result {
-    DEVICE_POLL_OK,
-    DEVICE_POLL_FAILED,    /* the device did not answer well; the bus is fine */
-    DEVICE_POLL_LINK_LOST, /* the tty or TCP connection is gone: reopen the bus */
-};
-
-struct poll_outcome {
-    enum device_poll_result result;
-    enum modbus_error_class error_class; /* when not OK */
-    int exception_code;                  /* MODBUS_ERROR_EXCEPTION: 1..11 */
-    uint32_t latency_us; /* time on the wire, all requests (up to the failed one), no pacing */
-};
 
 /*
  * How requests take turns on a bus. On an rtu bus the line is kept silent

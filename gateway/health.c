@@ -1,6 +1,10 @@
+/*
+ * health.c — the P/health message the main thread posts every
+ * health_interval_ms: the gateway's queue and state-file health, and each
+ * bus's statistics and device counts (stats_json.c), read from snapshots.
+ */
 #include "health.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -9,14 +13,9 @@
 #include "publish.h"
 #include "snapshot.h"
 #include "statefile.h"
+#include "stats_json.h"
 #include "timeutil.h"
 #include "uplink.h"
-
-struct device_counts {
-    size_t online;
-    size_t offline;
-    size_t in_alarm;
-};
 
 static struct device_counts count_devices(struct bus *bus)
 {
@@ -24,32 +23,21 @@ static struct device_counts count_devices(struct bus *bus)
     for (size_t i = 0; i < bus_device_count(bus); i++) {
         struct device_snapshot device = {0};
         bus_snapshot_device(bus, bus_device(bus, i), &device);
-        counts.online += device.link == DEVICE_ONLINE;
-        counts.offline += device.link == DEVICE_OFFLINE;
-        counts.in_alarm += device.active_alarm_count > 0;
+        /* no fault window here: only online, offline and in alarm are told */
+        stats_json_count_device(&counts, &device, snapshot_state(&device, UINT64_MAX));
     }
     return counts;
 }
 
 static json_t *bus_health(struct bus *bus)
 {
-    json_t *entry = json_object();
     struct bus_stats stats = bus_snapshot_stats(bus);
     struct device_counts counts = count_devices(bus);
-
-    uint64_t polls = stats.polls_ok + stats.polls_failed;
-    json_object_set_new(entry, "name", json_string(bus_def(bus)->name));
-    json_object_set_new(entry, "type", json_string(bus_def(bus)->type == BUS_RTU ? "rtu" : "tcp"));
-    json_object_set_new(entry, "link_up", json_boolean(stats.link_up));
-    json_object_set_new(entry, "bus_down", json_boolean(stats.down));
-    json_object_set_new(entry, "cycle_ms", json_integer((json_int_t)llround(stats.cycle_ms)));
-    json_object_set_new(entry, "polls_ok", json_integer((json_int_t)stats.polls_ok));
-    json_object_set_new(entry, "polls_failed", json_integer((json_int_t)stats.polls_failed));
-    json_object_set_new(entry, "error_rate",
-                        payload_number(polls ? (double)stats.polls_failed / (double)polls : 0));
-    json_object_set_new(entry, "devices", json_integer((json_int_t)bus_device_count(bus)));
+    json_t *entry = stats_json_bus(bus_def(bus), &stats);
+    json_object_set_new(entry, "devices", json_integer((json_int_t)counts.total));
     json_object_set_new(entry, "online", json_integer((json_int_t)counts.online));
-    json_object_set_new(entry, "offline", json_integer((json_int_t)counts.offline));
+    json_object_set_new(entry, "offline",
+                        json_integer((json_int_t)counts.by_state[SNAPSHOT_OFFLINE]));
     json_object_set_new(entry, "in_alarm", json_integer((json_int_t)counts.in_alarm));
     return entry;
 }

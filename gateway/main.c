@@ -15,6 +15,7 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
+#include "command_route.h"
 #include "config.h"
 #include "control.h"
 #include "health.h"
@@ -171,6 +172,12 @@ static void run(struct daemon *daemon, const sigset_t *signals)
     }
 }
 
+/* The uplink's command handler: commands go to the buses of the runtime main runs. */
+static char *route_command(void *runtime, const char *device_id, const char *payload, size_t length)
+{
+    return command_route(runtime, device_id, payload, length);
+}
+
 /*
  * Order matters: the saved alarms are restored on the devices before anyone
  * else runs; the uplink runs before the buses (it takes their first events)
@@ -179,7 +186,7 @@ static void run(struct daemon *daemon, const sigset_t *signals)
  */
 static int start(struct runtime *runtime, struct config *config, uint64_t started_wall_ms)
 {
-    if (uplink_open(config, started_wall_ms, runtime) != 0)
+    if (uplink_open(config, started_wall_ms, route_command, runtime) != 0)
         return -1;
     if (runtime_prepare(runtime, config) != 0)
         return -1;

@@ -1,3 +1,8 @@
+/*
+ * mqtt_store.c — Paho's offline buffer on disk (mqtt_store.h): one checked
+ * file a message, written aside and renamed, read back whole or set aside to
+ * lost/; and the highest seq still queued, for the uplink's start.
+ */
 #include "mqtt_store.h"
 
 #include <MQTTAsync.h>
@@ -273,16 +278,24 @@ static void set_aside(const struct store *store, const char *key, const char *wh
                   store->dir, key, why, lost);
 }
 
+/* The file of key read whole and checked (length: of Paho's bytes), or NULL: set aside. */
+static unsigned char *read_whole_or_set_aside(const struct store *store, const char *key,
+                                              size_t *length)
+{
+    char why[128];
+    unsigned char *data = read_message(store, key, length, why, sizeof why);
+    if (!data)
+        set_aside(store, key, why);
+    return data;
+}
+
 /* Only whole files reach Paho; see store_keys for why the check is also there. */
 static int store_get(void *handle, char *key, char **buffer, int *buflen)
 {
-    char why[128];
     size_t length;
-    unsigned char *data = read_message(handle, key, &length, why, sizeof why);
-    if (!data) {
-        set_aside(handle, key, why);
+    unsigned char *data = read_whole_or_set_aside(handle, key, &length);
+    if (!data)
         return MQTTCLIENT_PERSISTENCE_ERROR;
-    }
     /* Paho frees it, with its own allocator's free. */
     char *copy = length < INT_MAX ? MQTTAsync_malloc(length > 0 ? length : 1) : NULL;
     if (copy) {
@@ -322,15 +335,10 @@ static bool is_message_file(const char *name)
 /* A whole message file, checked; a broken one is set aside. */
 static bool is_whole(const struct store *store, const char *key)
 {
-    char why[128];
     size_t length;
-    unsigned char *data = read_message(store, key, &length, why, sizeof why);
-    if (!data) {
-        set_aside(store, key, why);
-        return false;
-    }
+    unsigned char *data = read_whole_or_set_aside(store, key, &length);
     free(data);
-    return true;
+    return data != NULL;
 }
 
 /*

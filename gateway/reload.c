@@ -1,3 +1,10 @@
+/*
+ * reload.c — SIGHUP on the main thread (reload.h): load the new file aside,
+ * refuse what cannot change without a restart, prepare the new runtime,
+ * stop the old buses, carry each device over (reload_carry.c), start the new
+ * buses, retire what is gone, swap under the write lock, and free the old
+ * configuration once the uplink has sent its events.
+ */
 #include "reload.h"
 
 #include <stdbool.h>
@@ -6,6 +13,7 @@
 
 #include "alarm.h"
 #include "log.h"
+#include "reload_carry.h"
 #include "timeutil.h"
 #include "uplink.h"
 
@@ -36,103 +44,6 @@ static bool same_northbound(const struct config *a, const struct config *b)
            same_text(x->tls.key_file, y->tls.key_file) && x->tls.verify == y->tls.verify;
 }
 
-/* Same registers read and decoded the same way: last values stay meaningful. */
-static bool same_points(const struct profile *a, const struct profile *b)
-{
-    if (a->point_count != b->point_count)
-        return false;
-    for (size_t p = 0; p < a->point_count; p++) {
-        const struct point_def *x = &a->points[p], *y = &b->points[p];
-        if (strcmp(x->name, y->name) != 0 || x->table != y->table || x->address != y->address ||
-            x->type != y->type || x->word_order != y->word_order ||
-            x->byte_order != y->byte_order || x->scale != y->scale || x->offset != y->offset)
-            return false;
-    }
-    return true;
-}
-
-static bool same_rules(const struct device_def *a, const struct device_def *b)
-{
-    if (a->rule_count != b->rule_count)
-        return false;
-    for (size_t i = 0; i < a->rule_count; i++) {
-        const struct rule_def *x = &a->rules[i], *y = &b->rules[i];
-        if (strcmp(x->name, y->name) != 0 || x->kind != y->kind || x->threshold != y->threshold ||
-            x->clear_threshold != y->clear_threshold || x->enabled != y->enabled ||
-            x->for_ms != y->for_ms || x->clear_for_ms != y->clear_for_ms)
-            return false;
-    }
-    return true;
-}
-
-static bool same_location(const struct device_def *a, const struct device_def *b)
-{
-    if (a->location_count != b->location_count)
-        return false;
-    for (size_t i = 0; i < a->location_count; i++)
-        if (strcmp(a->location[i].key, b->location[i].key) != 0 ||
-            strcmp(a->location[i].value, b->location[i].value) != 0)
-            return false;
-    return true;
-}
-
-static bool same_device(const struct device_def *a, const struct device_def *b,
-                        const struct config *before, const struct config *after)
-{
-    return a->address == b->address && a->poll_ms == b->poll_ms && same_location(a, b) &&
-           strcmp(before->buses[a->bus_index].name, after->buses[b->bus_index].name) == 0 &&
-           strcmp(a->profile->name, b->profile->name) == 0 && same_points(a->profile, b->profile) &&
-           same_rules(a, b);
-}
-
-/* Shelvings follow their alarm by name; one whose alarm is gone ends. */
-static void carry_shelvings(struct device *old, struct device *fresh)
-{
-    for (size_t i = 0; old->shelvings && i < SHELVINGS_MAX; i++) {
-        struct shelving shelving = old->shelvings[i];
-        int rule = shelving.rule_index;
-        if (!shelving.until_wall_ms)
-            continue;
-        if (rule >= 0)
-            shelving.rule_index = config_rule_index(fresh->def, old->def->rules[rule].name);
-        char error[160];
-        if ((rule < 0 || shelving.rule_index >= 0) &&
-            shelving_add(fresh, &shelving, error, sizeof error) != 0)
-            log_device(LOG_WARNING, fresh->def->id, "reload: shelving of %s not carried over: %s",
-                       fresh->def->id, error);
-    }
-}
-
-/* Carries what a device had learnt over to its new self; returns true if it was edited. */
-static bool carry_over(struct device *old, struct device *fresh, const struct config *before,
-                       const struct config *after)
-{
-    if (same_points(old->def->profile, fresh->def->profile)) {
-        memcpy(fresh->values, old->values, fresh->def->profile->point_count * sizeof *old->values);
-        fresh->values_valid = old->values_valid;
-    }
-    fresh->link = old->link;
-    fresh->failed_in_row = old->failed_in_row;
-    fresh->backoff_ms = old->backoff_ms;
-    fresh->next_due_ms = old->next_due_ms;
-    fresh->last_poll_start_ms = old->last_poll_start_ms;
-    fresh->stats = old->stats;
-    carry_shelvings(old, fresh);
-    for (size_t i = 0; i < old->def->rule_count; i++) {
-        int match = config_rule_index(fresh->def, old->def->rules[i].name);
-        if (match >= 0 && fresh->def->rules[match].enabled) {
-            fresh->rule_states[match] = old->rule_states[i];
-            fresh->raised_wall_ms[match] = old->raised_wall_ms[i];
-            if (old->shelves && !fresh->shelves)
-                fresh->shelves = calloc(fresh->def->rule_count, sizeof *fresh->shelves);
-            if (old->shelves && fresh->shelves)
-                fresh->shelves[match] = old->shelves[i];
-            fresh->active_alarm_count += old->rule_states[i].active;
-        }
-    }
-    return !same_device(old->def, fresh->def, before, after);
-}
-
 static void retire(const struct device *old, size_t rule_index, const char *reason)
 {
     struct alarm_event event = alarm_retire(old, rule_index, reason, time_wall_ms());
@@ -143,13 +54,9 @@ static void retire(const struct device *old, size_t rule_index, const char *reas
 static void retire_alarms(const struct device *old, const struct device *fresh)
 {
     for (size_t i = 0; i < old->def->rule_count; i++) {
-        if (!old->rule_states[i].active)
-            continue;
-        int match = fresh ? config_rule_index(fresh->def, old->def->rules[i].name) : -1;
-        if (!fresh)
-            retire(old, i, "device removed by a configuration reload");
-        else if (match < 0 || !fresh->def->rules[match].enabled)
-            retire(old, i, "rule removed or disabled by a configuration reload");
+        const char *reason = reload_retire_reason(old, i, fresh);
+        if (reason)
+            retire(old, i, reason);
     }
 }
 
@@ -204,7 +111,7 @@ static struct reload_counts carry_over_all(struct runtime *old, struct runtime *
         struct device *before = runtime_find_device(old, device->def->id);
         if (!before)
             counts.added++;
-        else if (carry_over(before, device, old->config, fresh->config))
+        else if (reload_carry_device(before, device, old->config, fresh->config))
             counts.edited++;
         else
             counts.kept++;
@@ -218,7 +125,8 @@ static struct reload_counts carry_over_all(struct runtime *old, struct runtime *
  * The old buses are stopped (their state final), the new ones start from it;
  * if one cannot start, the old ones start again and nothing changed.
  */
-static int switch_buses(struct runtime *running, struct runtime *fresh, struct reload_counts *counts)
+static int switch_buses(struct runtime *running, struct runtime *fresh,
+                        struct reload_counts *counts)
 {
     runtime_stop(running);
     *counts = carry_over_all(running, fresh);

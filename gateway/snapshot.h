@@ -17,6 +17,7 @@
 
 #include "device.h"
 #include "rules.h"
+#include "shelving.h"
 
 /* A device's condition as the crew sees it (docs/control-protocol.md, "Device states"). */
 enum snapshot_state {

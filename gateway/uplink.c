@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "alarm_store.h"
-#include "command.h"
 #include "log.h"
 #include "mqtt_store.h"
 #include "seqfile.h"
@@ -92,7 +91,8 @@ static struct {
 static struct {
     pthread_t thread;
     bool running;
-    struct runtime *runtime;
+    uplink_command_handler *handle_command;
+    void *command_context;
     struct alarm_store *active_alarms;
     struct shelving_store shelvings;
     char *state_dir;
@@ -386,7 +386,8 @@ static void route_commands(struct batch *batch)
     for (size_t i = 0; i < batch->command_count; i++) {
         const char *device_id = batch->commands[i];
         const char *payload = device_id + strlen(device_id) + 1;
-        char *refusal = command_dispatch(uplink.runtime, device_id, payload, strlen(payload));
+        char *refusal = uplink.handle_command(uplink.command_context, device_id, payload,
+                                              strlen(payload));
         if (refusal) {
             char topic[PUBLISH_TOPIC_MAX];
             snprintf(topic, sizeof topic, "cmd-result/%s", device_id);
@@ -476,12 +477,14 @@ static void init_filled_condition(void)
     pthread_condattr_destroy(&attributes);
 }
 
-int uplink_open(const struct config *config, uint64_t started_wall_ms, struct runtime *runtime)
+int uplink_open(const struct config *config, uint64_t started_wall_ms,
+                uplink_command_handler *handle_command, void *command_context)
 {
     static const struct publish_hooks hooks = {.command_arrived = command_arrived,
                                                .connected = connection_came_up};
     init_filled_condition();
-    uplink.runtime = runtime;
+    uplink.handle_command = handle_command;
+    uplink.command_context = command_context;
     uplink.event_qos = config->mqtt.qos;
     uplink.state_dir = strdup(config->gateway.state_dir);
     uplink.gateway_id = strdup(config->gateway.id);

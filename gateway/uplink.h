@@ -14,7 +14,7 @@
  *   - keeps the set of active alarms (from the events it numbers) and the
  *     shelvings in force, and writes them to state_dir at most once a second;
  *   - builds alarm event payloads and calls Paho (publish.c);
- *   - routes received commands to the bus that owns the device.
+ *   - hands received commands to the handler main gave it (command_route.h).
  *
  * The queue's lock is held only to push or pop. Alarm events, command
  * results and retained states are never dropped: a thread that finds the
@@ -34,18 +34,25 @@
 #include "payload.h"
 #include "publish.h"
 
-struct runtime;
 struct alarm_store;
 struct shelving;
 struct shelving_store;
 
 /*
- * Reads the saved seq and active alarms from state_dir (refusing a state dir
- * it cannot write) and creates the MQTT client. Commands will be routed to
- * runtime's devices (read under runtime_lock_read). Returns -1 with the
- * reason logged.
+ * What becomes of a command that arrived on P/cmd/<device_id>, on the uplink
+ * thread: handed on (returns NULL), or refused (returns the P/cmd-result
+ * payload, malloc'd, which the uplink publishes and frees).
  */
-int uplink_open(const struct config *config, uint64_t started_wall_ms, struct runtime *runtime);
+typedef char *uplink_command_handler(void *context, const char *device_id, const char *payload,
+                                     size_t length);
+
+/*
+ * Reads the saved seq and active alarms from state_dir (refusing a state dir
+ * it cannot write) and creates the MQTT client. Commands will go to
+ * handle_command(command_context, ...). Returns -1 with the reason logged.
+ */
+int uplink_open(const struct config *config, uint64_t started_wall_ms,
+                uplink_command_handler *handle_command, void *command_context);
 
 /*
  * The active alarms saved by the last run: the main thread restores them on

@@ -1,3 +1,8 @@
+/*
+ * device.c — `safetygw device ID`: asks the daemon for one device and shows
+ * its identity, poll counters, values and active alarms; --fail-on judges
+ * its state. The run itself is query.c's.
+ */
 #include "device.h"
 
 #include <stdio.h>
@@ -6,7 +11,7 @@
 
 #include "format.h"
 #include "options.h"
-#include "socket.h"
+#include "query.h"
 #include "table.h"
 
 #define BITS_TEXT_MAX 512
@@ -14,30 +19,21 @@
 static const char usage[] = "usage: safetygw device ID [--json] [--fail-on offline|alarm|fault] "
                             "[--socket PATH | -c FILE]\n";
 
-static const char *text(const json_t *object, const char *key)
-{
-    const char *value = json_string_value(json_object_get(object, key));
-    return value ? value : "-";
-}
-
-static json_int_t number(const json_t *object, const char *key)
-{
-    return json_integer_value(json_object_get(object, key));
-}
-
 static void print_identity(const json_t *device, time_t now)
 {
     char location[CLI_FORMAT_MAX], seen[CLI_FORMAT_MAX], seen_at[CLI_FORMAT_MAX];
     cli_format_location(json_object_get(device, "location"), location, sizeof location);
     cli_format_age(json_object_get(device, "last_seen"), now, seen, sizeof seen);
     cli_format_local_time(json_object_get(device, "last_seen"), seen_at, sizeof seen_at);
-    printf("device       %s (%s, profile %s)\n", text(device, "id"), text(device, "kind"),
-           text(device, "profile"));
+    printf("device       %s (%s, profile %s)\n", cli_format_text_of(device, "id"),
+           cli_format_text_of(device, "kind"), cli_format_text_of(device, "profile"));
     printf("bus          %s, address %" JSON_INTEGER_FORMAT ", polled every %" JSON_INTEGER_FORMAT
            " ms\n",
-           text(device, "bus"), number(device, "address"), number(device, "poll_ms"));
+           cli_format_text_of(device, "bus"), cli_format_integer_of(device, "address"),
+           cli_format_integer_of(device, "poll_ms"));
     printf("location     %s\n", location[0] ? location : "-");
-    printf("state        %s (link %s%s)\n", text(device, "state"), text(device, "link"),
+    printf("state        %s (link %s%s)\n", cli_format_text_of(device, "state"),
+           cli_format_text_of(device, "link"),
            json_object_get(device, "suppressed_by") ? ", suppressed by bus_down" : "");
     size_t i;
     const json_t *shelving;
@@ -47,7 +43,7 @@ static void print_identity(const json_t *device, time_t now)
         cli_format_local_time(json_object_get(shelving, "until"), until, sizeof until);
         const char *alarm = json_string_value(json_object_get(shelving, "alarm"));
         printf("shelved      %s until %s by %s: %s\n", alarm ? alarm : "every alarm", until,
-               text(shelving, "by"), text(shelving, "reason"));
+               cli_format_text_of(shelving, "by"), cli_format_text_of(shelving, "reason"));
     }
     if (json_is_string(json_object_get(device, "last_seen")))
         printf("last seen    %s (%s)\n", seen, seen_at);
@@ -67,15 +63,17 @@ static void print_stats(const json_t *stats)
 {
     printf("polls        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
            " failed (%" JSON_INTEGER_FORMAT " in a row)\n",
-           number(stats, "polls_ok"), number(stats, "polls_failed"),
-           number(stats, "failed_in_row"));
+           cli_format_integer_of(stats, "polls_ok"), cli_format_integer_of(stats, "polls_failed"),
+           cli_format_integer_of(stats, "failed_in_row"));
     printf("errors       %" JSON_INTEGER_FORMAT " timeouts, %" JSON_INTEGER_FORMAT
            " CRC errors, %" JSON_INTEGER_FORMAT " exceptions, %" JSON_INTEGER_FORMAT " other\n",
-           number(stats, "timeouts"), number(stats, "crc_errors"), number(stats, "exceptions"),
-           number(stats, "other_errors"));
+           cli_format_integer_of(stats, "timeouts"), cli_format_integer_of(stats, "crc_errors"),
+           cli_format_integer_of(stats, "exceptions"),
+           cli_format_integer_of(stats, "other_errors"));
     if (json_object_get(stats, "last_exception_code"))
         printf("exception    last code %" JSON_INTEGER_FORMAT ": %s\n",
-               number(stats, "last_exception_code"), text(stats, "last_exception"));
+               cli_format_integer_of(stats, "last_exception_code"),
+               cli_format_text_of(stats, "last_exception"));
     print_latency(stats);
 }
 
@@ -89,55 +87,52 @@ static void print_sensor_life(const json_t *device)
     printf("sensor life  %s%s\n", life, json_is_number(days) ? " days left" : " (not read yet)");
 }
 
+static void add_value_row(struct cli_table *table, const json_t *value, time_t now)
+{
+    (void)now;
+    char shown[BITS_TEXT_MAX];
+    cli_format_point(value, shown, sizeof shown);
+    const char *cells[] = {cli_format_text_of(value, "point"), shown};
+    cli_table_add(table, cells);
+}
+
 static void print_values(const json_t *values)
 {
     static const char *const headers[] = {"POINT", "VALUE"};
+    static const struct cli_query_table shape = {
+        .headers = headers,
+        .column_count = 2,
+        .nothing = "no values yet: the device has not answered since safetygwd started",
+        .add_row = add_value_row};
     printf("\n");
-    if (json_array_size(values) == 0) {
-        printf("no values yet: the device has not answered since safetygwd started\n");
-        return;
-    }
-    struct cli_table *table = cli_table_new(2, headers);
-    size_t i;
-    const json_t *value;
-    json_array_foreach((json_t *)values, i, value)
-    {
-        char shown[BITS_TEXT_MAX];
-        cli_format_point(value, shown, sizeof shown);
-        const char *cells[] = {text(value, "point"), shown};
-        cli_table_add(table, cells);
-    }
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    cli_query_print_table(&shape, values);
 }
 
-static void print_alarms(const json_t *alarms, time_t now)
+static void add_alarm_row(struct cli_table *table, const json_t *alarm, time_t now)
+{
+    char since[CLI_FORMAT_MAX], age[CLI_FORMAT_MAX], detail[CLI_FORMAT_MAX];
+    cli_format_local_time(json_object_get(alarm, "since"), since, sizeof since);
+    cli_format_age(json_object_get(alarm, "since"), now, age, sizeof age);
+    cli_format_alarm_detail(alarm, detail, sizeof detail);
+    const char *cells[] = {cli_format_text_of(alarm, "alarm"),
+                           cli_format_text_of(alarm, "severity"), since, age, detail};
+    cli_table_add(table, cells);
+}
+
+static void print_alarms(const json_t *alarms)
 {
     static const char *const headers[] = {"ALARM", "SEVERITY", "SINCE", "AGE", "DETAIL"};
+    static const struct cli_query_table shape = {.headers = headers,
+                                                 .column_count = 5,
+                                                 .nothing = "no active alarms",
+                                                 .add_row = add_alarm_row};
     printf("\n");
-    if (json_array_size(alarms) == 0) {
-        printf("no active alarms\n");
-        return;
-    }
-    struct cli_table *table = cli_table_new(5, headers);
-    size_t i;
-    const json_t *alarm;
-    json_array_foreach((json_t *)alarms, i, alarm)
-    {
-        char since[CLI_FORMAT_MAX], age[CLI_FORMAT_MAX], detail[CLI_FORMAT_MAX];
-        cli_format_local_time(json_object_get(alarm, "since"), since, sizeof since);
-        cli_format_age(json_object_get(alarm, "since"), now, age, sizeof age);
-        cli_format_alarm_detail(alarm, detail, sizeof detail);
-        const char *cells[] = {text(alarm, "alarm"), text(alarm, "severity"), since, age, detail};
-        cli_table_add(table, cells);
-    }
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    cli_query_print_table(&shape, alarms);
 }
 
 static int verdict(const json_t *device, unsigned fail_on)
 {
-    const char *state = text(device, "state");
+    const char *state = cli_format_text_of(device, "state");
     bool bad = ((fail_on & CLI_FAIL_OFFLINE) && strcmp(state, "offline") == 0) ||
                ((fail_on & CLI_FAIL_ALARM) && json_array_size(json_object_get(device, "alarms"))) ||
                ((fail_on & CLI_FAIL_FAULT) && strcmp(state, "fault") == 0);
@@ -146,39 +141,24 @@ static int verdict(const json_t *device, unsigned fail_on)
 
 static void print_device(const json_t *device)
 {
-    time_t now = time(NULL);
-    print_identity(device, now);
+    print_identity(device, time(NULL));
     print_stats(json_object_get(device, "stats"));
     print_sensor_life(device);
     print_values(json_object_get(device, "values"));
-    print_alarms(json_object_get(device, "active_alarms"), now);
+    print_alarms(json_object_get(device, "active_alarms"));
 }
 
 int cli_device(int argc, char **argv)
 {
+    static const struct cli_query query = {.usage = usage,
+                                           .argument_name = "device ID",
+                                           .answer_member = "device",
+                                           .print = print_device,
+                                           .verdict = verdict};
     struct cli_options options = {.command = "device", .asks_daemon = true};
     const char *id = NULL;
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, NULL, &id, 1, &positional_count) != 0 ||
-        (!options.help && positional_count != 1)) {
-        if (positional_count == 0)
-            fprintf(stderr, "safetygw device: which device ID?\n");
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    json_t *answer = cli_socket_ask(&options, json_pack("{s:s, s:s}", "cmd", "device", "id", id));
-    if (!answer)
-        return CLI_EXIT_USAGE;
-    const json_t *device = json_object_get(answer, "device");
-    if (options.json)
-        cli_socket_print_json(answer);
-    else
-        print_device(device);
-    int code = verdict(device, options.fail_on);
-    json_decref(answer);
-    return code;
+    int code = cli_query_parse(&query, argc, argv, &options, NULL, &id);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
+    return cli_query_ask(&query, &options, json_pack("{s:s, s:s}", "cmd", "device", "id", id));
 }

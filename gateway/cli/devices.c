@@ -1,3 +1,8 @@
+/*
+ * devices.c — `safetygw devices`: asks the daemon for its devices (filtered
+ * by kind, bus or state) and shows one line each; --fail-on judges the
+ * devices listed. The run itself is query.c's.
+ */
 #include "devices.h"
 
 #include <stdio.h>
@@ -6,7 +11,7 @@
 
 #include "format.h"
 #include "options.h"
-#include "socket.h"
+#include "query.h"
 #include "table.h"
 
 #define ALARM_LIST_MAX 512
@@ -53,23 +58,12 @@ static void print_table(const json_t *devices)
 {
     static const char *const headers[] = {"ID",    "KIND",      "BUS",      "ADDR",
                                           "STATE", "LAST SEEN", "LOCATION", "ALARMS"};
-    if (json_array_size(devices) == 0) {
-        printf("no devices match\n");
-        return;
-    }
-    struct cli_table *table = cli_table_new(sizeof headers / sizeof headers[0], headers);
-    if (!table)
-        return;
-    cli_table_align_right(table, 3);
-    time_t now = time(NULL);
-    size_t i;
-    const json_t *device;
-    json_array_foreach((json_t *)devices, i, device)
-    {
-        add_row(table, device, now);
-    }
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    static const struct cli_query_table shape = {.headers = headers,
+                                                 .column_count = 8,
+                                                 .right_aligned = 1u << 3,
+                                                 .nothing = "no devices match",
+                                                 .add_row = add_row};
+    cli_query_print_table(&shape, devices);
 }
 
 /* Bad news among the devices listed. */
@@ -103,28 +97,14 @@ static json_t *request(const char *kind, const char *bus, const char *state)
 
 int cli_devices(int argc, char **argv)
 {
+    static const struct cli_query query = {
+        .usage = usage, .answer_member = "devices", .print = print_table, .verdict = verdict};
     struct cli_options options = {.command = "devices", .asks_daemon = true};
     const char *kind = NULL, *bus = NULL, *state = NULL;
     const struct cli_option own[] = {
         {"--kind", &kind, NULL}, {"--bus", &bus, NULL}, {"--state", &state, NULL}, {0}};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, own, NULL, 0, &positional_count) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    json_t *answer = cli_socket_ask(&options, request(kind, bus, state));
-    if (!answer)
-        return CLI_EXIT_USAGE;
-    const json_t *devices = json_object_get(answer, "devices");
-    if (options.json)
-        cli_socket_print_json(answer);
-    else
-        print_table(devices);
-    int code = verdict(devices, options.fail_on);
-    json_decref(answer);
-    return code;
+    int code = cli_query_parse(&query, argc, argv, &options, own, NULL);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
+    return cli_query_ask(&query, &options, request(kind, bus, state));
 }

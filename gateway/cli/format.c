@@ -1,7 +1,23 @@
+/*
+ * format.c — the daemon's JSON values as the crew reads them (format.h):
+ * members read with a fallback, ages, local times, durations, locations,
+ * values with their units and named bits. Pure but for the local time zone.
+ */
 #include "format.h"
 
 #include <stdio.h>
 #include <string.h>
+
+const char *cli_format_text_of(const json_t *object, const char *key)
+{
+    const char *value = json_string_value(json_object_get(object, key));
+    return value ? value : "-";
+}
+
+json_int_t cli_format_integer_of(const json_t *object, const char *key)
+{
+    return json_integer_value(json_object_get(object, key));
+}
 
 time_t cli_format_parse_time(const json_t *timestamp)
 {

@@ -12,6 +12,12 @@
 
 #define CLI_FORMAT_MAX 256
 
+/* object's string member key, or "-" when it has none. */
+const char *cli_format_text_of(const json_t *object, const char *key);
+
+/* object's integer member key, or 0 when it has none. */
+json_int_t cli_format_integer_of(const json_t *object, const char *key);
+
 /* "12s ago", "3m ago", "2h ago", "4d ago"; "never" when timestamp is not a time string. */
 void cli_format_age(const json_t *timestamp, time_t now, char *out, size_t size);
 

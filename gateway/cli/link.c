@@ -1,3 +1,8 @@
+/*
+ * link.c — opening a link for the commands that talk to devices themselves
+ * (probe, scan): their shared link options, checked into a struct cli_link,
+ * the libmodbus context and the pacing the daemon would keep on it.
+ */
 #include "link.h"
 
 #include <errno.h>
@@ -44,6 +49,44 @@ int cli_link_tcp(const char *command, const char *text, struct cli_link *link)
     snprintf(link->service, sizeof link->service, "%ld", port);
     link->tcp = true;
     snprintf(link->where, sizeof link->where, "%s", text);
+    return 0;
+}
+
+void cli_link_option_table(struct cli_link_options *given, struct cli_option *table)
+{
+    const struct cli_option options[CLI_LINK_OPTION_COUNT] = {
+        {"--port", &given->port, NULL},
+        {"--baud", &given->baud, NULL},
+        {"--parity", &given->parity, NULL},
+        {"--data-bits", &given->data_bits, NULL},
+        {"--stop-bits", &given->stop_bits, NULL},
+        {"--rs485", NULL, &given->rs485},
+        {"--tcp", &given->tcp, NULL},
+        {"--timeout-ms", &given->timeout_ms, NULL}};
+    for (size_t i = 0; i < CLI_LINK_OPTION_COUNT; i++)
+        table[i] = options[i];
+}
+
+int cli_link_check_options(const char *command, const struct cli_link_options *given,
+                           const char *default_timeout_ms, struct cli_link *link)
+{
+    if (!given->port == !given->tcp) {
+        fprintf(stderr, "safetygw %s: give either --port TTY or --tcp HOST:PORT\n", command);
+        return -1;
+    }
+    return cli_link_number(command, "--timeout-ms",
+                           given->timeout_ms ? given->timeout_ms : default_timeout_ms, 10, 60000,
+                           &link->timeout_ms);
+}
+
+int cli_link_line_bits(const char *command, const struct cli_link_options *given,
+                       struct cli_link *link)
+{
+    if (cli_link_number(command, "--data-bits", given->data_bits ? given->data_bits : "8", 5, 8,
+                        &link->data_bits) != 0 ||
+        cli_link_number(command, "--stop-bits", given->stop_bits ? given->stop_bits : "1", 1, 2,
+                        &link->stop_bits) != 0)
+        return -1;
     return 0;
 }
 

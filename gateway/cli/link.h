@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "device_poll.h"
+#include "options.h"
 #include "tcp_link.h"
 
 #define CLI_LINK_WHERE_MAX 300
@@ -30,6 +31,32 @@ struct cli_link {
     long timeout_ms;
     char where[CLI_LINK_WHERE_MAX]; /* "/dev/ttyUSB0 (9600 8N1)" or "10.0.0.5:502" */
 };
+
+/* The options of a command that opens a link itself, as given (NULL: not given). */
+struct cli_link_options {
+    const char *port, *baud, *parity, *data_bits, *stop_bits, *tcp, *timeout_ms;
+    bool rs485;
+};
+
+#define CLI_LINK_OPTION_COUNT 8
+
+/*
+ * Fills table[0..CLI_LINK_OPTION_COUNT) with the link's options (--port,
+ * --baud, --parity, --data-bits, --stop-bits, --rs485, --tcp, --timeout-ms),
+ * each kept in given; the command adds its own around them.
+ */
+void cli_link_option_table(struct cli_link_options *given, struct cli_option *table);
+
+/*
+ * What every link needs: one of --port and --tcp, and --timeout-ms
+ * (default_timeout_ms when not given) into link. 0, or -1 after saying why.
+ */
+int cli_link_check_options(const char *command, const struct cli_link_options *given,
+                           const char *default_timeout_ms, struct cli_link *link);
+
+/* A line's --data-bits (default 8) and --stop-bits (default 1) into link; 0 or -1 (said). */
+int cli_link_line_bits(const char *command, const struct cli_link_options *given,
+                       struct cli_link *link);
 
 /* text as a number min..max into *out; 0, or -1 after saying what is wrong. */
 int cli_link_number(const char *command, const char *option, const char *text, long min, long max,

@@ -1,3 +1,9 @@
+/*
+ * options.c — the command line every `safetygw` command shares: the shared
+ * options (--json, --socket, -c, --fail-on, --help), the command's own, its
+ * positional arguments, the usage on an error or --help, and where the
+ * control socket is.
+ */
 #include "options.h"
 
 #include <stdio.h>
@@ -114,6 +120,23 @@ int cli_options_parse(int argc, char **argv, struct cli_options *options,
         positional[(*positional_count)++] = argv[i];
     }
     return 0;
+}
+
+int cli_options_parse_or_help(int argc, char **argv, struct cli_options *options,
+                              const struct cli_option *extra, const char **positional,
+                              size_t max_positional, const char *usage)
+{
+    size_t positional_count;
+    if (cli_options_parse(argc, argv, options, extra, positional, max_positional,
+                          &positional_count) != 0) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (options->help) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    return CLI_OPTIONS_RUN;
 }
 
 static char *socket_from_config(const char *path)

@@ -49,6 +49,17 @@ int cli_options_parse(int argc, char **argv, struct cli_options *options,
                       const struct cli_option *extra, const char **positional,
                       size_t max_positional, size_t *positional_count);
 
+#define CLI_OPTIONS_RUN (-1) /* cli_options_parse_or_help: go on with the command */
+
+/*
+ * cli_options_parse, then usage: on an error printed on stderr (returns
+ * CLI_EXIT_USAGE), on --help on stdout (returns CLI_EXIT_OK). Otherwise
+ * returns CLI_OPTIONS_RUN.
+ */
+int cli_options_parse_or_help(int argc, char **argv, struct cli_options *options,
+                              const struct cli_option *extra, const char **positional,
+                              size_t max_positional, const char *usage);
+
 /*
  * The control socket: --socket, else -c FILE's gateway.control_socket, else
  * CLI_DEFAULT_SOCKET. Returns a malloc'd path, or NULL after printing why.

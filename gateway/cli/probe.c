@@ -1,3 +1,8 @@
+/*
+ * probe.c — `safetygw probe`: opens a link itself, polls one device once
+ * with a profile (as the daemon would, device_poll.c), and prints every
+ * decoded point, or explains a failure (probe_explain.c).
+ */
 #include "probe.h"
 
 #include <errno.h>
@@ -7,17 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "device_poll.h"
 #include "format.h"
 #include "link.h"
 #include "options.h"
+#include "payload.h"
 #include "probe_explain.h"
 #include "profile.h"
+#include "readplan.h"
 #include "socket.h"
 #include "table.h"
-#include "config.h"
-#include "device_poll.h"
-#include "payload.h"
-#include "readplan.h"
 
 #define EXPLANATION_MAX 700
 #define RAW_TEXT_MAX 64
@@ -31,9 +36,9 @@ static const char usage[] =
 
 /* The command line, as given. */
 struct probe_arguments {
-    const char *port, *baud, *parity, *data_bits, *stop_bits, *address;
-    const char *tcp, *unit, *profile, *profiles, *timeout_ms;
-    bool rs485, raw;
+    struct cli_link_options link;
+    const char *address, *unit, *profile, *profiles;
+    bool raw;
 };
 
 /* What the command line asks for, checked. */
@@ -46,53 +51,45 @@ struct probe_request {
 static int check_rtu(const struct probe_arguments *in, struct probe_request *out)
 {
     struct cli_link *link = &out->link;
-    link->port = in->port;
+    link->port = in->link.port;
     link->parity = 'N';
-    if ((in->parity && cli_link_parity("probe", in->parity, &link->parity) != 0) ||
-        cli_link_number("probe", "--baud", in->baud ? in->baud : "9600", 300, 4000000,
+    if ((in->link.parity && cli_link_parity("probe", in->link.parity, &link->parity) != 0) ||
+        cli_link_number("probe", "--baud", in->link.baud ? in->link.baud : "9600", 300, 4000000,
                         &link->baud) != 0 ||
-        cli_link_number("probe", "--data-bits", in->data_bits ? in->data_bits : "8", 5, 8,
-                        &link->data_bits) != 0 ||
-        cli_link_number("probe", "--stop-bits", in->stop_bits ? in->stop_bits : "1", 1, 2,
-                        &link->stop_bits) != 0 ||
+        cli_link_line_bits("probe", &in->link, link) != 0 ||
         cli_link_number("probe", "--address", in->address, 1, 247, &out->address) != 0)
         return -1;
-    link->rs485 = in->rs485;
+    link->rs485 = in->link.rs485;
     cli_link_describe_rtu(link);
     return 0;
 }
 
 static int check_tcp(const struct probe_arguments *in, struct probe_request *out)
 {
-    if (cli_link_tcp("probe", in->tcp, &out->link) != 0)
+    if (cli_link_tcp("probe", in->link.tcp, &out->link) != 0)
         return -1;
     return cli_link_number("probe", "--unit", in->unit, 0, 255, &out->address);
 }
 
 static int check_arguments(const struct probe_arguments *in, struct probe_request *out)
 {
-    if (!in->port == !in->tcp) {
-        fprintf(stderr, "safetygw probe: give either --port TTY or --tcp HOST:PORT\n");
+    if (cli_link_check_options("probe", &in->link, "500", &out->link) != 0)
         return -1;
-    }
     if (!in->profile) {
         fprintf(stderr, "safetygw probe: which --profile?\n");
         return -1;
     }
-    if (in->tcp && (in->address || in->baud || in->parity)) {
+    if (in->link.tcp && (in->address || in->link.baud || in->link.parity)) {
         fprintf(stderr, "safetygw probe: with --tcp, give --unit (not --address, --baud, "
                         "--parity)\n");
         return -1;
     }
-    if (in->port && in->unit) {
+    if (in->link.port && in->unit) {
         fprintf(stderr, "safetygw probe: with --port, give --address (not --unit)\n");
         return -1;
     }
     out->raw = in->raw;
-    if (cli_link_number("probe", "--timeout-ms", in->timeout_ms ? in->timeout_ms : "500", 10, 60000,
-                        &out->link.timeout_ms) != 0)
-        return -1;
-    return in->tcp ? check_tcp(in, out) : check_rtu(in, out);
+    return in->link.tcp ? check_tcp(in, out) : check_rtu(in, out);
 }
 
 /* --raw: the plan's reads once more, the registers kept as they came. */
@@ -223,39 +220,30 @@ static int probe(const struct probe_request *request, const struct profile *prof
 static int parse(int argc, char **argv, struct probe_arguments *in, struct probe_request *out)
 {
     struct cli_options options = {.command = "probe"};
-    const struct cli_option own[] = {{"--port", &in->port, NULL},
-                                     {"--baud", &in->baud, NULL},
-                                     {"--parity", &in->parity, NULL},
-                                     {"--data-bits", &in->data_bits, NULL},
-                                     {"--stop-bits", &in->stop_bits, NULL},
-                                     {"--address", &in->address, NULL},
-                                     {"--tcp", &in->tcp, NULL},
-                                     {"--unit", &in->unit, NULL},
-                                     {"--profile", &in->profile, NULL},
-                                     {"--profiles", &in->profiles, NULL},
-                                     {"--timeout-ms", &in->timeout_ms, NULL},
-                                     {"--rs485", NULL, &in->rs485},
-                                     {"--raw", NULL, &in->raw},
-                                     {0}};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, own, NULL, 0, &positional_count) != 0)
-        return -1;
-    if (options.help) {
-        fputs(usage, stdout);
-        exit(CLI_EXIT_OK);
-    }
+    struct cli_option own[5 + CLI_LINK_OPTION_COUNT + 1] = {{"--address", &in->address, NULL},
+                                                            {"--unit", &in->unit, NULL},
+                                                            {"--profile", &in->profile, NULL},
+                                                            {"--profiles", &in->profiles, NULL},
+                                                            {"--raw", NULL, &in->raw}};
+    cli_link_option_table(&in->link, &own[5]);
+    int code = cli_options_parse_or_help(argc, argv, &options, own, NULL, 0, usage);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
     out->json = options.json;
-    return check_arguments(in, out);
+    if (check_arguments(in, out) != 0) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_OPTIONS_RUN;
 }
 
 int cli_probe(int argc, char **argv)
 {
     struct probe_arguments in = {0};
     struct probe_request request = {0};
-    if (parse(argc, argv, &in, &request) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
+    int parsed = parse(argc, argv, &in, &request);
+    if (parsed != CLI_OPTIONS_RUN)
+        return parsed;
     struct profile *profile = cli_profile_load("probe", in.profile, in.profiles);
     if (!profile)
         return CLI_EXIT_USAGE;

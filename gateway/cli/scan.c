@@ -1,3 +1,9 @@
+/*
+ * scan.c — `safetygw scan`: asks every address on a line (each baud rate and
+ * parity given) or every unit behind a converter, counts who answers, and
+ * with --profile checks that each answering device decodes in range. Owns
+ * its link and buffers for the run.
+ */
 #include "scan.h"
 
 #include <errno.h>
@@ -9,15 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "link.h"
-#include "options.h"
-#include "profile.h"
-#include "socket.h"
-#include "table.h"
 #include "config.h"
 #include "device_poll.h"
+#include "link.h"
+#include "options.h"
 #include "payload.h"
+#include "profile.h"
 #include "readplan.h"
+#include "socket.h"
+#include "table.h"
 
 #define DEFAULT_TIMEOUT_MS "200"
 #define MAX_BAUDS 8
@@ -32,10 +38,10 @@ static const char usage[] =
     "         [--profile NAME|FILE [--profiles DIR]] [--timeout-ms " DEFAULT_TIMEOUT_MS "] "
     "[--json]\n";
 
+/* The command line, as given: --baud and --parity are lists. */
 struct scan_arguments {
-    const char *port, *bauds, *parities, *data_bits, *stop_bits, *addresses;
-    const char *tcp, *units, *profile, *profiles, *timeout_ms;
-    bool rs485;
+    struct cli_link_options link;
+    const char *addresses, *units, *profile, *profiles;
 };
 
 /* What the command line asks for, checked. */
@@ -133,26 +139,24 @@ static int check_rtu(const struct scan_arguments *in, struct scan_request *out)
         fprintf(stderr, "safetygw scan: with --port, give --addresses (not --units)\n");
         return -1;
     }
-    link->port = in->port;
-    link->rs485 = in->rs485;
-    if (parse_bauds(in->bauds ? in->bauds : "9600", out) != 0 ||
-        parse_parities(in->parities ? in->parities : "N", out) != 0 ||
-        cli_link_number("scan", "--data-bits", in->data_bits ? in->data_bits : "8", 5, 8,
-                        &link->data_bits) != 0 ||
-        cli_link_number("scan", "--stop-bits", in->stop_bits ? in->stop_bits : "1", 1, 2,
-                        &link->stop_bits) != 0)
+    link->port = in->link.port;
+    link->rs485 = in->link.rs485;
+    if (parse_bauds(in->link.baud ? in->link.baud : "9600", out) != 0 ||
+        parse_parities(in->link.parity ? in->link.parity : "N", out) != 0 ||
+        cli_link_line_bits("scan", &in->link, link) != 0)
         return -1;
     return parse_addresses("--addresses", in->addresses ? in->addresses : "1-247", 1, 247, out);
 }
 
 static int check_tcp(const struct scan_arguments *in, struct scan_request *out)
 {
-    if (in->addresses || in->bauds || in->parities || in->data_bits || in->stop_bits || in->rs485) {
+    if (in->addresses || in->link.baud || in->link.parity || in->link.data_bits ||
+        in->link.stop_bits || in->link.rs485) {
         fprintf(stderr, "safetygw scan: with --tcp, give --units (not --addresses or line "
                         "settings)\n");
         return -1;
     }
-    if (cli_link_tcp("scan", in->tcp, &out->link) != 0)
+    if (cli_link_tcp("scan", in->link.tcp, &out->link) != 0)
         return -1;
     out->baud_count = out->parity_count = 1; /* one pass */
     return parse_addresses("--units", in->units ? in->units : "1-247", 0, 255, out);
@@ -161,36 +165,21 @@ static int check_tcp(const struct scan_arguments *in, struct scan_request *out)
 static int parse(int argc, char **argv, struct scan_arguments *in, struct scan_request *out)
 {
     struct cli_options options = {.command = "scan"};
-    const struct cli_option own[] = {{"--port", &in->port, NULL},
-                                     {"--baud", &in->bauds, NULL},
-                                     {"--parity", &in->parities, NULL},
-                                     {"--data-bits", &in->data_bits, NULL},
-                                     {"--stop-bits", &in->stop_bits, NULL},
-                                     {"--addresses", &in->addresses, NULL},
-                                     {"--tcp", &in->tcp, NULL},
-                                     {"--units", &in->units, NULL},
-                                     {"--profile", &in->profile, NULL},
-                                     {"--profiles", &in->profiles, NULL},
-                                     {"--timeout-ms", &in->timeout_ms, NULL},
-                                     {"--rs485", NULL, &in->rs485},
-                                     {0}};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, own, NULL, 0, &positional_count) != 0)
-        return -1;
-    if (options.help) {
-        fputs(usage, stdout);
-        exit(CLI_EXIT_OK);
-    }
+    struct cli_option own[4 + CLI_LINK_OPTION_COUNT + 1] = {{"--addresses", &in->addresses, NULL},
+                                                            {"--units", &in->units, NULL},
+                                                            {"--profile", &in->profile, NULL},
+                                                            {"--profiles", &in->profiles, NULL}};
+    cli_link_option_table(&in->link, &own[4]);
+    int code = cli_options_parse_or_help(argc, argv, &options, own, NULL, 0, usage);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
     out->json = options.json;
-    if (!in->port == !in->tcp) {
-        fprintf(stderr, "safetygw scan: give either --port TTY or --tcp HOST:PORT\n");
-        return -1;
+    if (cli_link_check_options("scan", &in->link, DEFAULT_TIMEOUT_MS, &out->link) != 0 ||
+        (in->link.tcp ? check_tcp(in, out) : check_rtu(in, out)) != 0) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
     }
-    if (cli_link_number("scan", "--timeout-ms",
-                        in->timeout_ms ? in->timeout_ms : DEFAULT_TIMEOUT_MS, 10, 60000,
-                        &out->link.timeout_ms) != 0)
-        return -1;
-    return in->tcp ? check_tcp(in, out) : check_rtu(in, out);
+    return CLI_OPTIONS_RUN;
 }
 
 static int load_profile(const struct scan_arguments *in, struct scan_profile *out)
@@ -526,10 +515,9 @@ int cli_scan(int argc, char **argv)
 {
     struct scan_arguments in = {0};
     struct scan_request request = {0};
-    if (parse(argc, argv, &in, &request) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
+    int parsed = parse(argc, argv, &in, &request);
+    if (parsed != CLI_OPTIONS_RUN)
+        return parsed;
     struct scan_profile profile;
     int code = CLI_EXIT_USAGE;
     if (load_profile(&in, &profile) == 0)

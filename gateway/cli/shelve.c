@@ -1,3 +1,8 @@
+/*
+ * shelve.c — `safetygw shelve` and `unshelve`: asks the daemon to shelve a
+ * device's alarm (or all of them) for a while, with a reason, or to end it,
+ * and says what was done.
+ */
 #include "shelve.h"
 
 #include <stdio.h>
@@ -58,17 +63,11 @@ static int run(int argc, char **argv, struct shelving_request *request)
                                        {.name = NULL}};
     const struct cli_option *own = shelve ? extra : (const struct cli_option[]){extra[0], {0}};
     const char *device_id = NULL;
-    size_t positional_count = 0;
-    if (cli_options_parse(argc, argv, &options, own, &device_id, 1, &positional_count) != 0) {
-        fputs(request->usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(request->usage, stdout);
-        return CLI_EXIT_OK;
-    }
+    int code = cli_options_parse_or_help(argc, argv, &options, own, &device_id, 1, request->usage);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
     uint64_t ms;
-    const char *missing = positional_count != 1 ? "a DEVICE"
+    const char *missing = !device_id                     ? "a DEVICE"
                           : shelve && !request->duration ? "--for"
                           : shelve && !request->reason   ? "--reason"
                                                          : NULL;

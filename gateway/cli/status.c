@@ -1,26 +1,27 @@
+/*
+ * status.c — `safetygw status`: asks the daemon for its status and shows the
+ * gateway at a glance, then a table of its buses; --fail-on judges the device
+ * counts. The run itself is query.c's.
+ */
 #include "status.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "format.h"
 #include "options.h"
-#include "socket.h"
+#include "query.h"
 #include "table.h"
 
 static const char usage[] =
     "usage: safetygw status [--json] [--fail-on offline|alarm|fault] [--socket PATH | -c FILE]\n";
-
-static json_int_t number(const json_t *object, const char *key)
-{
-    return json_integer_value(json_object_get(object, key));
-}
 
 static void print_summary(const json_t *status)
 {
     const json_t *devices = json_object_get(status, "devices");
     const json_t *mqtt = json_object_get(status, "mqtt");
     char uptime[CLI_FORMAT_MAX], started[CLI_FORMAT_MAX];
-    cli_format_duration((uint64_t)number(status, "uptime_s"), uptime, sizeof uptime);
+    cli_format_duration((uint64_t)cli_format_integer_of(status, "uptime_s"), uptime, sizeof uptime);
     cli_format_local_time(json_object_get(status, "started"), started, sizeof started);
     printf("gateway   %s (site %s), safetygwd %s\n",
            json_string_value(json_object_get(status, "gateway")),
@@ -29,38 +30,43 @@ static void print_summary(const json_t *status)
     printf("uptime    %s (since %s)\n", uptime, started);
     printf("mqtt      %s, %s, %" JSON_INTEGER_FORMAT " queued\n",
            json_is_true(json_object_get(mqtt, "connected")) ? "connected" : "NOT CONNECTED",
-           json_string_value(json_object_get(mqtt, "uri")), number(mqtt, "queued"));
+           json_string_value(json_object_get(mqtt, "uri")), cli_format_integer_of(mqtt, "queued"));
     printf("devices   %" JSON_INTEGER_FORMAT " total: %" JSON_INTEGER_FORMAT
            " online, %" JSON_INTEGER_FORMAT " offline, %" JSON_INTEGER_FORMAT
            " in alarm, %" JSON_INTEGER_FORMAT " fault, %" JSON_INTEGER_FORMAT
            " ok, %" JSON_INTEGER_FORMAT " not polled yet\n",
-           number(devices, "total"), number(devices, "online"), number(devices, "offline"),
-           number(devices, "in_alarm"), number(devices, "fault"), number(devices, "ok"),
-           number(devices, "unknown"));
+           cli_format_integer_of(devices, "total"), cli_format_integer_of(devices, "online"),
+           cli_format_integer_of(devices, "offline"), cli_format_integer_of(devices, "in_alarm"),
+           cli_format_integer_of(devices, "fault"), cli_format_integer_of(devices, "ok"),
+           cli_format_integer_of(devices, "unknown"));
     if (json_is_true(json_object_get(status, "state_write_failing")))
         printf(
             "STATE     cannot write state_dir: a restart may repeat seq numbers (see the log)\n");
-    if (number(status, "lost") > 0)
+    if (cli_format_integer_of(status, "lost") > 0)
         printf("LOST      %" JSON_INTEGER_FORMAT " queued messages could not be read back (see "
                "the log)\n",
-               number(status, "lost"));
+               cli_format_integer_of(status, "lost"));
 }
 
-static void add_bus_row(struct cli_table *table, const json_t *bus)
+static void add_bus_row(struct cli_table *table, const json_t *bus, time_t now)
 {
+    (void)now;
     const json_t *devices = json_object_get(bus, "devices");
     char cycle[32], load[32] = "-", polls[32], errors[32], count[32], offline[32], alarm[32];
-    snprintf(cycle, sizeof cycle, "%" JSON_INTEGER_FORMAT " ms", number(bus, "cycle_ms"));
+    snprintf(cycle, sizeof cycle, "%" JSON_INTEGER_FORMAT " ms",
+             cli_format_integer_of(bus, "cycle_ms"));
     if (json_object_get(bus, "planned_load"))
         snprintf(load, sizeof load, "%.0f %%",
                  100.0 * json_number_value(json_object_get(bus, "planned_load")));
     snprintf(polls, sizeof polls, "%" JSON_INTEGER_FORMAT,
-             number(bus, "polls_ok") + number(bus, "polls_failed"));
+             cli_format_integer_of(bus, "polls_ok") + cli_format_integer_of(bus, "polls_failed"));
     snprintf(errors, sizeof errors, "%.1f %%",
              100.0 * json_number_value(json_object_get(bus, "error_rate")));
-    snprintf(count, sizeof count, "%" JSON_INTEGER_FORMAT, number(devices, "total"));
-    snprintf(offline, sizeof offline, "%" JSON_INTEGER_FORMAT, number(devices, "offline"));
-    snprintf(alarm, sizeof alarm, "%" JSON_INTEGER_FORMAT, number(devices, "in_alarm"));
+    snprintf(count, sizeof count, "%" JSON_INTEGER_FORMAT, cli_format_integer_of(devices, "total"));
+    snprintf(offline, sizeof offline, "%" JSON_INTEGER_FORMAT,
+             cli_format_integer_of(devices, "offline"));
+    snprintf(alarm, sizeof alarm, "%" JSON_INTEGER_FORMAT,
+             cli_format_integer_of(devices, "in_alarm"));
     const char *cells[] = {json_string_value(json_object_get(bus, "name")),
                            json_string_value(json_object_get(bus, "type")),
                            json_string_value(json_object_get(bus, "address")),
@@ -80,53 +86,36 @@ static void print_buses(const json_t *buses)
     static const char *const headers[] = {"BUS",     "TYPE",    "ADDRESS", "LINK",
                                           "CYCLE",   "LOAD",    "POLLS",   "ERRORS",
                                           "DEVICES", "OFFLINE", "IN ALARM"};
-    struct cli_table *table = cli_table_new(sizeof headers / sizeof headers[0], headers);
-    if (!table)
-        return;
-    for (size_t column = 4; column < sizeof headers / sizeof headers[0]; column++)
-        cli_table_align_right(table, column);
-    size_t i;
-    const json_t *bus;
-    json_array_foreach((json_t *)buses, i, bus)
-    {
-        add_bus_row(table, bus);
-    }
+    static const struct cli_query_table shape = {.headers = headers,
+                                                 .column_count = 11,
+                                                 .right_aligned = 0x7f0u, /* CYCLE on */
+                                                 .add_row = add_bus_row};
     printf("\n");
-    cli_table_print(table, stdout);
-    cli_table_free(table);
+    cli_query_print_table(&shape, buses);
 }
 
 static int verdict(const json_t *status, unsigned fail_on)
 {
     const json_t *devices = json_object_get(status, "devices");
-    bool bad = ((fail_on & CLI_FAIL_OFFLINE) && number(devices, "offline") > 0) ||
-               ((fail_on & CLI_FAIL_ALARM) && number(devices, "in_alarm") > 0) ||
-               ((fail_on & CLI_FAIL_FAULT) && number(devices, "fault") > 0);
+    bool bad = ((fail_on & CLI_FAIL_OFFLINE) && cli_format_integer_of(devices, "offline") > 0) ||
+               ((fail_on & CLI_FAIL_ALARM) && cli_format_integer_of(devices, "in_alarm") > 0) ||
+               ((fail_on & CLI_FAIL_FAULT) && cli_format_integer_of(devices, "fault") > 0);
     return bad ? CLI_EXIT_BAD_NEWS : CLI_EXIT_OK;
+}
+
+static void print_status(const json_t *status)
+{
+    print_summary(status);
+    print_buses(json_object_get(status, "buses"));
 }
 
 int cli_status(int argc, char **argv)
 {
+    static const struct cli_query query = {
+        .usage = usage, .print = print_status, .verdict = verdict};
     struct cli_options options = {.command = "status", .asks_daemon = true};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, &options, NULL, NULL, 0, &positional_count) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    json_t *status = cli_socket_ask(&options, json_pack("{s:s}", "cmd", "status"));
-    if (!status)
-        return CLI_EXIT_USAGE;
-    if (options.json) {
-        cli_socket_print_json(status);
-    } else {
-        print_summary(status);
-        print_buses(json_object_get(status, "buses"));
-    }
-    int code = verdict(status, options.fail_on);
-    json_decref(status);
-    return code;
+    int code = cli_query_parse(&query, argc, argv, &options, NULL, NULL);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
+    return cli_query_ask(&query, &options, json_pack("{s:s}", "cmd", "status"));
 }

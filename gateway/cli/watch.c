@@ -1,3 +1,8 @@
+/*
+ * watch.c — `safetygw watch`: subscribes to the gateways' alarm events on
+ * one or more brokers and prints them as they come, with the seq checks of
+ * watch_seq.c (duplicates, gaps); owns its Paho client for the run.
+ */
 #include "watch.h"
 
 #include <MQTTAsync.h>
@@ -55,12 +60,6 @@ static void wall_clock_rfc3339(char *out, size_t size)
     snprintf(out, size, "%.19s.%03uZ", seconds, (unsigned)(now.tv_nsec / 1000000L) % 1000u);
 }
 
-static const char *text(const json_t *object, const char *key)
-{
-    const char *value = json_string_value(json_object_get(object, key));
-    return value ? value : "-";
-}
-
 static void upper(char *out, size_t size, const char *word)
 {
     size_t i = 0;
@@ -113,8 +112,8 @@ static void print_event_line(const json_t *event, const char *gateway, uint64_t 
                              struct watch_result result, bool redelivered)
 {
     char event_upper[32], location[CLI_FORMAT_MAX], detail[CLI_FORMAT_MAX];
-    const char *ts = text(event, "ts");
-    upper(event_upper, sizeof event_upper, text(event, "event"));
+    const char *ts = cli_format_text_of(event, "ts");
+    upper(event_upper, sizeof event_upper, cli_format_text_of(event, "event"));
     cli_format_location(json_object_get(event, "location"), location, sizeof location);
     event_detail(event, detail, sizeof detail);
     if (result.verdict == WATCH_GAP)
@@ -127,9 +126,9 @@ static void print_event_line(const json_t *event, const char *gateway, uint64_t 
         return;
     }
     printf("%.12s  %s #%" PRIu64 "  %s  %s  %s  %s  %s  %s%s\n", strlen(ts) >= 23 ? ts + 11 : ts,
-           gateway, seq, event_upper, text(event, "severity"), text(event, "alarm"),
-           text(event, "device"), location, detail,
-           result.verdict == WATCH_LATE ? "  (late: fills a gap)" : "");
+           gateway, seq, event_upper, cli_format_text_of(event, "severity"),
+           cli_format_text_of(event, "alarm"), cli_format_text_of(event, "device"), location,
+           detail, result.verdict == WATCH_LATE ? "  (late: fills a gap)" : "");
 }
 
 static void print_event_json(json_t *event, const char *topic, const char *gateway, uint64_t seq,
@@ -185,14 +184,15 @@ static void handle_status(const char *topic, const char *payload, size_t length)
     json_t *status = json_loadb(payload, length, 0, NULL);
     size_t prefix_length = strlen(topic) - strlen("/status");
     if (watch.json) {
-        json_t *line = json_pack("{s:s, s:s%, s:s, s:O?}", "type", "status", "gateway", topic,
-                                 prefix_length, "state", text(status, "state"), "status", status);
+        json_t *line =
+            json_pack("{s:s, s:s%, s:s, s:O?}", "type", "status", "gateway", topic, prefix_length,
+                      "state", cli_format_text_of(status, "state"), "status", status);
         json_dumpf(line, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(line);
     } else {
         printf("STATUS     %.*s %s (started %s)\n", (int)prefix_length, topic,
-               text(status, "state"), text(status, "started"));
+               cli_format_text_of(status, "state"), cli_format_text_of(status, "started"));
     }
     json_decref(status);
 }
@@ -387,30 +387,24 @@ static int parse(int argc, char **argv, struct watch_args *args, struct cli_opti
                                        {"--username", &args->username, NULL},
                                        {"--password-file", &args->password_file, NULL},
                                        {NULL, NULL, NULL}};
-    size_t positional_count;
-    if (cli_options_parse(argc, argv, options, extra, NULL, 0, &positional_count) != 0)
-        return -1;
-    if (options->help)
-        return 0;
+    int code = cli_options_parse_or_help(argc, argv, options, extra, NULL, 0, usage);
+    if (code != CLI_OPTIONS_RUN)
+        return code;
     if (!args->brokers) {
         fprintf(stderr, "safetygw watch: --broker URI is required\n");
-        return -1;
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
     }
-    return 0;
+    return CLI_OPTIONS_RUN;
 }
 
 int cli_watch(int argc, char **argv)
 {
     struct cli_options options = {.command = "watch"};
     struct watch_args args = {.prefix = "safetygw/+/+"};
-    if (parse(argc, argv, &args, &options) != 0) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (options.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
-    }
+    int parsed = parse(argc, argv, &args, &options);
+    if (parsed != CLI_OPTIONS_RUN)
+        return parsed;
     char *brokers = strdup(args.brokers);
     if (!brokers || split_brokers(brokers) != 0) {
         fputs(usage, stderr);

@@ -37,7 +37,7 @@ static void check_id(const char *id)
 static void parse(const struct profile *profile, const char *payload, size_t length)
 {
     struct command command;
-    char error[200]; /* command_dispatch's size */
+    char error[200]; /* command_route's size */
     memset(error, 0x55, sizeof error);
     int result = command_parse(profile, payload, length, &command, error, sizeof error);
     check_id(command.id);
