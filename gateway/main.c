@@ -17,6 +17,7 @@
 
 #include "command_route.h"
 #include "config.h"
+#include "config_load.h"
 #include "control.h"
 #include "health.h"
 #include "log.h"

@@ -16,6 +16,7 @@
 #include "reload_carry.h"
 #include "timeutil.h"
 #include "uplink.h"
+#include "config_load.h"
 
 struct reload_counts {
     size_t kept;   /* same id, same definition */

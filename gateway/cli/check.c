@@ -17,6 +17,7 @@
 
 #include "table.h"
 #include "config.h"
+#include "config_load.h"
 #include "readplan.h"
 #include "wire_budget.h"
 

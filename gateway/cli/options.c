@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_load.h"
 
 static int parse_fail_on(struct cli_options *options, const char *text)
 {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "device_poll.h"
 #include "format.h"
 #include "link.h"

@@ -1,4 +1,5 @@
 #include "profile.h"
+#include "config_load.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "device_poll.h"
 #include "link.h"
 #include "options.h"

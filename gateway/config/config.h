@@ -206,25 +206,6 @@ struct config_errors {
     size_t count;
 };
 
-/*
- * Loads path and the profiles it names. On success returns the configuration
- * and leaves errors empty; on failure returns NULL with every error found (not
- * only the first) in errors. Free errors with config_errors_free either way.
- */
-struct config *config_load(const char *path, struct config_errors *errors);
-void config_free(struct config *config);
-void config_errors_free(struct config_errors *errors);
-
-/*
- * config_load for the daemon: every error goes to the log (after prefix), then
- * a last line "path: N errors; outcome". Returns NULL when there were errors.
- */
-struct config *config_load_logged(const char *path, const char *prefix, const char *outcome);
-
-/* Loads one profile file on its own (for `safetygw probe --profile FILE`); same errors. */
-struct profile *config_load_profile_file(const char *path, struct config_errors *errors);
-void config_free_profile(struct profile *profile);
-
 /* Look-ups (config_lookup.c); NULL or -1 when absent. */
 const struct profile *config_find_profile(const struct config *config, const char *name);
 const struct device_def *config_find_device(const struct config *config, const char *id);

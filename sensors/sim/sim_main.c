@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "log.h"
 #include "sim.h"
 #include "sim_client.h"

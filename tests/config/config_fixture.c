@@ -2,6 +2,7 @@
  * config_fixture.c — temporary folders for configuration tests.
  */
 #include "config_fixture.h"
+#include "config_load.h"
 
 #include <ftw.h>
 #include <setjmp.h>

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_load.h"
 
 static const char *source_dir(void)
 {

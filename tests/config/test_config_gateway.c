@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "config_fixture.h"
 
 /* Lines 1-3 of most test files. */

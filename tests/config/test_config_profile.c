@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_load.h"
 #include "config_fixture.h"
 
 /* Lines 1-5 of gateway.yaml; devices follow from line 6. */

@@ -19,6 +19,7 @@
 #include "control_answer.h"
 #include "runtime.h"
 #include "timeutil.h"
+#include "config_load.h"
 
 #define HEADER                                                                                     \
     "gateway: { id: gw-1 }\n"                                                                      \

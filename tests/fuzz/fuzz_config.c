@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c — the YAML configuration loader (gateway/config*.c) on
+ * fuzz_config.c — the YAML configuration loader (gateway/config/config*.c) on
  * arbitrary files.
  *
  * The loader reads paths, so the input is written to files in the harness's
@@ -24,6 +24,7 @@
 
 #include "codec.h"
 #include "config.h"
+#include "config_load.h"
 #include "config_yaml.h"
 #include "fuzz_support.h"
 #include "readplan.h"

@@ -13,6 +13,7 @@
 #include "fuzz_support.h"
 #include "log.h"
 #include "sim_kind.h"
+#include "config_load.h"
 
 static const char *const gateway_yaml =
     "gateway: { id: fuzz-sim }\n"

@@ -3,6 +3,7 @@
  * targets (fuzz_support.h).
  */
 #include "fuzz_support.h"
+#include "config_load.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -24,11 +24,6 @@ import sys
 import tempfile
 
 FOLDERS = ["gateway", "gateway/config", "sensors", "gateway/cli"]  # also the search order
-# Cycles wholly inside one folder that are known and owned elsewhere: reported, not failed.
-# gateway/config: config.h holds the loader's types and config.c its entry point, so
-# config -> config_bus -> config; its owner splits them (issue #16, the loader's part).
-# Remove the entry when this check prints no note for the folder.
-TOLERATED_CYCLES_IN = {"gateway/config": "the loader's types and entry point share config.[ch]"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
 
@@ -152,31 +147,22 @@ def cycle_problems(includes):
             continue
         graph.setdefault(source, set()).add(target)
         evidence.setdefault((source, target), "%s:%d" % (path, line))
-    problems, notes = [], []
+    problems = []
     for component in strongly_connected(graph):
         cycle = one_cycle(graph, component)
         steps = ", ".join("%s -> %s (%s)" % (a, b, evidence[(a, b)])
                           for a, b in zip(cycle, cycle[1:]))
-        folders = {folder_of(module) for module in component}
-        if len(folders) == 1 and folders <= TOLERATED_CYCLES_IN.keys():
-            folder = folders.pop()
-            notes.append("known cycle inside %s (%s): %s" % (folder, TOLERATED_CYCLES_IN[folder],
-                                                            steps))
-            continue
         problems.append("include cycle among {%s}: %s; make one of these includes go the "
                         "other way (move the shared type down, or pass a callback up)"
                         % (", ".join(component), steps))
-    return problems, notes
+    return problems
 
 
-def check(root, notes=None):
+def check(root):
     includes = read_includes(root)
     if not includes:
         return ["no sources found under %s (gateway/*.c): wrong folder?" % root]
-    problems, known = cycle_problems(includes)
-    if notes is not None:
-        notes.extend(known)
-    return layer_violations(includes) + problems
+    return layer_violations(includes) + cycle_problems(includes)
 
 
 def self_test():
@@ -217,10 +203,7 @@ def main(arguments):
     if arguments[:1] == ["--self-test"]:
         return self_test()
     root = arguments[0] if arguments else os.path.join(os.path.dirname(__file__), "..", "..")
-    notes = []
-    problems = check(os.path.abspath(root), notes)
-    for note in notes:
-        print("layout: note: " + note)
+    problems = check(os.path.abspath(root))
     for problem in problems:
         print("layout: " + problem)
     if problems:

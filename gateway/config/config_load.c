@@ -1,5 +1,5 @@
 /*
- * config.c — the loader's entry points: config_load() reads gateway.yaml (its
+ * config_load.c — the loader's entry points: config_load() reads gateway.yaml (its
  * `gateway` section here, the other sections through config_mqtt.c,
  * config_bus.c, config_device.c, and the profile files it names through
  * config_profile.c), config_load_profile_file() reads one profile alone, and
@@ -7,7 +7,7 @@
  * allocated. Calls go one way: from here to the section readers, and from
  * them to config_yaml.c, config_index.c and config_lookup.c, never back.
  */
-#include "config.h"
+#include "config_load.h"
 
 #include <dirent.h>
 #include <errno.h>
