@@ -10,18 +10,20 @@ void alarm_log(const struct device *device, const struct alarm_event *event)
     const char *change = event->raised ? "raised" : "cleared";
     const char *shelved = event->held_back ? " (shelved: not sent)" : "";
     if (event->shelved) {
-        log_warning("alarm %s on %s chatters (%u raises within %u s): shelved for %u s",
-                    rule->name, device->def->id, rule->chatter_raises,
-                    rule->chatter_window_ms / 1000, rule->shelve_ms / 1000);
+        log_alarm(LOG_WARNING, device->def->id, rule->name,
+                  "alarm %s on %s chatters (%u raises within %u s): shelved for %u s", rule->name,
+                  device->def->id, rule->chatter_raises, rule->chatter_window_ms / 1000,
+                  rule->shelve_ms / 1000);
         return;
     }
     if (rule->kind == RULE_OFFLINE)
-        log_info("alarm %s %s on %s%s: %s", rule->name, change, device->def->id, shelved,
-                 event->raised ? "no answer for several polls" : "answers again");
+        log_alarm(LOG_INFO, device->def->id, rule->name, "alarm %s %s on %s%s: %s", rule->name,
+                  change, device->def->id, shelved,
+                  event->raised ? "no answer for several polls" : "answers again");
     else
-        log_info("alarm %s %s (%s) on %s%s: %s = %g", rule->name, change,
-                 severity_name(rule->severity), device->def->id, shelved,
-                 device->def->profile->points[rule->point_index].name, event->value);
+        log_alarm(LOG_INFO, device->def->id, rule->name, "alarm %s %s (%s) on %s%s: %s = %g",
+                  rule->name, change, severity_name(rule->severity), device->def->id, shelved,
+                  device->def->profile->points[rule->point_index].name, event->value);
 }
 
 static struct alarm_event decide(struct device *device, size_t rule_index,
@@ -191,7 +193,8 @@ struct alarm_event alarm_retire(const struct device *device, size_t rule_index, 
                                 uint64_t wall_ms)
 {
     const struct rule_def *rule = &device->def->rules[rule_index];
-    log_info("alarm %s cleared on %s: %s", rule->name, device->def->id, reason);
+    log_alarm(LOG_INFO, device->def->id, rule->name, "alarm %s cleared on %s: %s", rule->name,
+              device->def->id, reason);
     return (struct alarm_event){
         .raised = false,
         .device = device->def,

@@ -39,7 +39,7 @@ char *command_route(struct runtime *runtime, const char *device_id, const char *
                  runtime->config->buses[device->def->bus_index].name);
     }
     runtime_unlock();
-    log_warning("command %s for %s refused: %s", command.id[0] ? command.id : "(no id)", device_id,
-                error);
+    log_device(LOG_WARNING, device_id, "command %s for %s refused: %s",
+               command.id[0] ? command.id : "(no id)", device_id, error);
     return command_result_payload(command.id, error);
 }

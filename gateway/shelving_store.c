@@ -65,9 +65,9 @@ void shelving_store_set(struct shelving_store *store, const char *device_id, con
     else if (entry)
         drop(store, entry);
     else if (shelving && append(store, device_id, alarm, shelving) != 0)
-        log_critical("shelving store: out of memory: the shelving of %s is not kept for a "
-                     "restart",
-                     device_id);
+        log_device(LOG_CRIT, device_id,
+                   "shelving store: out of memory: the shelving of %s is not kept for a restart",
+                   device_id);
 }
 
 static int parse_entry(struct shelving_store *store, json_t *entry, char *why, size_t why_size)
