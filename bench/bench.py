@@ -132,6 +132,54 @@ def memory_kib(pid):
     return found
 
 
+def context_switches(pid):
+    """Voluntary and involuntary context switches of every thread of a process, as
+    {thread id: (voluntary, involuntary)} (/proc/PID/status counts its main thread only)."""
+    counts = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        found = {}
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"):
+                        found[key] = int(value)
+        except OSError:
+            continue  # the thread ended meanwhile
+        counts[tid] = (found["voluntary_ctxt_switches"], found["nonvoluntary_ctxt_switches"])
+    return counts
+
+
+def switches_between(before, after):
+    """(voluntary, involuntary) switches made between two context_switches() readings, by
+    the threads alive at the second (a thread born meanwhile counts from 0)."""
+    voluntary = sum(v - before.get(tid, (0, 0))[0] for tid, (v, _) in after.items())
+    involuntary = sum(n - before.get(tid, (0, 0))[1] for tid, (_, n) in after.items())
+    return voluntary, involuntary
+
+
+def load_average():
+    """The machine's 1-minute load average."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def strace_summary(path):
+    """strace -c's table: (total calls, [(calls, syscall), ...] most frequent first)."""
+    total, calls = 0, []
+    with open(path) as f:
+        for line in f:
+            words = line.split()
+            # "% time, seconds, usecs/call, calls, [errors,] syscall"; the last row is "total"
+            if len(words) < 5 or not words[3].isdigit():
+                continue
+            if words[-1] == "total":
+                total = int(words[3])
+            else:
+                calls.append((int(words[3]), words[-1]))
+    return total, sorted(calls, reverse=True)
+
+
 def memory_text(kib):
     return "%.1f MiB (anon %.1f + files %.1f; peak %.1f)" % (
         kib["VmRSS"] / 1024, kib["RssAnon"] / 1024, kib["RssFile"] / 1024, kib["VmHWM"] / 1024)
@@ -298,6 +346,78 @@ class Bench:
         time.sleep(seconds)
         served1, cpu1, t1 = control.served(bus), cpu_seconds(daemon.pid), time.monotonic()
         return served1 - served0, cpu1 - cpu0, t1 - t0
+
+    def cost_window(self, control, daemon, seconds):
+        """window() plus the daemon's context switches, summed over its threads, and the
+        load average at the end: a dict of polls, cpu, seconds, voluntary, involuntary,
+        load."""
+        switches0 = context_switches(daemon.pid)
+        polls, cpu, elapsed = self.window(control, daemon, seconds)
+        voluntary, involuntary = switches_between(switches0, context_switches(daemon.pid))
+        return {"polls": polls, "cpu": cpu, "seconds": elapsed, "voluntary": voluntary,
+                "involuntary": involuntary, "load": load_average()}
+
+    def syscall_window(self, name, control, daemon, seconds):
+        """A separate window with the daemon under `strace -c -f -p PID` (every thread:
+        strace attaches them all with -f; threads born meanwhile are followed). Returns
+        (polls, total calls, [(calls, syscall), ...]) or None when strace could not attach.
+        strace slows the daemon down, so nothing else is measured in this window."""
+        if shutil.which("strace") is None:
+            self.notes.append("%s: no strace on PATH, no system-call figure" % name)
+            return None
+        summary = self.path("strace-%s.txt" % name)
+        threads = len(os.listdir("/proc/%d/task" % daemon.pid))
+        tracer = self.procs.start("strace-" + name, [
+            "strace", "-c", "-f", "-o", summary, "-p", str(daemon.pid)])
+        log_path = self.path("strace-%s.log" % name)
+
+        def attached():
+            with open(log_path) as f:
+                return "attached" in f.read() or tracer.poll() is not None
+        wait_for("strace to attach", attached, 10)
+        if tracer.poll() is not None:
+            self.notes.append("%s: strace could not attach (see %s)" % (name, log_path))
+            self.procs.running.remove(tracer)
+            return None
+        served0 = control.served()
+        time.sleep(seconds)
+        polls = control.served() - served0
+        tracer.send_signal(signal.SIGINT)  # detaches and writes the summary
+        try:
+            tracer.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        self.procs.stop(tracer)
+        with open(log_path) as f:
+            attach_line = next((l.strip() for l in f if "attached" in l), "")
+        if threads > 1 and "with %d threads" % threads not in attach_line:
+            self.notes.append("%s: strace attached %r, the daemon had %d threads"
+                              % (name, attach_line, threads))
+        total, calls = strace_summary(summary)
+        return polls, total, calls
+
+    def cost_rows(self, figure, name, control, daemon, cost, syscall_s=10):
+        """The cost rows of a figure: CPU per 1,000 polls with the load average, then system
+        calls (from a separate window under strace) and context switches per poll, and the
+        busiest system calls in a note."""
+        polls = cost["polls"]
+        self.row("%s CPU per 1,000 polls" % figure,
+                 "%.3f CPU s (%.1f %% of one core; load average %.2f)"
+                 % (1000.0 * cost["cpu"] / polls, 100.0 * cost["cpu"] / cost["seconds"],
+                    cost["load"]), "", "", "")
+        traced = self.syscall_window(name, control, daemon, syscall_s)
+        if traced and traced[0] > 0:
+            traced_polls, total, calls = traced
+            syscalls = "%.1f system calls" % (total / traced_polls)
+            self.notes.append("%s, system calls a poll under strace (%d s, %d polls): %s" % (
+                figure, syscall_s, traced_polls, ", ".join(
+                    "%s %.2f" % (call, count / traced_polls) for count, call in calls[:6])))
+        else:
+            syscalls = "no system-call figure"
+        self.row("%s system calls, context switches a poll" % figure,
+                 "%s; %.2f voluntary + %.2f involuntary context switches"
+                 % (syscalls, cost["voluntary"] / polls, cost["involuntary"] / polls),
+                 "", "", "")
 
     def first_raises(self, name, changed):
         """A subscriber on P/alarm/+ stamping, for each device of `changed` (device ->
@@ -542,19 +662,19 @@ class Bench:
             self.wait_polled(control, 30000, 120)
             time.sleep(2)
             sim_cpu0 = cpu_seconds(sim.pid)
-            polls, cpu, seconds = self.window(control, daemon, window_s)
+            cost = self.cost_window(control, daemon, window_s)
             sim_cpu = cpu_seconds(sim.pid) - sim_cpu0
             memory = memory_kib(daemon.pid)
+            seconds = cost["seconds"]
+            rate = cost["polls"] / seconds
+            self.row("4. throughput, 10,000 devices on 100 TCP converters",
+                     "%.0f polls/s" % rate, ">= 20,000 polls/s", "",
+                     "ok" if rate >= 20000 else "MISS")
+            self.cost_rows("4. daemon", "throughput", control, daemon, cost)
         finally:
             control.close()
             self.procs.stop(daemon)
             self.procs.stop(sim)
-        rate = polls / seconds
-        self.row("4. throughput, 10,000 devices on 100 TCP converters",
-                 "%.0f polls/s" % rate, ">= 20,000 polls/s", "",
-                 "ok" if rate >= 20000 else "MISS")
-        self.row("4. daemon CPU per 1,000 polls", "%.3f CPU s (%.0f %% of one core)"
-                 % (1000.0 * cpu / polls, 100.0 * cpu / seconds), "", "", "")
         self.row("4. daemon resident memory", memory_text(memory), "<= 32 MiB", "",
                  "ok" if memory["VmRSS"] <= 32 * 1024 else "MISS")
         self.notes.append("throughput: the simulator used %.0f %% of one core meanwhile"
@@ -570,16 +690,19 @@ class Bench:
         daemon = self.start_daemon("daemon-site", site)
         try:
             time.sleep(warmup_s)
-            polls, cpu, seconds = self.window(control, daemon, window_s)
+            cost = self.cost_window(control, daemon, window_s)
             memory = memory_kib(daemon.pid)
+            seconds = cost["seconds"]
+            percent = 100.0 * cost["cpu"] / seconds
+            self.row("5. sample site, 798 devices, %d s (%.0f polls/s)"
+                     % (window_s, cost["polls"] / seconds),
+                     "CPU %.2f %% of one core" % percent, "<= 1 %", "",
+                     "ok" if percent <= 1.0 else "MISS")
+            self.cost_rows("5. sample site", "site", control, daemon, cost)
         finally:
             control.close()
             self.procs.stop(daemon)
             self.procs.stop(sim)
-        percent = 100.0 * cpu / seconds
-        self.row("5. sample site, 798 devices, %d s (%.0f polls/s)" % (window_s, polls / seconds),
-                 "CPU %.2f %% of one core" % percent, "<= 1 %", "",
-                 "ok" if percent <= 1.0 else "MISS")
         self.row("5. sample site resident memory", memory_text(memory), "<= 8 MiB", "",
                  "ok" if memory["VmRSS"] <= 8 * 1024 else "MISS")
 
@@ -613,22 +736,25 @@ class Bench:
         try:
             time.sleep(warmup_s)
             messages0 = messages[0]
-            polls, cpu, seconds = self.window(control, daemon, window_s)
+            cost = self.cost_window(control, daemon, window_s)
             published = messages[0] - messages0
             memory = memory_kib(daemon.pid)
+            seconds = cost["seconds"]
+            percent = 100.0 * cost["cpu"] / seconds
+            what = ("%.0f polls/s, %.0f messages/s" % (cost["polls"] / seconds,
+                                                       published / seconds)
+                    if telemetry else "polling only, %.0f polls/s" % (cost["polls"] / seconds))
+            label = "published" if publish else "polling only"
+            self.row("D. 5,000 meters at 1 s, 100 converters (%s)" % what,
+                     "CPU %.2f %% of one core" % percent, "<= 3 %",
+                     "", "ok" if percent <= 3.0 else "MISS")
+            self.cost_rows("D. 5,000 meters (%s)" % label, "meters-" + label.split()[0],
+                           control, daemon, cost)
         finally:
             control.close()
             self.procs.stop(daemon)
             self.procs.stop(sim)
             self.procs.stop(sub)
-        percent = 100.0 * cpu / seconds
-        what = ("%.0f polls/s, %.0f messages/s" % (polls / seconds, published / seconds)
-                if telemetry else "polling only, %.0f polls/s" % (polls / seconds))
-        label = "published" if publish else "polling only"
-        self.row("D. 5,000 meters at 1 s, 100 converters (%s)" % what,
-                 "CPU %.2f %% of one core" % percent, "<= 3 %",
-                 "", "ok" if percent <= 3.0 else "MISS")
-
         self.row("D. 5,000 meters resident memory (%s)" % label, memory_text(memory),
                  "<= 8 MiB", "", "ok" if memory["VmRSS"] <= 8 * 1024 else "MISS")
 
