@@ -263,6 +263,8 @@ static int receive_reply(struct rtu_link *link, uint8_t slave, uint8_t function,
 {
     struct reply_rx rx = {.length = 0};
     uint64_t deadline_us = now_us() + link->timeout_us;
+    /* The longest frame begun just before the deadline, and no later: a babbling line ends it. */
+    uint64_t last_us = deadline_us + (uint64_t)RTU_LINK_ADU_MAX * link->char_us + link->straggle_us;
     bool bad_crc = false;
     for (;;) {
         struct rtu_link_scan scan;
@@ -281,6 +283,8 @@ static int receive_reply(struct rtu_link *link, uint8_t slave, uint8_t function,
             until_us = rx.last_byte_us + link->straggle_us;
         if (bad_crc)
             until_us = rx.length > 0 ? rx.last_byte_us + link->straggle_us : 0;
+        if (until_us > last_us)
+            until_us = last_us;
         uint64_t now = now_us();
         if (now >= until_us) {
             errno = bad_crc ? EMBBADCRC : ETIMEDOUT;

@@ -237,6 +237,45 @@ static void test_a_silent_line_times_out_after_the_response_timeout(void **state
     close_line(&line);
 }
 
+struct babble {
+    int fd;
+    useconds_t for_us;
+};
+
+/* Noise that keeps looking like the start of a long reply of slave 9. */
+static void *babble(void *argument)
+{
+    struct babble *babble = argument;
+    static const uint8_t noise[] = {0x09, 0x03, 0xfa};
+    for (useconds_t spent = 0; spent < babble->for_us; spent += 2000) {
+        if (write(babble->fd, noise, sizeof noise) != (ssize_t)sizeof noise)
+            abort();
+        usleep(2000);
+    }
+    return NULL;
+}
+
+static void test_a_babbling_line_cannot_hold_a_request_past_its_timeout(void **state)
+{
+    (void)state;
+    struct line line;
+    open_line(&line);
+    struct babble noise = {.fd = line.device, .for_us = 900000};
+    pthread_t device;
+    assert_int_equal(pthread_create(&device, NULL, babble, &noise), 0);
+    uint16_t registers[2];
+    uint64_t started_us = rtu_silence_now_us();
+    int count = rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
+    int error_number = errno;
+    uint64_t waited_us = rtu_silence_now_us() - started_us;
+    pthread_join(device, NULL);
+    assert_int_equal(count, -1);
+    assert_true(error_number == ETIMEDOUT || error_number == EMBBADCRC); /* noise, garbled */
+    /* the 200 ms timeout, then at most a longest frame (256 x 1042 us) and 20 ms */
+    assert_true(waited_us < 200000 + 256 * 1042 + 20000 + 50000);
+    close_line(&line);
+}
+
 static void test_a_late_reply_of_another_slave_is_counted_and_ours_still_read(void **state)
 {
     (void)state;
@@ -367,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_an_exception_reply_gives_its_code_as_libmodbus_does),
         cmocka_unit_test(test_a_reply_with_a_bad_crc_fails_as_a_crc_error_at_once),
         cmocka_unit_test(test_a_silent_line_times_out_after_the_response_timeout),
+        cmocka_unit_test(test_a_babbling_line_cannot_hold_a_request_past_its_timeout),
         cmocka_unit_test(test_a_late_reply_of_another_slave_is_counted_and_ours_still_read),
         cmocka_unit_test(test_only_a_late_reply_of_another_slave_is_a_timeout_for_ours),
         cmocka_unit_test(test_noise_before_the_reply_is_dropped),
