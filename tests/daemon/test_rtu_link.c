@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "device_poll.h"
 #include "rtu_link.h"
 #include "rtu_silence.h"
 
@@ -372,6 +373,39 @@ static void test_a_closed_line_is_a_lost_link(void **state)
     close(line.gateway);
 }
 
+static void test_the_pacing_of_an_rtu_bus_frames_on_its_tty_and_counts_late_frames(void **state)
+{
+    (void)state;
+    struct line line;
+    open_line(&line);
+    struct bus_pacing pacing;
+    device_poll_pacing_init(&pacing, &line_9600);
+    struct rtu_link *closed = device_poll_rtu(&pacing);
+    assert_non_null(closed);
+    uint16_t nothing[1];
+    assert_int_equal(rtu_link_read(closed, 9, TABLE_HOLDING, 0, 1, nothing), -1);
+    assert_int_equal(errno, ENOTCONN); /* no tty open: a lost link, reopened by the bus */
+    pacing.fd = line.gateway;
+    struct rtu_link *link = device_poll_rtu(&pacing);
+    assert_non_null(link);
+    assert_int_equal(link->fd, line.gateway);
+    uint8_t late[16];
+    device_says(&line, late, frame(late, 5, two_registers, sizeof two_registers));
+    say_two_registers(&line, 9);
+    uint16_t registers[2];
+    assert_int_equal(rtu_link_read(link, 9, TABLE_HOLDING, 0, 2, registers), 2);
+    device_poll_request_done(&pacing, REQUEST_ANSWERED, 9);
+    assert_int_equal(pacing.late_replies, 1);
+    assert_int_equal(pacing.late_address, 5);
+    /* libmodbus frames where the pacing says so (the CLI's probe and scan), and on tcp */
+    pacing.rtu_framed = false;
+    assert_null(device_poll_rtu(&pacing));
+    struct bus_def tcp = {.type = BUS_TCP, .timeout_ms = 200};
+    device_poll_pacing_init(&pacing, &tcp);
+    assert_null(device_poll_rtu(&pacing));
+    close_line(&line);
+}
+
 static void test_the_parser_finds_ours_between_noise_and_late_frames(void **state)
 {
     (void)state;
@@ -414,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_a_write_is_answered_by_its_echo),
         cmocka_unit_test(test_a_closed_line_is_a_lost_link),
         cmocka_unit_test(test_the_parser_finds_ours_between_noise_and_late_frames),
+        cmocka_unit_test(test_the_pacing_of_an_rtu_bus_frames_on_its_tty_and_counts_late_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
