@@ -27,6 +27,10 @@ static int write_values(modbus_t *ctx, struct bus_pacing *pacing, int unit,
     if (pacing->tcp != NULL)
         return tcp_link_write(pacing->tcp, (uint8_t)unit, action->table, (uint16_t)address,
                               action->count, action->value);
+    struct rtu_link *rtu = device_poll_rtu(pacing);
+    if (rtu != NULL)
+        return rtu_link_write(rtu, (uint8_t)unit, action->table, (uint16_t)address, action->count,
+                              action->value);
     if (action->table == TABLE_COIL) {
         uint8_t bits[ACTION_MAX_COILS];
         for (unsigned i = 0; i < action->count; i++)

@@ -19,8 +19,19 @@ void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bu
 {
     *pacing =
         (struct bus_pacing){.gap_ms = bus->gap_ms, .timeout_us = bus->timeout_ms * 1000u, .fd = -1};
-    if (bus->type == BUS_RTU)
+    if (bus->type == BUS_RTU) {
         pacing->silence_us = rtu_t35_us(bus->baud, bus->parity, bus->data_bits, bus->stop_bits);
+        pacing->rtu_framed = true;
+        rtu_link_init(&pacing->rtu, bus);
+    }
+}
+
+struct rtu_link *device_poll_rtu(struct bus_pacing *pacing)
+{
+    if (pacing->silence_us == 0 || !pacing->rtu_framed)
+        return NULL;
+    pacing->rtu.fd = pacing->fd; /* the bus opens and closes the tty */
+    return &pacing->rtu;
 }
 
 static void wait_gap_only(const struct bus_pacing *pacing)
@@ -69,6 +80,16 @@ static void take_tcp_late_replies(struct bus_pacing *pacing)
     pacing->tcp->late_replies = 0;
 }
 
+/* Frames of other slaves the rtu link dropped while waiting for a reply: late replies. */
+static void take_rtu_late_replies(struct bus_pacing *pacing)
+{
+    if (pacing->rtu.late_replies == 0)
+        return;
+    pacing->late_replies += pacing->rtu.late_replies;
+    pacing->late_address = pacing->rtu.late_address;
+    pacing->rtu.late_replies = 0;
+}
+
 void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,
                               uint8_t slave_address)
 {
@@ -77,6 +98,7 @@ void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,
         take_tcp_late_replies(pacing);
         return;
     }
+    take_rtu_late_replies(pacing);
     switch (end) {
     case REQUEST_ANSWERED:
         pacing->last_request_end_us = monotonic_us();
@@ -170,6 +192,9 @@ static int read_request(modbus_t *ctx, struct bus_pacing *pacing, uint8_t unit,
     if (pacing->tcp != NULL)
         return tcp_link_read(pacing->tcp, unit, request->table, request->address, request->count,
                              regs);
+    struct rtu_link *rtu = device_poll_rtu(pacing);
+    if (rtu != NULL)
+        return rtu_link_read(rtu, unit, request->table, request->address, request->count, regs);
     switch (request->table) {
     case TABLE_HOLDING:
         return modbus_read_registers(ctx, request->address, request->count, regs);

@@ -13,6 +13,7 @@
 #include "device.h"
 #include "modbus_error.h"
 #include "poll_outcome.h"
+#include "rtu_link.h"
 #include "tcp_link.h"
 
 /*
@@ -21,8 +22,9 @@
  * and whatever arrives meanwhile is dropped and counted as a late reply; on
  * a tcp bus requests are spaced by gap_ms and framed by tcp_link.h, which
  * drops replies to transactions nobody waits for any more (late replies
- * too). Owned by the bus thread (or a CLI command); fd and tcp follow the
- * link's opening and closing.
+ * too). The daemon frames rtu requests itself too (rtu_link.h, on fd); the
+ * CLI's probe and scan leave them to libmodbus. Owned by the bus thread (or a
+ * CLI command); fd and tcp follow the link's opening and closing.
  */
 struct bus_pacing {
     uint32_t gap_ms;
@@ -32,6 +34,8 @@ struct bus_pacing {
     uint64_t last_request_end_us; /* end of the last frame on the line, monotonic us; 0: none */
     uint8_t unanswered_address;   /* slave of the last request that got no reply; 0: none */
     struct tcp_link *tcp;         /* tcp: the connection's transactions; NULL: libmodbus frames */
+    bool rtu_framed;              /* rtu: requests framed by rtu_link.h; false: by libmodbus */
+    struct rtu_link rtu;          /* rtu: the line's transactions (its fd is fd's) */
     /* Replies nobody waited for any more (late replies), since the bus started. */
     uint64_t late_replies;
     uint8_t late_address; /* the slave address the last of them came from; 0: unknown */
@@ -45,6 +49,12 @@ enum request_end {
 
 /* Pacing for a bus: t3.5 from its serial settings on rtu, gap_ms, no link open yet. */
 void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bus);
+
+/*
+ * The line's transactions when the gateway frames an rtu bus itself, on the
+ * tty fd holds now; NULL when libmodbus frames (a tcp bus, probe, scan).
+ */
+struct rtu_link *device_poll_rtu(struct bus_pacing *pacing);
 
 /*
  * Waits until the bus may carry the next request: gap_ms since the last

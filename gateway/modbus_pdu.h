@@ -2,8 +2,9 @@
  * modbus_pdu.h — the protocol data units (function code and data, Modbus
  * Application Protocol V1.1b3 §6) of the reads and writes the gateway makes,
  * built and checked here where the gateway frames requests itself: on a
- * Modbus TCP connection (tcp_link.c), and on an RS-485 line when it reads on
- * after another slave's late reply (device_poll.c). Pure: no I/O.
+ * Modbus TCP connection (tcp_link.c), on an RS-485 line (rtu_link.c), and
+ * where libmodbus frames (probe, scan) when it reads on after another
+ * slave's late reply (device_poll.c). Pure: no I/O.
  *
  * Errors are libmodbus's errno values, so that modbus_error.c sorts them the
  * same way: MODBUS_ENOBASE + code for an exception reply, EMBBADDATA for a

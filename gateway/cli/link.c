@@ -134,6 +134,7 @@ void cli_link_pacing(const struct cli_link *link, modbus_t *ctx, struct bus_paci
         tcp_link_open(tcp, modbus_get_socket(ctx), (uint32_t)link->timeout_ms);
         pacing->tcp = tcp;
     } else {
+        pacing->rtu_framed = false; /* libmodbus's blocking calls fit a one-off probe or scan */
         pacing->fd = modbus_get_socket(ctx);
         pacing->last_request_end_us = rtu_silence_now_us();
     }
