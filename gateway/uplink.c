@@ -507,6 +507,8 @@ int uplink_run(void)
         log_error("uplink: cannot start its thread: %s", strerror(rc));
         return -1;
     }
+    /* Named for top -H and /proc/PID/task/TID/comm (at most 15 bytes). */
+    pthread_setname_np(uplink.thread, "uplink");
     uplink.running = true;
     return 0;
 }
