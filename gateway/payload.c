@@ -15,6 +15,9 @@
 /* Integers up to this are exact in a double and in json_int_t. */
 #define LARGEST_EXACT_INTEGER 9e15
 
+/* Significant digits that always read back as the same float (FLT_DIG is the fewest). */
+#define FLOAT_DIGITS_MAX 9
+
 const char *payload_number_error(double value)
 {
     if (isnan(value))
@@ -181,6 +184,42 @@ static void write_number_member(struct json_writer *writer, const char *key, dou
     json_writer_string(writer, error);
 }
 
+/*
+ * A float32 point's value as its device meant it: the register holds a float
+ * (24 bits), and 43.2 read as a double is 43.20000076293945, which would go
+ * out as 43.200001. Taken back to the float the device sent, that float is
+ * written as the shortest decimal that is the same float (43.2), then scaled.
+ */
+static double float32_value(const struct point_def *point, double value)
+{
+    if (point->type != TYPE_FLOAT32 || point->scale == 0 || !isfinite(value))
+        return value;
+    float raw = (float)((value - point->offset) / point->scale);
+    if (!isfinite(raw))
+        return value;
+    char text[32];
+    for (int precision = FLT_DIG; precision <= FLOAT_DIGITS_MAX; precision++) {
+        snprintf(text, sizeof text, "%.*g", precision, (double)raw);
+        if (strtof(text, NULL) == raw)
+            break;
+    }
+    return strtod(text, NULL) * point->scale + point->offset;
+}
+
+/*
+ * rules.c keeps a rate rule's lows and last rate as floats (to keep every
+ * rule state small), so a judged rate is good to FLT_DIG significant digits;
+ * beyond them it is float noise (43.200001 for 43.2).
+ */
+static double rate_value(double rate)
+{
+    if (!isfinite(rate))
+        return rate;
+    char text[32];
+    snprintf(text, sizeof text, "%.*g", FLT_DIG, rate);
+    return strtod(text, NULL);
+}
+
 static void write_timestamp(struct json_writer *writer, uint64_t wall_ms)
 {
     char text[32];
@@ -225,7 +264,12 @@ static void write_point_fields(struct json_writer *writer, const struct alarm_ev
         snprintf(name, sizeof name, "%s", point->name);
     }
     write_string_member(writer, "point", name);
-    write_number_member(writer, "value", event->value);
+    double value = event->value;
+    if (rule->kind == RULE_RATE_ABOVE)
+        value = rate_value(value);
+    else if (rule->bit < 0)
+        value = float32_value(point, value);
+    write_number_member(writer, "value", value);
     write_number_member(writer, "threshold",
                         event->raised ? rule->threshold : rule->clear_threshold);
     if (rule->kind == RULE_RATE_ABOVE) {
@@ -352,7 +396,7 @@ static void write_point_value(struct json_writer *writer, const struct point_def
     else if (point->type == TYPE_BITS) /* status words go out as their named bits */
         write_bits(writer, point, value);
     else
-        write_number(writer, value);
+        write_number(writer, float32_value(point, value));
 }
 
 /*

@@ -11,7 +11,9 @@
  *
  * Numbers: integral values are integers; others are trimmed to 6 decimals
  * (float noise) and written as the shortest text that reads back as the same
- * double; not finite is null with "<key>_error" beside it.
+ * double; not finite is null with "<key>_error" beside it. A float32 point's
+ * value is the decimal of the float its device sent (43.2, not 43.200001), a
+ * rate has 6 significant digits (rules.c keeps rates as floats).
  */
 #ifndef SAFETYGW_PAYLOAD_H
 #define SAFETYGW_PAYLOAD_H

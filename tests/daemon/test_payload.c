@@ -675,6 +675,54 @@ static void test_numbers_of_more_than_12_digits_keep_them(void **state)
     free(text);
 }
 
+/* On purpose unlike Jansson (43.200001): rules.c keeps rates as floats; 6 digits are real. */
+static void test_rate_is_written_without_float_noise(void **state)
+{
+    (void)state;
+    double float_rate = (float)43.2; /* 43.20000076293945 */
+    struct alarm_event event = site_event(TEMPERATURE_RISING, float_rate);
+    assert_site_event(&event, "raised", "minor",
+                      "'point':'port3.temperature','value':43.2,'threshold':5,'unit':'/min',");
+    event = site_event(TEMPERATURE_RISING, 43.19999885559082); /* from float lows */
+    char *text = payload_alarm_event(&event);
+    assert_non_null(strstr(text, "\"value\":43.2,"));
+    free(text);
+}
+
+/* On purpose unlike Jansson (43.200001): the decimal of the float the device sent. */
+static void test_float32_value_is_the_decimal_its_device_sent(void **state)
+{
+    (void)state;
+    struct alarm_event event = site_event(POWER_HIGH, (float)43.2);
+    assert_site_event(&event, "raised", "warning",
+                      "'point':'power','value':43.2,'threshold':7.5,'unit':'kW',");
+
+    double values[] = {0, 0, 0, (float)43.2, 0, 0};
+    struct device live = {.def = &site_device,
+                          .values = values,
+                          .values_valid = true,
+                          .stats = {.last_seen_wall_ms = 1795766401250}};
+    char *text = payload_telemetry(&live);
+    assert_non_null(strstr(text, "\"power\":43.2,"));
+    free(text);
+
+    /* Scaled and offset, and a float of full precision: still that float's decimal. */
+    struct point_def scaled = site_points[3];
+    scaled.scale = 0.1;
+    scaled.offset = -40;
+    site_points[3] = scaled;
+    values[3] = (double)(float)1234.56 * 0.1 - 40; /* 83.45600585937501 */
+    text = payload_telemetry(&live);
+    assert_non_null(strstr(text, "\"power\":83.456,"));
+    free(text);
+    values[3] = (double)(float)16777215 * 0.1 - 40;
+    text = payload_telemetry(&live);
+    assert_non_null(strstr(text, "\"power\":1677681.5,"));
+    free(text);
+    site_points[3].scale = 1;
+    site_points[3].offset = 0;
+}
+
 /* Names and locations may hold quotes, backslashes, control characters and any UTF-8. */
 static void test_strings_are_escaped_as_jansson_escapes_them(void **state)
 {
@@ -765,6 +813,8 @@ int main(void)
         cmocka_unit_test(test_status_texts_are_what_jansson_wrote),
         cmocka_unit_test(test_numbers_are_written_as_jansson_wrote_them),
         cmocka_unit_test(test_numbers_of_more_than_12_digits_keep_them),
+        cmocka_unit_test(test_rate_is_written_without_float_noise),
+        cmocka_unit_test(test_float32_value_is_the_decimal_its_device_sent),
         cmocka_unit_test(test_strings_are_escaped_as_jansson_escapes_them),
         cmocka_unit_test(test_bytes_that_are_not_utf8_become_question_marks),
         cmocka_unit_test(test_thread_writer_keeps_its_buffer),
