@@ -29,6 +29,15 @@
 #define BATCH_MAX 64
 #define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
 #define STORE_SAVE_EVERY_MS 1000
+/*
+ * The topics and payloads of queued messages are copied into one ring of
+ * bytes, so that posting a message allocates nothing: 128 KiB hold the
+ * messages of one uplink wake-up many times over (a device state is 200-600
+ * bytes). A text longer than TEXT_INLINE_MAX (the health of a big site) is
+ * malloc'd instead, as all of them were before.
+ */
+#define TEXT_RING_SIZE (128u * 1024u)
+#define TEXT_INLINE_MAX (TEXT_RING_SIZE / 8u)
 
 enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_SHELVING, ITEM_FENCE };
 
@@ -45,7 +54,9 @@ struct item {
     union {
         struct alarm_event event; /* action_error and locations_json, when set, are ours */
         struct {
-            char *text; /* "topic suffix\0payload", malloc'd */
+            char *text;        /* "topic suffix\0payload\0": in queue.texts, or malloc'd */
+            bool malloced;     /* text is ours to free, not in queue.texts */
+            uint64_t text_end; /* in queue.texts: where it ends (see text_reserved) */
             int qos;
             bool retained;
             enum publish_kind kind;
@@ -59,6 +70,7 @@ struct item {
 struct batch {
     struct item items[BATCH_MAX];
     size_t item_count;
+    uint64_t text_end; /* the texts of queue.texts up to here are sent once the batch is */
     char *commands[INBOX_CAPACITY]; /* "device id\0payload" each, malloc'd */
     size_t command_count;
     bool connected; /* the connection came up since the last batch */
@@ -66,16 +78,25 @@ struct batch {
 };
 
 /*
- * The queue: guarded by `lock`, which is held only to push or pop. Bus
- * threads, the main thread and Paho's threads push; the uplink thread pops.
+ * The queue: guarded by `lock`, which is held only to push (and copy a
+ * message's text in) or pop. Bus threads, the main thread and Paho's threads
+ * push; the uplink thread pops.
  */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t filled; /* something to do for the uplink */
-    pthread_cond_t room;   /* the ring has room again */
+    pthread_cond_t room;   /* the ring (or the text ring) has room again */
     pthread_cond_t synced; /* a fence was passed */
     struct item ring[QUEUE_CAPACITY];
     size_t first, count;
+    /*
+     * Message texts, in the order of their items. Counted in bytes since the
+     * start: [text_released, text_reserved) is in use, each text contiguous
+     * (the end of the ring is skipped when a text does not fit there). The
+     * uplink releases a batch's texts once it has sent them.
+     */
+    char texts[TEXT_RING_SIZE];
+    uint64_t text_reserved, text_released;
     char *inbox[INBOX_CAPACITY];
     size_t inbox_first, inbox_count;
     bool connected;
@@ -101,6 +122,7 @@ static struct {
     uint64_t next_seq;
     uint64_t next_tick_ms;
     uint64_t next_store_save_ms;
+    struct json_writer event_writer; /* alarm event payloads, reused */
 } uplink;
 
 static _Atomic uint64_t shown_next_seq;
@@ -113,27 +135,89 @@ static void push_locked(const struct item *item)
 }
 
 /*
+ * Room in the text ring for size bytes, contiguous: where they go, or NULL
+ * when the ring has not that much room now.
+ */
+static char *reserve_text_locked(size_t size, uint64_t *text_end)
+{
+    size_t offset = (size_t)(queue.text_reserved % TEXT_RING_SIZE);
+    size_t skipped = offset + size > TEXT_RING_SIZE ? TEXT_RING_SIZE - offset : 0;
+    if (queue.text_reserved + skipped + size - queue.text_released > TEXT_RING_SIZE)
+        return NULL;
+    queue.text_reserved += skipped + size;
+    *text_end = queue.text_reserved;
+    return queue.texts + (skipped ? 0 : offset);
+}
+
+/* What a message's text is: "topic suffix\0payload\0". */
+struct text {
+    const char *topic_suffix;
+    size_t suffix_length;
+    const char *payload;
+    size_t payload_length;
+};
+
+static size_t text_size(const struct text *text)
+{
+    return text->suffix_length + 1 + text->payload_length + 1;
+}
+
+static void copy_text(char *to, const struct text *text)
+{
+    memcpy(to, text->topic_suffix, text->suffix_length);
+    to[text->suffix_length] = '\0';
+    memcpy(to + text->suffix_length + 1, text->payload, text->payload_length);
+    to[text_size(text) - 1] = '\0';
+}
+
+/*
+ * Room for item (and for text, when it goes into the text ring): false when
+ * there is none now.
+ */
+static bool has_room_locked(const struct item *item, const struct text *text)
+{
+    if (queue.count == QUEUE_CAPACITY)
+        return false;
+    if (!text || item->message.malloced)
+        return true;
+    size_t size = text_size(text);
+    size_t offset = (size_t)(queue.text_reserved % TEXT_RING_SIZE);
+    size_t skipped = offset + size > TEXT_RING_SIZE ? TEXT_RING_SIZE - offset : 0;
+    return queue.text_reserved + skipped + size - queue.text_released <= TEXT_RING_SIZE;
+}
+
+static void push_with_text_locked(struct item *item, const struct text *text)
+{
+    if (text && !item->message.malloced) {
+        item->message.text = reserve_text_locked(text_size(text), &item->message.text_end);
+        copy_text(item->message.text, text);
+    }
+    push_locked(item);
+}
+
+/*
  * For what must never be lost: waits for room. False only once the uplink
  * has stopped (nothing posts then, but a mistake must not hang the exit).
+ * text: a message's text to copy into the text ring, or NULL.
  */
-static bool push_waiting(const struct item *item)
+static bool push_waiting(struct item *item, const struct text *text)
 {
     pthread_mutex_lock(&queue.lock);
-    while (queue.count == QUEUE_CAPACITY && !queue.stop)
+    while (!has_room_locked(item, text) && !queue.stop)
         pthread_cond_wait(&queue.room, &queue.lock);
     bool taken = !queue.stop;
     if (taken)
-        push_locked(item);
+        push_with_text_locked(item, text);
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
 
-static bool push_unless_full(const struct item *item)
+static bool push_unless_full(struct item *item, const struct text *text)
 {
     pthread_mutex_lock(&queue.lock);
-    bool taken = queue.count < QUEUE_CAPACITY && !queue.stop;
+    bool taken = has_room_locked(item, text) && !queue.stop;
     if (taken)
-        push_locked(item);
+        push_with_text_locked(item, text);
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
@@ -157,37 +241,62 @@ static struct shelving *copy_shelving(const struct shelving *shelving)
 void uplink_post_event(const struct alarm_event *event)
 {
     struct item item = {.kind = ITEM_EVENT, .event = *event};
+    /* Copies of what only some events have (a failed interlock, a bus_down, a shelving). */
     item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
     item.event.locations_json = event->locations_json ? strdup(event->locations_json) : NULL;
     item.event.shelved_as = copy_shelving(event->shelved_as);
-    if (push_waiting(&item))
+    if (push_waiting(&item, NULL))
         return;
     log_error("uplink: event %s of %s after the uplink stopped; not sent", event->rule->name,
               payload_event_source(event));
     free_event_copies(&item.event);
 }
 
+int uplink_post_text(const char *topic_suffix, const char *payload, size_t length, int qos,
+                     bool retained, enum publish_kind kind)
+{
+    struct text text = {.topic_suffix = topic_suffix,
+                        .suffix_length = strlen(topic_suffix),
+                        .payload = payload,
+                        .payload_length = length};
+    struct item item = {.kind = ITEM_MESSAGE,
+                        .message = {.qos = qos, .retained = retained, .kind = kind}};
+    if (text_size(&text) > TEXT_INLINE_MAX) {
+        item.message.text = malloc(text_size(&text));
+        item.message.malloced = true;
+        if (!item.message.text) {
+            publish_count_dropped();
+            return -1;
+        }
+        copy_text(item.message.text, &text);
+    }
+    bool taken =
+        kind == PUBLISH_VOLATILE ? push_unless_full(&item, &text) : push_waiting(&item, &text);
+    if (taken)
+        return 0;
+    if (item.message.malloced)
+        free(item.message.text);
+    publish_count_dropped();
+    return -1;
+}
+
 int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
                         enum publish_kind kind)
 {
-    size_t suffix_length = strlen(topic_suffix), payload_length = strlen(payload);
-    char *text = malloc(suffix_length + payload_length + 2);
-    if (!text) {
-        free(payload);
-        publish_count_dropped();
-        return -1;
-    }
-    memcpy(text, topic_suffix, suffix_length + 1);
-    memcpy(text + suffix_length + 1, payload, payload_length + 1);
+    int result = uplink_post_text(topic_suffix, payload, strlen(payload), qos, retained, kind);
     free(payload);
-    struct item item = {.kind = ITEM_MESSAGE,
-                        .message = {.text = text, .qos = qos, .retained = retained, .kind = kind}};
-    bool taken = kind == PUBLISH_VOLATILE ? push_unless_full(&item) : push_waiting(&item);
-    if (taken)
-        return 0;
-    free(text);
-    publish_count_dropped();
-    return -1;
+    return result;
+}
+
+void uplink_post_device_state(const struct device *device)
+{
+    char topic[PUBLISH_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
+    struct json_writer *writer = payload_thread_writer();
+    if (writer && payload_write_device_state(writer, device) == 0)
+        uplink_post_text(topic, writer->text, writer->length, 1, true, PUBLISH_LATEST);
+    else
+        log_error("uplink: out of memory for the state of %s; not sent", device->def->id);
 }
 
 static void free_shelving_change(struct shelving_change *change)
@@ -199,8 +308,7 @@ static void free_shelving_change(struct shelving_change *change)
     free(change);
 }
 
-void uplink_post_shelving(const char *device_id, const char *alarm,
-                          const struct shelving *shelving)
+void uplink_post_shelving(const char *device_id, const char *alarm, const struct shelving *shelving)
 {
     struct shelving_change *change = calloc(1, sizeof *change);
     if (change) {
@@ -216,7 +324,8 @@ void uplink_post_shelving(const char *device_id, const char *alarm,
         free_shelving_change(change);
         return;
     }
-    if (!push_waiting(&(struct item){.kind = ITEM_SHELVING, .shelving_change = change}))
+    struct item item = {.kind = ITEM_SHELVING, .shelving_change = change};
+    if (!push_waiting(&item, NULL))
         free_shelving_change(change);
 }
 
@@ -268,18 +377,27 @@ static bool nothing_to_do(void)
     return queue.count == 0 && queue.inbox_count == 0 && !queue.connected && !queue.stop;
 }
 
-/* Waits up to timeout_ms for work, then takes what there is. */
+/*
+ * Releases the texts of the batch sent before, waits up to timeout_ms for
+ * work, then takes what there is.
+ */
 static void take(struct batch *batch, uint64_t timeout_ms)
 {
     uint64_t wake_ms = time_monotonic_ms() + timeout_ms; /* queue.filled is on this clock */
     struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
                              .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
     pthread_mutex_lock(&queue.lock);
+    bool released = batch->text_end > queue.text_released;
+    if (released)
+        queue.text_released = batch->text_end;
     while (nothing_to_do() && pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
     }
     batch->item_count = 0;
     while (queue.count > 0 && batch->item_count < BATCH_MAX) {
-        batch->items[batch->item_count++] = queue.ring[queue.first];
+        struct item *item = &queue.ring[queue.first];
+        if (item->kind == ITEM_MESSAGE && !item->message.malloced)
+            batch->text_end = item->message.text_end;
+        batch->items[batch->item_count++] = *item;
         queue.first = (queue.first + 1) % QUEUE_CAPACITY;
         queue.count--;
     }
@@ -292,7 +410,7 @@ static void take(struct batch *batch, uint64_t timeout_ms)
     batch->connected = queue.connected;
     queue.connected = false;
     batch->stop = queue.stop && queue.count == 0;
-    if (batch->item_count > 0)
+    if (batch->item_count > 0 || released)
         pthread_cond_broadcast(&queue.room);
     pthread_mutex_unlock(&queue.lock);
 }
@@ -329,26 +447,25 @@ static void send_event(struct alarm_event *event)
     atomic_store(&shown_next_seq, uplink.next_seq);
     const char *source = payload_event_source(event);
     if (event->raised && !event->shelved) /* a shelved alarm leaves the active list */
-        alarm_store_raise(uplink.active_alarms, source, event->rule->name,
-                          event->raised_at_wall_ms, event->value);
+        alarm_store_raise(uplink.active_alarms, source, event->rule->name, event->raised_at_wall_ms,
+                          event->value);
     else
         alarm_store_clear(uplink.active_alarms, source, event->rule->name);
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "alarm/%s", source);
-    char *payload = payload_alarm_event(event);
-    if (payload)
-        publish_send(topic, payload, uplink.event_qos, false, PUBLISH_KEPT);
+    if (payload_write_alarm_event(&uplink.event_writer, event) == 0)
+        publish_send(topic, uplink.event_writer.text, uplink.event_qos, false, PUBLISH_KEPT);
     else
         log_error("uplink: out of memory for event %" PRIu64 " of %s", event->seq, source);
-    free(payload);
     free_event_copies(event);
 }
 
-static void send_message(char *text, int qos, bool retained, enum publish_kind kind)
+static void send_message(char *text, bool malloced, int qos, bool retained, enum publish_kind kind)
 {
     const char *payload = text + strlen(text) + 1;
     publish_send(text, payload, qos, retained, kind);
-    free(text);
+    if (malloced)
+        free(text);
 }
 
 static void keep_shelving(struct shelving_change *change)
@@ -368,8 +485,8 @@ static void send_batch(struct batch *batch)
             send_event(&item->event);
             break;
         case ITEM_MESSAGE:
-            send_message(item->message.text, item->message.qos, item->message.retained,
-                         item->message.kind);
+            send_message(item->message.text, item->message.malloced, item->message.qos,
+                         item->message.retained, item->message.kind);
             break;
         case ITEM_SHELVING:
             keep_shelving(item->shelving_change);
@@ -544,6 +661,7 @@ void uplink_stop(uint32_t drain_ms)
     publish_stop(drain_ms);
     alarm_store_free(uplink.active_alarms);
     shelving_store_free(&uplink.shelvings);
+    json_writer_free(&uplink.event_writer);
     free(uplink.state_dir);
     free(uplink.gateway_id);
     uplink.active_alarms = NULL;
