@@ -38,6 +38,17 @@
  */
 #define TEXT_RING_SIZE (128u * 1024u)
 #define TEXT_INLINE_MAX (TEXT_RING_SIZE / 8u)
+/*
+ * Wake-ups. Alarm events, command results, fences and commands wake the
+ * uplink at once. Retained states, telemetry and health only when it would
+ * otherwise sleep longer than BATCH_WAIT_MS: after a wake-up that found work,
+ * it sleeps BATCH_WAIT_MS and takes what came meanwhile in one go, so a busy
+ * gateway's messages cost one wake-up per batch instead of one per message.
+ * A quarter full queue wakes it too.
+ */
+#define BATCH_WAIT_MS 10
+#define WAKE_AT_ITEMS (QUEUE_CAPACITY / 4)
+#define WAKE_AT_TEXT_BYTES (TEXT_RING_SIZE / 4u)
 
 enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_SHELVING, ITEM_FENCE };
 
@@ -51,6 +62,7 @@ struct shelving_change {
 
 struct item {
     enum item_kind kind;
+    bool urgent; /* wakes the uplink at once (see BATCH_WAIT_MS) */
     union {
         struct alarm_event event; /* action_error and locations_json, when set, are ours */
         struct {
@@ -102,6 +114,9 @@ static struct {
     bool connected;
     bool stop;
     uint64_t fences_posted, fences_passed;
+    /* The uplink sleeps in take() until uplink_wakes_at_ms (monotonic) unless signalled. */
+    bool uplink_waiting;
+    uint64_t uplink_wakes_at_ms;
 } queue = {.lock = PTHREAD_MUTEX_INITIALIZER,
            .room = PTHREAD_COND_INITIALIZER,
            .synced = PTHREAD_COND_INITIALIZER}; /* filled: uplink_open, on the monotonic clock */
@@ -128,10 +143,32 @@ static struct {
 static _Atomic uint64_t shown_next_seq;
 static _Atomic uint64_t heartbeat_ms;
 
-static void push_locked(const struct item *item)
+/* Wakes the uplink if it sleeps: one signal per sleep, whoever comes first. */
+static void wake_locked(void)
+{
+    if (!queue.uplink_waiting)
+        return;
+    queue.uplink_waiting = false;
+    pthread_cond_signal(&queue.filled);
+}
+
+/*
+ * After a push, at now_ms: wakes the uplink for urgent work, a quarter full
+ * queue, or when it would sleep past BATCH_WAIT_MS from now; otherwise it
+ * takes the item with the others at its next wake-up.
+ */
+static void wake_if_due_locked(bool urgent, uint64_t now_ms)
+{
+    if (urgent || queue.uplink_wakes_at_ms > now_ms + BATCH_WAIT_MS ||
+        queue.count >= WAKE_AT_ITEMS ||
+        queue.text_reserved - queue.text_released >= WAKE_AT_TEXT_BYTES)
+        wake_locked();
+}
+
+static void push_locked(const struct item *item, uint64_t now_ms)
 {
     queue.ring[(queue.first + queue.count++) % QUEUE_CAPACITY] = *item;
-    pthread_cond_signal(&queue.filled);
+    wake_if_due_locked(item->urgent, now_ms);
 }
 
 /*
@@ -186,13 +223,13 @@ static bool has_room_locked(const struct item *item, const struct text *text)
     return queue.text_reserved + skipped + size - queue.text_released <= TEXT_RING_SIZE;
 }
 
-static void push_with_text_locked(struct item *item, const struct text *text)
+static void push_with_text_locked(struct item *item, const struct text *text, uint64_t now_ms)
 {
     if (text && !item->message.malloced) {
         item->message.text = reserve_text_locked(text_size(text), &item->message.text_end);
         copy_text(item->message.text, text);
     }
-    push_locked(item);
+    push_locked(item, now_ms);
 }
 
 /*
@@ -203,21 +240,26 @@ static void push_with_text_locked(struct item *item, const struct text *text)
 static bool push_waiting(struct item *item, const struct text *text)
 {
     pthread_mutex_lock(&queue.lock);
-    while (!has_room_locked(item, text) && !queue.stop)
+    while (!has_room_locked(item, text) && !queue.stop) {
+        wake_locked(); /* a full queue is due now */
         pthread_cond_wait(&queue.room, &queue.lock);
+    }
     bool taken = !queue.stop;
     if (taken)
-        push_with_text_locked(item, text);
+        push_with_text_locked(item, text, time_monotonic_ms());
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
 
 static bool push_unless_full(struct item *item, const struct text *text)
 {
+    uint64_t now_ms = time_monotonic_ms();
     pthread_mutex_lock(&queue.lock);
     bool taken = has_room_locked(item, text) && !queue.stop;
     if (taken)
-        push_with_text_locked(item, text);
+        push_with_text_locked(item, text, now_ms);
+    else
+        wake_locked();
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
@@ -240,7 +282,7 @@ static struct shelving *copy_shelving(const struct shelving *shelving)
 
 void uplink_post_event(const struct alarm_event *event)
 {
-    struct item item = {.kind = ITEM_EVENT, .event = *event};
+    struct item item = {.kind = ITEM_EVENT, .urgent = true, .event = *event};
     /* Copies of what only some events have (a failed interlock, a bus_down, a shelving). */
     item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
     item.event.locations_json = event->locations_json ? strdup(event->locations_json) : NULL;
@@ -259,7 +301,9 @@ int uplink_post_text(const char *topic_suffix, const char *payload, size_t lengt
                         .suffix_length = strlen(topic_suffix),
                         .payload = payload,
                         .payload_length = length};
+    /* Command results and deletions of a retained state are awaited; states and health not. */
     struct item item = {.kind = ITEM_MESSAGE,
+                        .urgent = kind == PUBLISH_KEPT,
                         .message = {.qos = qos, .retained = retained, .kind = kind}};
     if (text_size(&text) > TEXT_INLINE_MAX) {
         item.message.text = malloc(text_size(&text));
@@ -324,7 +368,7 @@ void uplink_post_shelving(const char *device_id, const char *alarm, const struct
         free_shelving_change(change);
         return;
     }
-    struct item item = {.kind = ITEM_SHELVING, .shelving_change = change};
+    struct item item = {.kind = ITEM_SHELVING, .urgent = true, .shelving_change = change};
     if (!push_waiting(&item, NULL))
         free_shelving_change(change);
 }
@@ -333,9 +377,12 @@ void uplink_sync(void)
 {
     pthread_mutex_lock(&queue.lock);
     uint64_t ticket = ++queue.fences_posted;
-    while (queue.count == QUEUE_CAPACITY)
+    while (queue.count == QUEUE_CAPACITY) {
+        wake_locked();
         pthread_cond_wait(&queue.room, &queue.lock);
-    push_locked(&(struct item){.kind = ITEM_FENCE, .fence_ticket = ticket});
+    }
+    struct item fence = {.kind = ITEM_FENCE, .urgent = true, .fence_ticket = ticket};
+    push_locked(&fence, time_monotonic_ms());
     while (queue.fences_passed < ticket)
         pthread_cond_wait(&queue.synced, &queue.lock);
     pthread_mutex_unlock(&queue.lock);
@@ -355,7 +402,7 @@ static bool command_arrived(const char *device_id, const char *payload, size_t l
     bool room = queue.inbox_count < INBOX_CAPACITY;
     if (room) {
         queue.inbox[(queue.inbox_first + queue.inbox_count++) % INBOX_CAPACITY] = text;
-        pthread_cond_signal(&queue.filled);
+        wake_locked();
     }
     pthread_mutex_unlock(&queue.lock);
     if (!room)
@@ -368,7 +415,7 @@ static void connection_came_up(void)
 {
     pthread_mutex_lock(&queue.lock);
     queue.connected = true;
-    pthread_cond_signal(&queue.filled);
+    wake_locked();
     pthread_mutex_unlock(&queue.lock);
 }
 
@@ -379,7 +426,7 @@ static bool nothing_to_do(void)
 
 /*
  * Releases the texts of the batch sent before, waits up to timeout_ms for
- * work, then takes what there is.
+ * work (less when a poster wakes it), then takes what there is.
  */
 static void take(struct batch *batch, uint64_t timeout_ms)
 {
@@ -390,7 +437,13 @@ static void take(struct batch *batch, uint64_t timeout_ms)
     bool released = batch->text_end > queue.text_released;
     if (released)
         queue.text_released = batch->text_end;
-    while (nothing_to_do() && pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
+    if (nothing_to_do()) {
+        queue.uplink_wakes_at_ms = wake_ms;
+        queue.uplink_waiting = true;
+        while (nothing_to_do() && queue.uplink_waiting &&
+               pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
+        }
+        queue.uplink_waiting = false;
     }
     batch->item_count = 0;
     while (queue.count > 0 && batch->item_count < BATCH_MAX) {
@@ -538,8 +591,11 @@ static void *uplink_thread(void *unused)
     (void)unused;
     static struct batch batch; /* the uplink thread's alone; 2 KB is too much for a stack */
     publish_connect();
+    bool busy = false;
     for (;;) {
-        take(&batch, TICK_MS);
+        /* Busy: more is probably on its way; take it in BATCH_WAIT_MS, in one go. */
+        take(&batch, busy ? BATCH_WAIT_MS : TICK_MS);
+        busy = batch.item_count > 0;
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&heartbeat_ms, now_ms);
         if (batch.connected)
@@ -650,7 +706,7 @@ void uplink_stop(uint32_t drain_ms)
     if (uplink.running) {
         pthread_mutex_lock(&queue.lock);
         queue.stop = true;
-        pthread_cond_signal(&queue.filled);
+        wake_locked();
         pthread_cond_broadcast(&queue.room);
         pthread_mutex_unlock(&queue.lock);
         pthread_join(uplink.thread, NULL);

@@ -71,6 +71,10 @@ void uplink_post_event(const struct alarm_event *event);
  * payload_thread_writer()). PUBLISH_KEPT and PUBLISH_LATEST wait for room
  * like an event; PUBLISH_VOLATILE is dropped, and counted, when the queue is
  * full. Returns 0 when queued.
+ *
+ * PUBLISH_KEPT messages (command results) wake the uplink at once, like
+ * events; the others are taken with what else comes within 10 ms, so that a
+ * busy gateway wakes the uplink once per batch rather than once per message.
  */
 int uplink_post_text(const char *topic_suffix, const char *payload, size_t length, int qos,
                      bool retained, enum publish_kind kind);
