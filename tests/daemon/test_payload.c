@@ -735,8 +735,9 @@ static void test_strings_are_escaped_as_jansson_escapes_them(void **state)
     struct alarm_event event = site_event(OFFLINE, 3);
     event.device = &def;
     char *text = payload_alarm_event(&event);
-    char *jansson =
-        json_dumps(json_object_get(json_loads(text, 0, NULL), "location"), JSON_COMPACT);
+    json_t *root = json_loads(text, 0, NULL);
+    char *jansson = json_dumps(json_object_get(root, "location"), JSON_COMPACT);
+    json_decref(root);
     /* what json_dumps wrote for it: '/' and DEL as they are, \u00XX in capitals */
     assert_string_equal(
         jansson, "{\"building\":\"12 \\\"east\\\"\",\"room\":\"3\\\\01\\t/\\u0001\\u001F\x7f 🔥\"}");
