@@ -90,9 +90,9 @@ void free(void *block)
 /* --- per-thread figures from /proc ----------------------------------------------------- */
 
 struct thread_figures {
-    uint64_t paho_cpu_ns;       /* Paho's threads (MQTTAsync_*) */
-    uint64_t send_switches;     /* voluntary, of MQTTAsync_send */
-    uint64_t paho_allocations;  /* on Paho's threads */
+    uint64_t paho_cpu_ns;        /* Paho's threads (MQTTAsync_*) */
+    uint64_t send_switches;      /* voluntary, of MQTTAsync_send */
+    uint64_t paho_allocations;   /* on Paho's threads */
     uint64_t caller_allocations; /* on this (the sending) thread */
 };
 
@@ -223,8 +223,8 @@ static MQTTAsync connect_client(const char *uri, const struct run *run, const ch
         rc = MQTTAsync_createWithOptions(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_USER,
                                          &store, &create);
     } else {
-        rc = MQTTAsync_createWithOptions(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE,
-                                         NULL, &create);
+        rc = MQTTAsync_createWithOptions(&client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL,
+                                         &create);
     }
     if (rc != MQTTASYNC_SUCCESS) {
         fprintf(stderr, "paho_cost: cannot create a client: %s\n", MQTTAsync_strerror(rc));
@@ -330,12 +330,12 @@ int main(int argc, char **argv)
     init.do_openssl_init = 0;
     MQTTAsync_global_init(&init);
     printf("%u messages of 170 bytes at %u/s to %s; per message:\n", messages, rate, uri);
-    printf("%-16s %5s %8s %8s %8s %8s %8s %8s %8s\n", "", "batch", "call us", "call CPU",
-           "allocs", "allocs", "Paho CPU", "all CPU", "send thr");
-    printf("%-16s %5s %8s %8s %8s %8s %8s %8s %8s\n", "", "", "(wall)", "us", "caller",
-           "Paho thr", "us", "us", "switches");
-    const struct run runs[] = {{"qos 0", 0, false}, {"qos 1", 1, false},
-                               {"qos 1 + store", 1, true}};
+    printf("%-16s %5s %8s %8s %8s %8s %8s %8s %8s\n", "", "batch", "call us", "call CPU", "allocs",
+           "allocs", "Paho CPU", "all CPU", "send thr");
+    printf("%-16s %5s %8s %8s %8s %8s %8s %8s %8s\n", "", "", "(wall)", "us", "caller", "Paho thr",
+           "us", "us", "switches");
+    const struct run runs[] = {
+        {"qos 0", 0, false}, {"qos 1", 1, false}, {"qos 1 + store", 1, true}};
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         measure(uri, &runs[r], store_dir, messages, rate, 1);
         measure(uri, &runs[r], store_dir, messages, rate, batch);
