@@ -1,8 +1,19 @@
 /*
  * payload.h — the JSON bodies of the MQTT contract (DESIGN.md, "MQTT
- * contract"): status, alarm events, device state. Built with Jansson; each
- * function returns a malloc'd UTF-8 string the caller frees, or NULL when out
- * of memory.
+ * contract"): status, alarm events, device state, telemetry.
+ *
+ * Those are published per poll or per change, so they are written with
+ * json_writer into a buffer the calling thread reuses (payload_write_*,
+ * payload_thread_writer): no allocation per message. The payload_* functions
+ * that return a string are the same text in a malloc'd string the caller
+ * frees (NULL when out of memory). The json_t helpers below serve the
+ * control protocol and the CLI, which stay with Jansson.
+ *
+ * Numbers: integral values are integers; others are trimmed to 6 decimals
+ * (float noise) and written as the shortest text that reads back as the same
+ * double; not finite is null with "<key>_error" beside it. A float32 point's
+ * value is the decimal of the float its device sent (43.2, not 43.200001), a
+ * rate has 6 significant digits (rules.c keeps rates as floats).
  */
 #ifndef SAFETYGW_PAYLOAD_H
 #define SAFETYGW_PAYLOAD_H
@@ -13,6 +24,7 @@
 
 #include "config.h"
 #include "device.h"
+#include "json_writer.h"
 #include "shelving.h"
 
 struct alarm_event {
@@ -51,11 +63,28 @@ json_t *payload_shelvings(const struct device_def *def, const struct shelving *s
 /* The device id, or the bus name of a bus-level alarm: P/alarm/<this>. */
 const char *payload_event_source(const struct alarm_event *event);
 
+/*
+ * Each writes its payload into writer (reset first; its buffer grows when
+ * needed and is kept): 0, or -1 when out of memory. The text is writer->text,
+ * writer->length bytes.
+ */
+int payload_write_status(struct json_writer *writer, bool online, uint64_t started_wall_ms);
+int payload_write_alarm_event(struct json_writer *writer, const struct alarm_event *event);
+/* Reads the device: on its bus thread, or on a copy. */
+int payload_write_device_state(struct json_writer *writer, const struct device *device);
+/* P/telemetry/<id>: {"ts":..,"values":{..}} with the device's current values. */
+int payload_write_telemetry(struct json_writer *writer, const struct device *device);
+
+/*
+ * The calling thread's writer for the payloads above, made at its first use
+ * and freed when the thread ends; NULL only when out of memory.
+ */
+struct json_writer *payload_thread_writer(void);
+
+/* The same payloads as malloc'd strings. */
 char *payload_status(bool online, uint64_t started_wall_ms);
 char *payload_alarm_event(const struct alarm_event *event);
 char *payload_device_state(const struct device *device);
-
-/* P/telemetry/<id>: {"ts":..,"values":{..}} with the device's current values. */
 char *payload_telemetry(const struct device *device);
 
 /*

@@ -2,7 +2,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "payload.h"
@@ -37,8 +36,10 @@ void telemetry_after_poll(struct device *device, uint64_t now_ms)
         return;
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "telemetry/%s", device->def->id);
-    char *payload = payload_telemetry(device);
-    if (payload && uplink_post_message(topic, payload, 0, false, PUBLISH_VOLATILE) == 0) {
+    /* Formatted into this thread's writer and copied into the queue: no allocation. */
+    struct json_writer *writer = payload_thread_writer();
+    if (writer && payload_write_telemetry(writer, device) == 0 &&
+        uplink_post_text(topic, writer->text, writer->length, 0, false, PUBLISH_VOLATILE) == 0) {
         memcpy(device->telemetry_values, device->values,
                profile->point_count * sizeof *device->values);
         device->telemetry_sent = true;

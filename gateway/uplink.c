@@ -28,6 +28,26 @@
 #define BATCH_MAX 64
 #define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
 #define STORE_SAVE_EVERY_MS 1000
+/*
+ * The topics and payloads of queued messages are copied into one ring of
+ * bytes, so that posting a message allocates nothing: 128 KiB hold the
+ * messages of one uplink wake-up many times over (a device state is 200-600
+ * bytes). A text longer than TEXT_INLINE_MAX (the health of a big site) is
+ * malloc'd instead, as all of them were before.
+ */
+#define TEXT_RING_SIZE (128u * 1024u)
+#define TEXT_INLINE_MAX (TEXT_RING_SIZE / 8u)
+/*
+ * Wake-ups. Alarm events, command results, fences and commands wake the
+ * uplink at once. Retained states, telemetry and health only when it would
+ * otherwise sleep longer than BATCH_WAIT_MS: after a wake-up that found work,
+ * it sleeps BATCH_WAIT_MS and takes what came meanwhile in one go, so a busy
+ * gateway's messages cost one wake-up per batch instead of one per message.
+ * A quarter full queue wakes it too.
+ */
+#define BATCH_WAIT_MS 10
+#define WAKE_AT_ITEMS (QUEUE_CAPACITY / 4)
+#define WAKE_AT_TEXT_BYTES (TEXT_RING_SIZE / 4u)
 
 enum item_kind { ITEM_EVENT, ITEM_MESSAGE, ITEM_SHELVING, ITEM_FENCE };
 
@@ -41,10 +61,13 @@ struct shelving_change {
 
 struct item {
     enum item_kind kind;
+    bool urgent; /* wakes the uplink at once (see BATCH_WAIT_MS) */
     union {
         struct alarm_event event; /* action_error and locations_json, when set, are ours */
         struct {
-            char *text; /* "topic suffix\0payload", malloc'd */
+            char *text;        /* "topic suffix\0payload\0": in queue.texts, or malloc'd */
+            bool malloced;     /* text is ours to free, not in queue.texts */
+            uint64_t text_end; /* in queue.texts: where it ends (see text_reserved) */
             int qos;
             bool retained;
             enum publish_kind kind;
@@ -58,6 +81,7 @@ struct item {
 struct batch {
     struct item items[BATCH_MAX];
     size_t item_count;
+    uint64_t text_end; /* the texts of queue.texts up to here are sent once the batch is */
     char *commands[INBOX_CAPACITY]; /* "device id\0payload" each, malloc'd */
     size_t command_count;
     bool connected; /* the connection came up since the last batch */
@@ -65,21 +89,33 @@ struct batch {
 };
 
 /*
- * The queue: guarded by `lock`, which is held only to push or pop. Bus
- * threads, the main thread and Paho's threads push; the uplink thread pops.
+ * The queue: guarded by `lock`, which is held only to push (and copy a
+ * message's text in) or pop. Bus threads, the main thread and Paho's threads
+ * push; the uplink thread pops.
  */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t filled; /* something to do for the uplink */
-    pthread_cond_t room;   /* the ring has room again */
+    pthread_cond_t room;   /* the ring (or the text ring) has room again */
     pthread_cond_t synced; /* a fence was passed */
     struct item ring[QUEUE_CAPACITY];
     size_t first, count;
+    /*
+     * Message texts, in the order of their items. Counted in bytes since the
+     * start: [text_released, text_reserved) is in use, each text contiguous
+     * (the end of the ring is skipped when a text does not fit there). The
+     * uplink releases a batch's texts once it has sent them.
+     */
+    char texts[TEXT_RING_SIZE];
+    uint64_t text_reserved, text_released;
     char *inbox[INBOX_CAPACITY];
     size_t inbox_first, inbox_count;
     bool connected;
     bool stop;
     uint64_t fences_posted, fences_passed;
+    /* The uplink sleeps in take() until uplink_wakes_at_ms (monotonic) unless signalled. */
+    bool uplink_waiting;
+    uint64_t uplink_wakes_at_ms;
 } queue = {.lock = PTHREAD_MUTEX_INITIALIZER,
            .room = PTHREAD_COND_INITIALIZER,
            .synced = PTHREAD_COND_INITIALIZER}; /* filled: uplink_open, on the monotonic clock */
@@ -101,39 +137,129 @@ static struct {
     uint64_t next_seq;
     uint64_t next_tick_ms;
     uint64_t next_store_save_ms;
+    struct json_writer event_writer; /* alarm event payloads, reused */
 } uplink;
 
 static _Atomic uint64_t shown_next_seq;
 static _Atomic uint64_t heartbeat_ms;
 
-static void push_locked(const struct item *item)
+/* Wakes the uplink if it sleeps: one signal per sleep, whoever comes first. */
+static void wake_locked(void)
+{
+    if (!queue.uplink_waiting)
+        return;
+    queue.uplink_waiting = false;
+    pthread_cond_signal(&queue.filled);
+}
+
+/*
+ * After a push, at now_ms: wakes the uplink for urgent work, a quarter full
+ * queue, or when it would sleep past BATCH_WAIT_MS from now; otherwise it
+ * takes the item with the others at its next wake-up.
+ */
+static void wake_if_due_locked(bool urgent, uint64_t now_ms)
+{
+    if (urgent || queue.uplink_wakes_at_ms > now_ms + BATCH_WAIT_MS ||
+        queue.count >= WAKE_AT_ITEMS ||
+        queue.text_reserved - queue.text_released >= WAKE_AT_TEXT_BYTES)
+        wake_locked();
+}
+
+static void push_locked(const struct item *item, uint64_t now_ms)
 {
     queue.ring[(queue.first + queue.count++) % QUEUE_CAPACITY] = *item;
-    pthread_cond_signal(&queue.filled);
+    wake_if_due_locked(item->urgent, now_ms);
+}
+
+/*
+ * Room in the text ring for size bytes, contiguous: where they go, or NULL
+ * when the ring has not that much room now.
+ */
+static char *reserve_text_locked(size_t size, uint64_t *text_end)
+{
+    size_t offset = (size_t)(queue.text_reserved % TEXT_RING_SIZE);
+    size_t skipped = offset + size > TEXT_RING_SIZE ? TEXT_RING_SIZE - offset : 0;
+    if (queue.text_reserved + skipped + size - queue.text_released > TEXT_RING_SIZE)
+        return NULL;
+    queue.text_reserved += skipped + size;
+    *text_end = queue.text_reserved;
+    return queue.texts + (skipped ? 0 : offset);
+}
+
+/* What a message's text is: "topic suffix\0payload\0". */
+struct text {
+    const char *topic_suffix;
+    size_t suffix_length;
+    const char *payload;
+    size_t payload_length;
+};
+
+static size_t text_size(const struct text *text)
+{
+    return text->suffix_length + 1 + text->payload_length + 1;
+}
+
+static void copy_text(char *to, const struct text *text)
+{
+    memcpy(to, text->topic_suffix, text->suffix_length);
+    to[text->suffix_length] = '\0';
+    memcpy(to + text->suffix_length + 1, text->payload, text->payload_length);
+    to[text_size(text) - 1] = '\0';
+}
+
+/*
+ * Room for item (and for text, when it goes into the text ring): false when
+ * there is none now.
+ */
+static bool has_room_locked(const struct item *item, const struct text *text)
+{
+    if (queue.count == QUEUE_CAPACITY)
+        return false;
+    if (!text || item->message.malloced)
+        return true;
+    size_t size = text_size(text);
+    size_t offset = (size_t)(queue.text_reserved % TEXT_RING_SIZE);
+    size_t skipped = offset + size > TEXT_RING_SIZE ? TEXT_RING_SIZE - offset : 0;
+    return queue.text_reserved + skipped + size - queue.text_released <= TEXT_RING_SIZE;
+}
+
+static void push_with_text_locked(struct item *item, const struct text *text, uint64_t now_ms)
+{
+    if (text && !item->message.malloced) {
+        item->message.text = reserve_text_locked(text_size(text), &item->message.text_end);
+        copy_text(item->message.text, text);
+    }
+    push_locked(item, now_ms);
 }
 
 /*
  * For what must never be lost: waits for room. False only once the uplink
  * has stopped (nothing posts then, but a mistake must not hang the exit).
+ * text: a message's text to copy into the text ring, or NULL.
  */
-static bool push_waiting(const struct item *item)
+static bool push_waiting(struct item *item, const struct text *text)
 {
     pthread_mutex_lock(&queue.lock);
-    while (queue.count == QUEUE_CAPACITY && !queue.stop)
+    while (!has_room_locked(item, text) && !queue.stop) {
+        wake_locked(); /* a full queue is due now */
         pthread_cond_wait(&queue.room, &queue.lock);
+    }
     bool taken = !queue.stop;
     if (taken)
-        push_locked(item);
+        push_with_text_locked(item, text, time_monotonic_ms());
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
 
-static bool push_unless_full(const struct item *item)
+static bool push_unless_full(struct item *item, const struct text *text)
 {
+    uint64_t now_ms = time_monotonic_ms();
     pthread_mutex_lock(&queue.lock);
-    bool taken = queue.count < QUEUE_CAPACITY && !queue.stop;
+    bool taken = has_room_locked(item, text) && !queue.stop;
     if (taken)
-        push_locked(item);
+        push_with_text_locked(item, text, now_ms);
+    else
+        wake_locked();
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
@@ -156,38 +282,65 @@ static struct shelving *copy_shelving(const struct shelving *shelving)
 
 void uplink_post_event(const struct alarm_event *event)
 {
-    struct item item = {.kind = ITEM_EVENT, .event = *event};
+    struct item item = {.kind = ITEM_EVENT, .urgent = true, .event = *event};
+    /* Copies of what only some events have (a failed interlock, a bus_down, a shelving). */
     item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
     item.event.locations_json = event->locations_json ? strdup(event->locations_json) : NULL;
     item.event.shelved_as = copy_shelving(event->shelved_as);
-    if (push_waiting(&item))
+    if (push_waiting(&item, NULL))
         return;
     log_error("uplink: event %s of %s after the uplink stopped; not sent", event->rule->name,
               payload_event_source(event));
     free_event_copies(&item.event);
 }
 
+int uplink_post_text(const char *topic_suffix, const char *payload, size_t length, int qos,
+                     bool retained, enum publish_kind kind)
+{
+    struct text text = {.topic_suffix = topic_suffix,
+                        .suffix_length = strlen(topic_suffix),
+                        .payload = payload,
+                        .payload_length = length};
+    /* Command results and deletions of a retained state are awaited; states and health not. */
+    struct item item = {.kind = ITEM_MESSAGE,
+                        .urgent = kind == PUBLISH_KEPT,
+                        .message = {.qos = qos, .retained = retained, .kind = kind}};
+    if (text_size(&text) > TEXT_INLINE_MAX) {
+        item.message.text = malloc(text_size(&text));
+        item.message.malloced = true;
+        if (!item.message.text) {
+            publish_count_dropped();
+            return -1;
+        }
+        copy_text(item.message.text, &text);
+    }
+    bool taken =
+        kind == PUBLISH_VOLATILE ? push_unless_full(&item, &text) : push_waiting(&item, &text);
+    if (taken)
+        return 0;
+    if (item.message.malloced)
+        free(item.message.text);
+    publish_count_dropped();
+    return -1;
+}
+
 int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
                         enum publish_kind kind)
 {
-    size_t suffix_length = strlen(topic_suffix), payload_length = strlen(payload);
-    char *text = malloc(suffix_length + payload_length + 2);
-    if (!text) {
-        free(payload);
-        publish_count_dropped();
-        return -1;
-    }
-    memcpy(text, topic_suffix, suffix_length + 1);
-    memcpy(text + suffix_length + 1, payload, payload_length + 1);
+    int result = uplink_post_text(topic_suffix, payload, strlen(payload), qos, retained, kind);
     free(payload);
-    struct item item = {.kind = ITEM_MESSAGE,
-                        .message = {.text = text, .qos = qos, .retained = retained, .kind = kind}};
-    bool taken = kind == PUBLISH_VOLATILE ? push_unless_full(&item) : push_waiting(&item);
-    if (taken)
-        return 0;
-    free(text);
-    publish_count_dropped();
-    return -1;
+    return result;
+}
+
+void uplink_post_device_state(const struct device *device)
+{
+    char topic[PUBLISH_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
+    struct json_writer *writer = payload_thread_writer();
+    if (writer && payload_write_device_state(writer, device) == 0)
+        uplink_post_text(topic, writer->text, writer->length, 1, true, PUBLISH_LATEST);
+    else
+        log_error("uplink: out of memory for the state of %s; not sent", device->def->id);
 }
 
 static void free_shelving_change(struct shelving_change *change)
@@ -199,8 +352,7 @@ static void free_shelving_change(struct shelving_change *change)
     free(change);
 }
 
-void uplink_post_shelving(const char *device_id, const char *alarm,
-                          const struct shelving *shelving)
+void uplink_post_shelving(const char *device_id, const char *alarm, const struct shelving *shelving)
 {
     struct shelving_change *change = calloc(1, sizeof *change);
     if (change) {
@@ -216,7 +368,8 @@ void uplink_post_shelving(const char *device_id, const char *alarm,
         free_shelving_change(change);
         return;
     }
-    if (!push_waiting(&(struct item){.kind = ITEM_SHELVING, .shelving_change = change}))
+    struct item item = {.kind = ITEM_SHELVING, .urgent = true, .shelving_change = change};
+    if (!push_waiting(&item, NULL))
         free_shelving_change(change);
 }
 
@@ -224,9 +377,12 @@ void uplink_sync(void)
 {
     pthread_mutex_lock(&queue.lock);
     uint64_t ticket = ++queue.fences_posted;
-    while (queue.count == QUEUE_CAPACITY)
+    while (queue.count == QUEUE_CAPACITY) {
+        wake_locked();
         pthread_cond_wait(&queue.room, &queue.lock);
-    push_locked(&(struct item){.kind = ITEM_FENCE, .fence_ticket = ticket});
+    }
+    struct item fence = {.kind = ITEM_FENCE, .urgent = true, .fence_ticket = ticket};
+    push_locked(&fence, time_monotonic_ms());
     while (queue.fences_passed < ticket)
         pthread_cond_wait(&queue.synced, &queue.lock);
     pthread_mutex_unlock(&queue.lock);
@@ -246,7 +402,7 @@ static bool command_arrived(const char *device_id, const char *payload, size_t l
     bool room = queue.inbox_count < INBOX_CAPACITY;
     if (room) {
         queue.inbox[(queue.inbox_first + queue.inbox_count++) % INBOX_CAPACITY] = text;
-        pthread_cond_signal(&queue.filled);
+        wake_locked();
     }
     pthread_mutex_unlock(&queue.lock);
     if (!room)
@@ -259,7 +415,7 @@ static void connection_came_up(void)
 {
     pthread_mutex_lock(&queue.lock);
     queue.connected = true;
-    pthread_cond_signal(&queue.filled);
+    wake_locked();
     pthread_mutex_unlock(&queue.lock);
 }
 
@@ -268,18 +424,33 @@ static bool nothing_to_do(void)
     return queue.count == 0 && queue.inbox_count == 0 && !queue.connected && !queue.stop;
 }
 
-/* Waits up to timeout_ms for work, then takes what there is. */
+/*
+ * Releases the texts of the batch sent before, waits up to timeout_ms for
+ * work (less when a poster wakes it), then takes what there is.
+ */
 static void take(struct batch *batch, uint64_t timeout_ms)
 {
     uint64_t wake_ms = time_monotonic_ms() + timeout_ms; /* queue.filled is on this clock */
     struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
                              .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
     pthread_mutex_lock(&queue.lock);
-    while (nothing_to_do() && pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
+    bool released = batch->text_end > queue.text_released;
+    if (released)
+        queue.text_released = batch->text_end;
+    if (nothing_to_do()) {
+        queue.uplink_wakes_at_ms = wake_ms;
+        queue.uplink_waiting = true;
+        while (nothing_to_do() && queue.uplink_waiting &&
+               pthread_cond_timedwait(&queue.filled, &queue.lock, &until) == 0) {
+        }
+        queue.uplink_waiting = false;
     }
     batch->item_count = 0;
     while (queue.count > 0 && batch->item_count < BATCH_MAX) {
-        batch->items[batch->item_count++] = queue.ring[queue.first];
+        struct item *item = &queue.ring[queue.first];
+        if (item->kind == ITEM_MESSAGE && !item->message.malloced)
+            batch->text_end = item->message.text_end;
+        batch->items[batch->item_count++] = *item;
         queue.first = (queue.first + 1) % QUEUE_CAPACITY;
         queue.count--;
     }
@@ -292,7 +463,7 @@ static void take(struct batch *batch, uint64_t timeout_ms)
     batch->connected = queue.connected;
     queue.connected = false;
     batch->stop = queue.stop && queue.count == 0;
-    if (batch->item_count > 0)
+    if (batch->item_count > 0 || released)
         pthread_cond_broadcast(&queue.room);
     pthread_mutex_unlock(&queue.lock);
 }
@@ -329,26 +500,25 @@ static void send_event(struct alarm_event *event)
     atomic_store(&shown_next_seq, uplink.next_seq);
     const char *source = payload_event_source(event);
     if (event->raised && !event->shelved) /* a shelved alarm leaves the active list */
-        alarm_store_raise(uplink.active_alarms, source, event->rule->name,
-                          event->raised_at_wall_ms, event->value);
+        alarm_store_raise(uplink.active_alarms, source, event->rule->name, event->raised_at_wall_ms,
+                          event->value);
     else
         alarm_store_clear(uplink.active_alarms, source, event->rule->name);
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "alarm/%s", source);
-    char *payload = payload_alarm_event(event);
-    if (payload)
-        publish_send(topic, payload, uplink.event_qos, false, PUBLISH_KEPT);
+    if (payload_write_alarm_event(&uplink.event_writer, event) == 0)
+        publish_send(topic, uplink.event_writer.text, uplink.event_qos, false, PUBLISH_KEPT);
     else
         log_error("uplink: out of memory for event %" PRIu64 " of %s", event->seq, source);
-    free(payload);
     free_event_copies(event);
 }
 
-static void send_message(char *text, int qos, bool retained, enum publish_kind kind)
+static void send_message(char *text, bool malloced, int qos, bool retained, enum publish_kind kind)
 {
     const char *payload = text + strlen(text) + 1;
     publish_send(text, payload, qos, retained, kind);
-    free(text);
+    if (malloced)
+        free(text);
 }
 
 static void keep_shelving(struct shelving_change *change)
@@ -368,8 +538,8 @@ static void send_batch(struct batch *batch)
             send_event(&item->event);
             break;
         case ITEM_MESSAGE:
-            send_message(item->message.text, item->message.qos, item->message.retained,
-                         item->message.kind);
+            send_message(item->message.text, item->message.malloced, item->message.qos,
+                         item->message.retained, item->message.kind);
             break;
         case ITEM_SHELVING:
             keep_shelving(item->shelving_change);
@@ -422,8 +592,11 @@ static void *uplink_thread(void *unused)
     (void)unused;
     static struct batch batch; /* the uplink thread's alone; 2 KB is too much for a stack */
     publish_connect();
+    bool busy = false;
     for (;;) {
-        take(&batch, TICK_MS);
+        /* Busy: more is probably on its way; take it in BATCH_WAIT_MS, in one go. */
+        take(&batch, busy ? BATCH_WAIT_MS : TICK_MS);
+        busy = batch.item_count > 0;
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&heartbeat_ms, now_ms);
         if (batch.connected)
@@ -510,6 +683,8 @@ int uplink_run(void)
         log_error("uplink: cannot start its thread: %s", strerror(rc));
         return -1;
     }
+    /* Named for top -H and /proc/PID/task/TID/comm (at most 15 bytes). */
+    pthread_setname_np(uplink.thread, "uplink");
     uplink.running = true;
     return 0;
 }
@@ -534,7 +709,7 @@ void uplink_stop(uint32_t drain_ms)
     if (uplink.running) {
         pthread_mutex_lock(&queue.lock);
         queue.stop = true;
-        pthread_cond_signal(&queue.filled);
+        wake_locked();
         pthread_cond_broadcast(&queue.room);
         pthread_mutex_unlock(&queue.lock);
         pthread_join(uplink.thread, NULL);
@@ -545,6 +720,7 @@ void uplink_stop(uint32_t drain_ms)
     publish_stop(drain_ms);
     alarm_store_free(uplink.active_alarms);
     shelving_store_free(&uplink.shelvings);
+    json_writer_free(&uplink.event_writer);
     free(uplink.state_dir);
     free(uplink.gateway_id);
     uplink.active_alarms = NULL;

@@ -16,12 +16,12 @@
  *   - builds alarm event payloads and calls Paho (publish.c);
  *   - hands received commands to the handler main gave it (command_route.h).
  *
- * The queue's lock is held only to push or pop. Alarm events, command
- * results and retained states are never dropped: a thread that finds the
- * queue full waits for room (the uplink never waits for a bus, so this cannot
- * deadlock, and the watchdog sees an uplink that stops draining). Telemetry
- * and health are replaced by the next ones, so a full queue drops them
- * (counted in publish_dropped()).
+ * The queue's lock is held only to push (copying a message's text in) or
+ * pop. Alarm events, command results and retained states are never dropped:
+ * a thread that finds the queue full waits for room (the uplink never waits
+ * for a bus, so this cannot deadlock, and the watchdog sees an uplink that
+ * stops draining). Telemetry and health are replaced by the next ones, so a
+ * full queue drops them (counted in publish_dropped()).
  */
 #ifndef SAFETYGW_UPLINK_H
 #define SAFETYGW_UPLINK_H
@@ -73,13 +73,28 @@ int uplink_run(void);
 void uplink_post_event(const struct alarm_event *event);
 
 /*
- * Hands over a message for P/<topic_suffix>: payload is taken (malloc'd,
- * freed by the uplink). PUBLISH_KEPT and PUBLISH_LATEST wait for room like an
- * event; PUBLISH_VOLATILE is dropped, and counted, when the queue is full.
- * Returns 0 when queued.
+ * Hands over a message for P/<topic_suffix>: its payload's length bytes are
+ * copied into the queue (no allocation: format it into a reused writer,
+ * payload_thread_writer()). PUBLISH_KEPT and PUBLISH_LATEST wait for room
+ * like an event; PUBLISH_VOLATILE is dropped, and counted, when the queue is
+ * full. Returns 0 when queued.
+ *
+ * PUBLISH_KEPT messages (command results) wake the uplink at once, like
+ * events; the others are taken with what else comes within 10 ms, so that a
+ * busy gateway wakes the uplink once per batch rather than once per message.
  */
+int uplink_post_text(const char *topic_suffix, const char *payload, size_t length, int qos,
+                     bool retained, enum publish_kind kind);
+
+/* As uplink_post_text, with payload taken (malloc'd, freed here). */
 int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool retained,
                         enum publish_kind kind);
+
+/*
+ * The retained P/device/<id>/state of device, formatted on the calling thread
+ * (the device's bus thread) into its writer and queued: no allocation.
+ */
+void uplink_post_device_state(const struct device *device);
 
 /*
  * Hands over a shelving to keep for a restart: the device's alarm (NULL: all
