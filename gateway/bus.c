@@ -1,12 +1,28 @@
+/*
+ * bus.c — what a bus decides: which device is polled next, what a poll's
+ * outcome means (record, link watch, alarms, interlocks, bus_down, cadence,
+ * telemetry), operator commands, reconnecting. One piece of logic, driven
+ * two ways: an rtu bus has its own thread, which does its I/O with libmodbus
+ * and waits in between (a line is sequential); a tcp bus is served by the
+ * reactor thread (tcp_reactor.h), whose calls (bus_tcp_*) do one
+ * non-blocking step (connect, send, take a reply, a timeout) and come back
+ * to the same functions: next_work, finish_poll_*, begin_command.
+ */
 #include "bus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <modbus.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -14,11 +30,14 @@
 #include "command.h"
 #include "device_poll.h"
 #include "link_watch.h"
+#include "modbus_open.h"
+#include "modbus_pdu.h"
 #include "payload.h"
 #include "schedule.h"
 #include "log.h"
 #include "publish.h"
 #include "rtu_silence.h"
+#include "tcp_reactor.h"
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
@@ -28,6 +47,65 @@
 struct pending_command {
     struct device *device;
     struct command command;
+};
+
+/* A tcp bus's step under way (the reactor thread's). */
+enum tcp_stage {
+    TCP_IDLE,       /* nothing on the wire */
+    TCP_CONNECTING, /* a non-blocking connect, waiting for EPOLLOUT */
+    TCP_GAP,        /* a request waits for gap_ms since the last one */
+    TCP_AWAITING,   /* a request sent, its reply awaited until the deadline */
+};
+
+/* Why a tcp request is on the wire. */
+enum tcp_purpose {
+    FOR_POLL,      /* one read of the polled device's plan */
+    FOR_INTERLOCK, /* the interlock of an alarm the last poll raised */
+    FOR_COMMAND,   /* an operator's action */
+};
+
+/* A tcp bus's one request on the wire. */
+struct tcp_exchange {
+    enum tcp_stage stage;
+    enum tcp_purpose purpose;
+    uint8_t unit;
+    uint8_t request[MODBUS_PDU_MAX];
+    size_t request_length;
+    uint8_t reply[MODBUS_PDU_MAX];
+    uint64_t started_us;
+    int send_error; /* the request could not go out: answered at the next turn */
+    /* a write's */
+    const struct action_def *action;
+    int first_address;
+};
+
+/* A poll under way on a tcp bus: its plan's reads, one after another. */
+struct poll_run {
+    bool active;
+    struct device *device;
+    uint64_t due_ms;
+    uint64_t start_ms;
+    size_t request; /* of the device's plan, on the wire or next */
+    uint64_t busy_us;
+    struct poll_outcome outcome;
+};
+
+/*
+ * What follows a poll's I/O, kept so that a tcp bus can leave it while an
+ * interlock's write is on the wire and take it up again at its reply.
+ */
+struct finishing {
+    bool active;
+    struct device *device;
+    struct poll_outcome outcome;
+    struct alarm_decisions decisions;
+    size_t next_event;  /* of decisions: the first not handed over yet */
+    bool event_started; /* ... its interlock is under way */
+    bool link_changed;
+    uint64_t now_ms;
+    uint64_t due_ms;
+    uint64_t wall_ms;
+    char action_error[256];
 };
 
 struct bus {
@@ -52,6 +130,17 @@ struct bus {
     uint64_t next_connect_ms;
     struct bus_pacing pacing;
     struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
+    struct finishing finishing;
+    /* a tcp bus's, on the reactor thread */
+    struct tcp_reactor_member member;
+    bool joined; /* main's: the reactor serves the bus */
+    atomic_bool stopping;
+    struct tcp_exchange exchange;
+    struct poll_run poll;
+    int connecting_fd; /* a connect under way, or -1 */
+    bool command_running;
+    struct pending_command command; /* the one running */
+    char command_error[256];
     struct link_watch watch;
     bool link_failed; /* the link could not be opened since it was last open */
     /* pacing.late_replies already counted on their devices */
@@ -95,34 +184,9 @@ struct bus {
 #define LATE_REPLY_TIMEOUTS 2         /* see quiet_after_timeout_ms */
 #define TCP_USER_TIMEOUT_MIN_MS 10000 /* see set_tcp_keepalive */
 
-static modbus_t *new_context(const struct bus_def *def)
-{
-    if (def->type == BUS_RTU)
-        return modbus_new_rtu(def->port, (int)def->baud, def->parity, def->data_bits,
-                              def->stop_bits);
-    char service[8];
-    snprintf(service, sizeof service, "%u", def->tcp_port);
-    return modbus_new_tcp_pi(def->host, service);
-}
-
 static const char *bus_address(const struct bus_def *def, char *text, size_t size)
 {
-    if (def->type == BUS_RTU)
-        snprintf(text, size, "%s", def->port);
-    else
-        snprintf(text, size, "%s:%u", def->host, def->tcp_port);
-    return text;
-}
-
-static void set_rs485(struct bus *bus)
-{
-    if (!bus->def->rs485)
-        return;
-    /* Many USB adapters and every pty switch direction themselves and say ENOTTY. */
-    if (modbus_rtu_set_serial_mode(bus->ctx, MODBUS_RTU_RS485) != 0)
-        log_warning("bus %s: %s cannot switch to RS-485 mode (%s); assuming the adapter "
-                    "drives the line direction itself",
-                    bus->def->name, bus->def->port, modbus_strerror(errno));
+    return modbus_open_address(def, text, size);
 }
 
 /* Exponential back-off with ±25 % jitter so many gateways do not reconnect in step. */
@@ -136,9 +200,15 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
 }
 
 /* The link cannot be opened: the whole bus is down (bus_link_silent). */
-static void link_open_failed(struct bus *bus)
+static void link_open_failed(struct bus *bus, uint64_t now_ms, int error_number)
 {
+    char address[300];
+    log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
+                bus_address(bus->def, address, sizeof address), modbus_strerror(error_number),
+                bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)" : "");
     bus->link_failed = true;
+    schedule_reconnect(bus, now_ms);
+    bus->connect_failures++;
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_silent = true;
     pthread_mutex_unlock(&bus->snapshot_lock);
@@ -160,39 +230,20 @@ static void set_tcp_keepalive(struct bus *bus, int fd)
                     strerror(errno));
 }
 
-/* What the line's pacing needs of a freshly opened link. */
-static void line_opened(struct bus *bus)
+/* The link is open (fd: a tcp bus's connected socket): pacing, state, statistics. */
+static void link_opened(struct bus *bus, int fd)
 {
+    char address[300];
     if (bus->def->type == BUS_RTU) {
         bus->pacing.fd = modbus_get_socket(bus->ctx);
     } else {
-        tcp_link_open(&bus->tcp, modbus_get_socket(bus->ctx), bus->def->timeout_ms);
-        set_tcp_keepalive(bus, bus->tcp.fd);
+        tcp_link_open(&bus->tcp, fd, bus->def->timeout_ms);
+        set_tcp_keepalive(bus, fd);
+        tcp_reactor_watch(&bus->member, fd, EPOLLIN);
     }
     /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
     bus->pacing.last_request_end_us = rtu_silence_now_us();
-}
-
-static bool open_link(struct bus *bus, uint64_t now_ms)
-{
-    char address[300];
-    if (now_ms < bus->next_connect_ms)
-        return false;
-    if (modbus_connect(bus->ctx) != 0) {
-        log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
-                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno),
-                    bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)"
-                                              : "");
-        link_open_failed(bus);
-        schedule_reconnect(bus, now_ms);
-        bus->connect_failures++;
-        return false;
-    }
     bus->connect_failures = 0;
-    if (bus->def->type == BUS_RTU)
-        set_rs485(bus);
-    modbus_flush(bus->ctx);
-    line_opened(bus);
     bus->link_failed = false;
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
@@ -202,7 +253,39 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     bus->stats.link_silent = bus->watch.silent;
     bus->stats.reconnects++;
     pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* An rtu bus's link, opened with libmodbus (blocking: the bus has its own thread). */
+static bool open_link(struct bus *bus, uint64_t now_ms)
+{
+    if (now_ms < bus->next_connect_ms)
+        return false;
+    char warning[300];
+    if (modbus_open_connect(bus->ctx, bus->def, warning, sizeof warning) != 0) {
+        link_open_failed(bus, now_ms, errno);
+        return false;
+    }
+    if (warning[0])
+        log_warning("bus %s: %s", bus->def->name, warning);
+    link_opened(bus, -1);
     return true;
+}
+
+/* Closes the wire: libmodbus's context on rtu, the socket (no longer watched) on tcp. */
+static void shut_link(struct bus *bus)
+{
+    if (bus->def->type == BUS_RTU) {
+        modbus_close(bus->ctx);
+    } else if (bus->tcp.fd >= 0) {
+        tcp_reactor_watch(&bus->member, -1, 0);
+        close(bus->tcp.fd);
+    }
+    bus->pacing.fd = -1;
+    bus->tcp.fd = -1;
+    bus->link_up = false;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_up = false;
+    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
 static void close_link(struct bus *bus, uint64_t now_ms)
@@ -210,14 +293,8 @@ static void close_link(struct bus *bus, uint64_t now_ms)
     char address[300];
     log_warning("bus %s: lost %s; reopening", bus->def->name,
                 bus_address(bus->def, address, sizeof address));
-    modbus_close(bus->ctx);
-    bus->pacing.fd = -1;
-    bus->tcp.fd = -1;
-    bus->link_up = false;
+    shut_link(bus);
     schedule_reconnect(bus, now_ms);
-    pthread_mutex_lock(&bus->snapshot_lock);
-    bus->stats.link_up = false;
-    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
 /* A silent tcp link: closed and opened again at once (link_watch.h). */
@@ -227,14 +304,8 @@ static void reopen_link(struct bus *bus, uint64_t now_ms)
     log_warning("bus %s: nothing answered on %s for %llu ms: reopening the connection (reopen %u)",
                 bus->def->name, bus_address(bus->def, address, sizeof address),
                 (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms), bus->watch.reopens);
-    modbus_close(bus->ctx);
-    bus->pacing.fd = -1;
-    bus->tcp.fd = -1;
-    bus->link_up = false;
+    shut_link(bus);
     bus->next_connect_ms = now_ms;
-    pthread_mutex_lock(&bus->snapshot_lock);
-    bus->stats.link_up = false;
-    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
 /* --- the whole bus gone, or one device on it (link_watch.h) --- */
@@ -315,16 +386,6 @@ static void log_device_gone(const struct bus *bus, const struct device *device)
                  bus->def->type == BUS_TCP ? "converter" : "line");
 }
 
-static int run_action(struct bus *bus, const struct device *device, const struct action_def *action,
-                      int param, char *error, size_t size)
-{
-    if (!bus->link_up) {
-        snprintf(error, size, "bus %s is down", bus->def->name);
-        return -1;
-    }
-    return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error, size);
-}
-
 /* Interval between two polls of the same answering device, smoothed over the bus. */
 static void update_cycle(struct bus *bus, const struct device *device, uint64_t now_ms)
 {
@@ -345,40 +406,95 @@ static void publish_state(const struct device *device)
         uplink_post_message(topic, payload, 1, true, PUBLISH_LATEST);
 }
 
-/* A raised alarm's local interlock (close the valve) acts here, whether or not the broker is up. */
-static void run_interlock(struct bus *bus, const struct device *device, struct alarm_event *event,
-                          char *error, size_t error_size)
+static void tcp_send_when_ready(struct bus *bus);
+
+/*
+ * Starts a write of the action on the device: an rtu bus writes it now, a
+ * tcp bus queues it as a transaction on its connection (the reactor never
+ * waits). Returns 0 (written), -1 (failed: error says why) or 1 (under way:
+ * tcp_exchange_done takes the reply).
+ */
+static int start_action(struct bus *bus, const struct device *device,
+                        const struct action_def *action, int param, enum tcp_purpose purpose,
+                        char *error, size_t error_size)
+{
+    if (!bus->link_up) {
+        snprintf(error, error_size, "bus %s is down", bus->def->name);
+        return -1;
+    }
+    if (bus->def->type == BUS_RTU)
+        return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error,
+                              error_size);
+    struct tcp_exchange *exchange = &bus->exchange;
+    if (action_first_address(action, param, &exchange->first_address, error, error_size) != 0)
+        return -1;
+    exchange->purpose = purpose;
+    exchange->unit = device->def->address;
+    exchange->action = action;
+    exchange->request_length =
+        modbus_pdu_write_request(action->table, (uint16_t)exchange->first_address, action->count,
+                                 action->value, exchange->request);
+    tcp_send_when_ready(bus);
+    return 1;
+}
+
+/* A raised alarm's local interlock (close the valve), whether or not the broker is up. */
+static const struct action_def *interlock_of(const struct device *device,
+                                             const struct alarm_event *event)
 {
     const struct action_def *action = alarm_interlock(device, event->rule);
-    if (!event->raised || event->shelved || !action)
-        return;
-    event->action = action->name;
-    event->action_ok =
-        run_action(bus, device, action, event->rule->action_param, error, error_size) == 0;
-    if (event->action_ok) {
-        log_info("action %s on %s done (alarm %s)", action->name, device->def->id,
+    return event->raised && !event->shelved ? action : NULL;
+}
+
+static void interlock_done(const struct device *device, struct alarm_event *event, bool ok,
+                           const char *error)
+{
+    event->action_ok = ok;
+    if (ok) {
+        log_info("action %s on %s done (alarm %s)", event->action, device->def->id,
                  event->rule->name);
     } else {
         event->action_error = error;
-        log_error("action %s on %s failed (alarm %s): %s", action->name, device->def->id,
+        log_error("action %s on %s failed (alarm %s): %s", event->action, device->def->id,
                   event->rule->name, error);
     }
 }
 
-static void hand_over_events(struct bus *bus, const struct device *device,
-                             const struct alarm_decisions *decisions)
+/*
+ * The poll's alarm events to the uplink, each after its interlock. Returns
+ * false while an interlock's write is under way on a tcp bus (called again
+ * once it is done).
+ */
+static bool hand_over_events(struct bus *bus)
 {
-    uint64_t wall_ms = time_wall_ms();
-    for (size_t i = 0; i < decisions->count; i++) {
-        struct alarm_event *event = &decisions->events[i];
-        char action_error[256];
-        event->shelved_as =
-            shelving_find(device->shelvings, (size_t)(event->rule - device->def->rules), wall_ms);
-        alarm_log(device, event);
-        run_interlock(bus, device, event, action_error, sizeof action_error);
+    struct finishing *finishing = &bus->finishing;
+    const struct device *device = finishing->device;
+    for (; finishing->next_event < finishing->decisions.count; finishing->next_event++) {
+        struct alarm_event *event = &finishing->decisions.events[finishing->next_event];
+        if (finishing->event_started) {
+            finishing->event_started = false; /* its interlock is done */
+        } else {
+            event->shelved_as = shelving_find(device->shelvings,
+                                              (size_t)(event->rule - device->def->rules),
+                                              finishing->wall_ms);
+            alarm_log(device, event);
+            const struct action_def *action = interlock_of(device, event);
+            if (action) {
+                event->action = action->name;
+                int result = start_action(bus, device, action, event->rule->action_param,
+                                          FOR_INTERLOCK, finishing->action_error,
+                                          sizeof finishing->action_error);
+                if (result > 0) {
+                    finishing->event_started = true;
+                    return false;
+                }
+                interlock_done(device, event, result == 0, finishing->action_error);
+            }
+        }
         if (!event->held_back)
             uplink_post_event(event);
     }
+    return true;
 }
 
 /*
@@ -539,21 +655,30 @@ static void attribute_late_replies(struct bus *bus)
               found == 1 ? "y" : "ies", from ? from->def->id : "an unknown address");
 }
 
-static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
+static struct backoff_limits backoff_limits(const struct bus *bus);
+
+/*
+ * What follows a poll's I/O, up to its alarm events: the outcome recorded,
+ * the link watched, the device's coming and going counted. now_ms is when
+ * the poll started, due_ms when it was due.
+ */
+static void finish_poll_begin(struct bus *bus, struct device *device,
+                              const struct poll_outcome *outcome, uint64_t now_ms, uint64_t due_ms)
 {
-    struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
-                                   .error_class = MODBUS_ERROR_LINK_LOST};
-    if (bus->link_up || open_link(bus, now_ms))
-        device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
-                    &outcome);
-    if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
+    if (outcome->result == DEVICE_POLL_LINK_LOST && bus->link_up)
         close_link(bus, now_ms);
     attribute_late_replies(bus);
 
-    struct alarm_decisions decisions = {.events = bus->decided};
-    bool link_changed = record_poll(bus, device, &outcome, now_ms, &decisions);
-    watch_link(bus, device, &outcome, now_ms);
-    if (link_changed) {
+    struct finishing *finishing = &bus->finishing;
+    *finishing = (struct finishing){.active = true,
+                                    .device = device,
+                                    .outcome = *outcome,
+                                    .decisions = {.events = bus->decided},
+                                    .now_ms = now_ms,
+                                    .due_ms = due_ms};
+    finishing->link_changed = record_poll(bus, device, outcome, now_ms, &finishing->decisions);
+    watch_link(bus, device, outcome, now_ms);
+    if (finishing->link_changed) {
         device_log_link(device);
         if (device->link == DEVICE_OFFLINE) {
             log_device_gone(bus, device);
@@ -562,13 +687,47 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
         else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
             bus->offline_count--;
     }
-    hand_over_events(bus, device, &decisions);
+    finishing->wall_ms = time_wall_ms();
+}
+
+/* After the poll's events: bus_down, state, cadence, telemetry, and when the device is due again. */
+static void finish_poll_end(struct bus *bus)
+{
+    const struct finishing *finishing = &bus->finishing;
+    struct device *device = finishing->device;
     judge_bus(bus, device);
-    if (link_changed || decisions.count > 0)
+    if (finishing->link_changed || finishing->decisions.count > 0)
         publish_state(device);
     choose_cadence(bus, device);
-    if (outcome.result == DEVICE_POLL_OK)
-        telemetry_after_poll(device, now_ms);
+    if (finishing->outcome.result == DEVICE_POLL_OK)
+        telemetry_after_poll(device, finishing->now_ms);
+    device_schedule_next(device, finishing->due_ms, time_monotonic_ms(), backoff_limits(bus));
+    schedule_push(&bus->schedule, device);
+    if (bus->recovering)
+        poll_everyone_now(bus, time_monotonic_ms());
+}
+
+/* Takes the poll's finishing on; false while an interlock's write is under way (tcp). */
+static bool finish_poll_resume(struct bus *bus)
+{
+    if (!hand_over_events(bus))
+        return false;
+    finish_poll_end(bus);
+    bus->finishing.active = false;
+    return true;
+}
+
+/* One poll on an rtu bus, its I/O done here with libmodbus. */
+static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
+{
+    uint64_t due_ms = device->next_due_ms;
+    struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
+                                   .error_class = MODBUS_ERROR_LINK_LOST};
+    if (bus->link_up || open_link(bus, now_ms))
+        device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
+                    &outcome);
+    finish_poll_begin(bus, device, &outcome, now_ms, due_ms);
+    finish_poll_resume(bus); /* an rtu bus writes its interlocks at once */
 }
 
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
@@ -581,6 +740,8 @@ int bus_post_command(struct bus *bus, struct device *device, const struct comman
         pthread_cond_signal(&bus->wake);
     }
     pthread_mutex_unlock(&bus->inbox_lock);
+    if (!full && bus->def->type == BUS_TCP)
+        tcp_reactor_wake(&bus->member);
     return full ? -1 : 0;
 }
 
@@ -634,19 +795,23 @@ static int unshelve(struct bus *bus, struct device *device, const struct command
     return 0;
 }
 
-static int run_command(struct bus *bus, struct device *device, const struct command *command,
-                       char *error, size_t error_size)
+/* Starts a command: 0 done, -1 failed (error says why), 1 under way (a tcp bus's write). */
+static int begin_command(struct bus *bus, const struct pending_command *pending, char *error,
+                         size_t error_size)
 {
+    const struct command *command = &pending->command;
     switch (command->kind) {
     case COMMAND_SHELVE:
-        return shelve(bus, device, command, error, error_size);
+        return shelve(bus, pending->device, command, error, error_size);
     case COMMAND_UNSHELVE:
-        return unshelve(bus, device, command, error, error_size);
+        return unshelve(bus, pending->device, command, error, error_size);
     case COMMAND_ACTION:
         break;
     }
-    const struct action_def *action = &device->def->profile->actions[command->action_index];
-    return run_action(bus, device, action, command->param, error, error_size);
+    const struct action_def *action =
+        &pending->device->def->profile->actions[command->action_index];
+    return start_action(bus, pending->device, action, command->param, FOR_COMMAND, error,
+                        error_size);
 }
 
 static const char *command_name(const struct device *device, const struct command *command)
@@ -656,21 +821,18 @@ static const char *command_name(const struct device *device, const struct comman
     return device->def->profile->actions[command->action_index].name;
 }
 
-static void run_commands(struct bus *bus)
+/* A command is done: logged, its device's state and its result published. */
+static void complete_command(struct bus *bus, const struct pending_command *pending, int result,
+                             const char *error)
 {
-    struct pending_command pending;
-    while (take_command(bus, &pending)) {
-        const struct command *command = &pending.command;
-        char error[256];
-        int result = run_command(bus, pending.device, command, error, sizeof error);
-        log_info("command %s for %s by %s: %s %s", command->id, pending.device->def->id,
-                 command->by, command_name(pending.device, command), result == 0 ? "done" : error);
-        if (command->kind != COMMAND_ACTION && result == 0)
-            publish_state(pending.device);
-        if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
-            command_reply(pending.device->def->id, command->id, result == 0 ? NULL : error);
-        attribute_late_replies(bus);
-    }
+    const struct command *command = &pending->command;
+    log_info("command %s for %s by %s: %s %s", command->id, pending->device->def->id, command->by,
+             command_name(pending->device, command), result == 0 ? "done" : error);
+    if (command->kind != COMMAND_ACTION && result == 0)
+        publish_state(pending->device);
+    if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
+        command_reply(pending->device->def->id, command->id, result == 0 ? NULL : error);
+    attribute_late_replies(bus);
 }
 
 /* After every (re)connection the broker gets each device's current state again. */
@@ -712,6 +874,31 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
                                    .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
+/* What a bus does next: a command, a poll, or wait (until until_ms, or a command). */
+enum work_kind { WORK_COMMAND, WORK_POLL, WORK_WAIT };
+
+struct work {
+    enum work_kind kind;
+    struct device *device; /* WORK_POLL: taken off the schedule */
+    uint64_t until_ms;     /* WORK_WAIT */
+};
+
+/* The one choice of both drivers (the rtu thread, the reactor): commands first, then the due. */
+static struct work next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
+{
+    republish_states(bus);
+    if (take_command(bus, command))
+        return (struct work){.kind = WORK_COMMAND};
+    struct device *device = schedule_peek(&bus->schedule);
+    if (!device || device->next_due_ms > now_ms)
+        return (struct work){.kind = WORK_WAIT,
+                             .until_ms = device ? device->next_due_ms : now_ms + IDLE_WAKE_MS};
+    schedule_pop(&bus->schedule);
+    return (struct work){.kind = WORK_POLL, .device = device};
+}
+
+/* --- an rtu bus: its own thread, blocking I/O --- */
+
 /* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
 static bool wait_until(struct bus *bus, uint64_t deadline_ms)
 {
@@ -750,24 +937,383 @@ static void *bus_thread(void *argument)
     for (;;) {
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&bus->heartbeat_ms, now_ms);
-        run_commands(bus);
-        republish_states(bus);
-        struct device *device = schedule_peek(&bus->schedule);
-        if (!device || device->next_due_ms > now_ms) {
-            if (wait_until(bus, device ? device->next_due_ms : now_ms + IDLE_WAKE_MS))
-                break;
-            continue;
+        struct pending_command command;
+        struct work work = next_work(bus, &command, now_ms);
+        if (work.kind == WORK_COMMAND) {
+            char error[256];
+            int result = begin_command(bus, &command, error, sizeof error);
+            complete_command(bus, &command, result, error); /* an rtu bus writes at once */
+        } else if (work.kind == WORK_POLL) {
+            poll_one(bus, work.device, now_ms);
+        } else if (wait_until(bus, work.until_ms)) {
+            break;
         }
-        schedule_pop(&bus->schedule);
-        uint64_t due_ms = device->next_due_ms;
-        poll_one(bus, device, now_ms);
-        device_schedule_next(device, due_ms, time_monotonic_ms(), backoff_limits(bus));
-        schedule_push(&bus->schedule, device);
-        if (bus->recovering)
-            poll_everyone_now(bus, time_monotonic_ms());
     }
     return NULL;
 }
+
+/* --- a tcp bus: steps on the reactor thread, never waiting --- */
+
+static void tcp_next(struct bus *bus, uint64_t now_ms);
+static void tcp_poll_send(struct bus *bus);
+
+/* After any step: the poll's finishing taken up again, or the next work begun. */
+static void tcp_continue(struct bus *bus, uint64_t now_ms)
+{
+    if (bus->exchange.stage != TCP_IDLE || bus->poll.active || bus->command_running)
+        return;
+    if (bus->finishing.active && !finish_poll_resume(bus))
+        return;
+    tcp_next(bus, now_ms);
+}
+
+/*
+ * Sends the exchange's request once gap_ms has passed since the last one.
+ * A failed send is not answered here but at the next turn of the reactor
+ * (its deadline is now), so that no step ever calls back into its caller.
+ */
+static void tcp_send_when_ready(struct bus *bus)
+{
+    struct tcp_exchange *exchange = &bus->exchange;
+    uint64_t now_us = rtu_silence_now_us();
+    uint64_t ready_us = bus->pacing.gap_ms && bus->pacing.last_request_end_us
+                            ? bus->pacing.last_request_end_us + bus->pacing.gap_ms * 1000ull
+                            : 0;
+    if (now_us < ready_us) {
+        exchange->stage = TCP_GAP;
+        tcp_reactor_at(&bus->member, (ready_us + 999u) / 1000u);
+        return;
+    }
+    exchange->stage = TCP_AWAITING;
+    exchange->started_us = now_us;
+    exchange->send_error = 0;
+    if (exchange->request_length == 0)
+        exchange->send_error = EMBMDATA;
+    else if (tcp_link_send(&bus->tcp, exchange->unit, exchange->request,
+                           exchange->request_length) != 0)
+        exchange->send_error = errno;
+    tcp_reactor_at(&bus->member,
+                   exchange->send_error ? 0 : now_us / 1000u + bus->def->timeout_ms);
+}
+
+/* A write's reply (or its failure, error_number): 0 or -1 with the reason in error. */
+static int tcp_write_result(struct bus *bus, int length, int error_number, char *error,
+                            size_t error_size)
+{
+    struct tcp_exchange *exchange = &bus->exchange;
+    int result = -1;
+    if (length >= 0) {
+        result = modbus_pdu_write_reply(exchange->reply, (size_t)length, exchange->request);
+        error_number = result == 0 ? 0 : errno;
+    }
+    device_poll_request_done(&bus->pacing,
+                             result == 0 ? REQUEST_ANSWERED : device_poll_request_end(error_number),
+                             exchange->unit);
+    if (result != 0)
+        action_failure(exchange->action, exchange->first_address, error_number, error, error_size);
+    return result;
+}
+
+/* The poll's I/O is over (bus->poll.outcome says how). */
+static void tcp_poll_io_done(struct bus *bus)
+{
+    struct poll_run *poll = &bus->poll;
+    poll->active = false;
+    finish_poll_begin(bus, poll->device, &poll->outcome, poll->start_ms, poll->due_ms);
+}
+
+/* A read's reply (or its failure): the next read of the plan, or the poll's end. */
+static void tcp_poll_reply(struct bus *bus, int length, int error_number)
+{
+    struct poll_run *poll = &bus->poll;
+    const struct device *device = poll->device;
+    const struct read_request *request = &device->plan->requests[poll->request];
+    int count = -1;
+    if (length >= 0) {
+        count = modbus_pdu_read_reply(bus->exchange.reply, (size_t)length, request->table,
+                                      request->count, bus->poll_registers + request->buffer_offset);
+        error_number = count == request->count ? 0 : count < 0 ? errno : EMBBADDATA;
+    }
+    device_poll_request_done(&bus->pacing,
+                             error_number == 0 ? REQUEST_ANSWERED
+                                               : device_poll_request_end(error_number),
+                             device->def->address);
+    poll->busy_us += bus->pacing.last_request_end_us - bus->exchange.started_us;
+    poll->outcome.latency_us = (uint32_t)poll->busy_us;
+    if (error_number != 0) {
+        log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
+                  device->def->address, request->count, point_table_name(request->table),
+                  request->address, modbus_strerror(error_number));
+        device_poll_note_failure(&poll->outcome, error_number);
+    } else if (++poll->request < device->plan->request_count) {
+        tcp_poll_send(bus);
+        return;
+    } else {
+        device_poll_decode(device, bus->poll_registers, bus->poll_values);
+    }
+    tcp_poll_io_done(bus);
+}
+
+/* The exchange on the wire ended: a reply of length bytes, or -1 and error_number. */
+static void tcp_exchange_done(struct bus *bus, int length, int error_number, uint64_t now_ms)
+{
+    struct tcp_exchange *exchange = &bus->exchange;
+    exchange->stage = TCP_IDLE;
+    tcp_reactor_at(&bus->member, TCP_REACTOR_NO_DEADLINE);
+    struct finishing *finishing = &bus->finishing;
+    switch (exchange->purpose) {
+    case FOR_POLL:
+        tcp_poll_reply(bus, length, error_number);
+        break;
+    case FOR_INTERLOCK: {
+        int result = tcp_write_result(bus, length, error_number, finishing->action_error,
+                                      sizeof finishing->action_error);
+        interlock_done(finishing->device, &finishing->decisions.events[finishing->next_event],
+                       result == 0, finishing->action_error);
+        break;
+    }
+    case FOR_COMMAND: {
+        int result = tcp_write_result(bus, length, error_number, bus->command_error,
+                                      sizeof bus->command_error);
+        bus->command_running = false;
+        complete_command(bus, &bus->command, result, bus->command_error);
+        break;
+    }
+    }
+    /* A write's lost connection is closed as a poll's is (finish_poll_begin). */
+    if (exchange->purpose != FOR_POLL && length < 0 && bus->link_up &&
+        modbus_error_classify(error_number) == MODBUS_ERROR_LINK_LOST)
+        close_link(bus, now_ms);
+    tcp_continue(bus, now_ms);
+}
+
+static void tcp_poll_send(struct bus *bus)
+{
+    const struct device *device = bus->poll.device;
+    const struct read_request *request = &device->plan->requests[bus->poll.request];
+    struct tcp_exchange *exchange = &bus->exchange;
+    exchange->purpose = FOR_POLL;
+    exchange->unit = device->def->address;
+    exchange->request_length = modbus_pdu_read_request(request->table, request->address,
+                                                       request->count, exchange->request);
+    tcp_send_when_ready(bus);
+}
+
+/*
+ * A non-blocking connect to the bus's converter: 0 connected, 1 under way
+ * (fd becomes writable when it is done), -1 with errno. The host is looked
+ * up here; a converter is configured by its address, which needs no lookup.
+ */
+static int tcp_socket_connect(const struct bus_def *def, int *fd_out)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV};
+    char service[8];
+    snprintf(service, sizeof service, "%u", def->tcp_port);
+    struct addrinfo *found = NULL;
+    int looked_up = getaddrinfo(def->host, service, &hints, &found);
+    if (looked_up != 0) {
+        errno = looked_up == EAI_SYSTEM ? errno : EHOSTUNREACH;
+        return -1;
+    }
+    int result = -1, error_number = ECONNREFUSED;
+    for (struct addrinfo *address = found; address && result < 0; address = address->ai_next) {
+        int fd = socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        address->ai_protocol);
+        if (fd < 0) {
+            error_number = errno;
+            continue;
+        }
+        int on = 1; /* a request is one small segment: never hold it back */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        if (connect(fd, address->ai_addr, address->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            result = errno == EINPROGRESS ? 1 : 0;
+            *fd_out = fd;
+        } else {
+            error_number = errno;
+            close(fd);
+        }
+    }
+    freeaddrinfo(found);
+    if (result < 0)
+        errno = error_number;
+    return result;
+}
+
+/* Opens the link for the poll under way: true while the connect is under way. */
+static bool tcp_connect_begin(struct bus *bus, uint64_t now_ms)
+{
+    int fd = -1;
+    int result = tcp_socket_connect(bus->def, &fd);
+    if (result < 0) {
+        link_open_failed(bus, now_ms, errno);
+        return false;
+    }
+    if (result == 0) {
+        link_opened(bus, fd);
+        return false;
+    }
+    bus->connecting_fd = fd;
+    bus->exchange.stage = TCP_CONNECTING;
+    tcp_reactor_watch(&bus->member, fd, EPOLLOUT);
+    tcp_reactor_at(&bus->member, now_ms + bus->def->timeout_ms);
+    return true;
+}
+
+/* The connect ended (error_number 0: ask the socket how): the poll goes on, or fails. */
+static void tcp_connect_done(struct bus *bus, int error_number, uint64_t now_ms)
+{
+    int fd = bus->connecting_fd;
+    bus->connecting_fd = -1;
+    bus->exchange.stage = TCP_IDLE;
+    tcp_reactor_at(&bus->member, TCP_REACTOR_NO_DEADLINE);
+    socklen_t length = sizeof error_number;
+    if (error_number == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error_number, &length) != 0)
+        error_number = errno;
+    if (error_number == 0) {
+        link_opened(bus, fd);
+        tcp_poll_send(bus);
+        return;
+    }
+    tcp_reactor_watch(&bus->member, -1, 0);
+    close(fd);
+    link_open_failed(bus, now_ms, error_number);
+    bus->poll.outcome =
+        (struct poll_outcome){.result = DEVICE_POLL_FAILED, .error_class = MODBUS_ERROR_LINK_LOST};
+    tcp_poll_io_done(bus);
+    tcp_continue(bus, now_ms);
+}
+
+/* Starts a poll of the device: true while its I/O is under way. */
+static bool tcp_poll_begin(struct bus *bus, struct device *device, uint64_t now_ms)
+{
+    bus->poll = (struct poll_run){.active = true,
+                                  .device = device,
+                                  .due_ms = device->next_due_ms,
+                                  .start_ms = now_ms,
+                                  .outcome = {.result = DEVICE_POLL_OK}};
+    if (!bus->link_up && now_ms >= bus->next_connect_ms && tcp_connect_begin(bus, now_ms))
+        return true;
+    if (bus->link_up) {
+        tcp_poll_send(bus);
+        return true;
+    }
+    bus->poll.outcome =
+        (struct poll_outcome){.result = DEVICE_POLL_FAILED, .error_class = MODBUS_ERROR_LINK_LOST};
+    tcp_poll_io_done(bus);
+    return !finish_poll_resume(bus);
+}
+
+/* The bus is idle: commands, the due devices, until it must wait for something. */
+static void tcp_next(struct bus *bus, uint64_t now_ms)
+{
+    for (;;) {
+        if (atomic_load(&bus->stopping)) {
+            tcp_reactor_at(&bus->member, TCP_REACTOR_NO_DEADLINE);
+            return;
+        }
+        struct work work = next_work(bus, &bus->command, now_ms);
+        switch (work.kind) {
+        case WORK_COMMAND: {
+            int result = begin_command(bus, &bus->command, bus->command_error,
+                                       sizeof bus->command_error);
+            if (result > 0) {
+                bus->command_running = true;
+                return;
+            }
+            complete_command(bus, &bus->command, result, bus->command_error);
+            break;
+        }
+        case WORK_POLL:
+            if (tcp_poll_begin(bus, work.device, now_ms))
+                return;
+            break;
+        case WORK_WAIT:
+            tcp_reactor_at(&bus->member, work.until_ms);
+            return;
+        }
+        now_ms = time_monotonic_ms();
+    }
+}
+
+/* The reactor's calls (tcp_reactor.h). */
+
+static void tcp_on_ready(struct tcp_reactor_member *member, uint32_t events, uint64_t now_ms)
+{
+    struct bus *bus = member->owner;
+    struct tcp_exchange *exchange = &bus->exchange;
+    if (exchange->stage == TCP_CONNECTING) {
+        tcp_connect_done(bus, 0, now_ms);
+        return;
+    }
+    (void)events; /* a hang-up or an error shows as a failed recv */
+    int length = tcp_link_receive(&bus->tcp, exchange->reply, sizeof exchange->reply);
+    if (length < 0 && errno == EAGAIN)
+        return; /* part of a reply, or a late one dropped */
+    int error_number = length < 0 ? errno : 0;
+    switch (exchange->stage) {
+    case TCP_AWAITING:
+        if (exchange->send_error == 0)
+            tcp_exchange_done(bus, length, error_number, now_ms);
+        break;
+    case TCP_GAP: /* the connection failed before the request went out */
+        exchange->stage = TCP_AWAITING;
+        exchange->started_us = rtu_silence_now_us();
+        exchange->send_error = ECONNRESET;
+        tcp_reactor_at(member, 0);
+        tcp_reactor_watch(member, -1, 0); /* till it is closed: a dead socket stays readable */
+        break;
+    case TCP_IDLE:
+    case TCP_CONNECTING:
+        if (length < 0)
+            close_link(bus, now_ms); /* between requests: the converter hung up */
+        break;
+    }
+}
+
+static void tcp_on_deadline(struct tcp_reactor_member *member, uint64_t now_ms)
+{
+    struct bus *bus = member->owner;
+    struct tcp_exchange *exchange = &bus->exchange;
+    switch (exchange->stage) {
+    case TCP_GAP:
+        tcp_send_when_ready(bus);
+        break;
+    case TCP_AWAITING:
+        if (exchange->send_error == 0)
+            tcp_link_abandon(&bus->tcp);
+        tcp_exchange_done(bus, -1, exchange->send_error ? exchange->send_error : ETIMEDOUT,
+                          now_ms);
+        break;
+    case TCP_CONNECTING:
+        tcp_connect_done(bus, ETIMEDOUT, now_ms);
+        break;
+    case TCP_IDLE:
+        tcp_continue(bus, now_ms);
+        break;
+    }
+}
+
+static void tcp_on_wake(struct tcp_reactor_member *member, uint64_t now_ms)
+{
+    struct bus *bus = member->owner;
+    if (bus->link_up && member->fd != bus->tcp.fd) /* joined with a connection handed over */
+        tcp_reactor_watch(member, bus->tcp.fd, EPOLLIN);
+    tcp_continue(bus, now_ms);
+}
+
+static bool tcp_can_leave(struct tcp_reactor_member *member)
+{
+    const struct bus *bus = member->owner;
+    return bus->exchange.stage == TCP_IDLE && !bus->poll.active && !bus->command_running &&
+           !bus->finishing.active;
+}
+
+static const struct tcp_reactor_calls tcp_calls = {.ready = tcp_on_ready,
+                                                   .deadline = tcp_on_deadline,
+                                                   .wake = tcp_on_wake,
+                                                   .can_leave = tcp_can_leave};
 
 /* What one poll's scratch must hold: the bus's largest read plan, profile and rule list. */
 struct scratch_sizes {
@@ -792,20 +1338,6 @@ static struct scratch_sizes scratch_sizes(struct device **devices, size_t count)
     return sizes;
 }
 
-static bool same_text(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* Same wire and same timing: an open connection can be handed over. */
-static bool same_line(const struct bus_def *a, const struct bus_def *b)
-{
-    return a->type == b->type && same_text(a->port, b->port) && a->baud == b->baud &&
-           a->parity == b->parity && a->data_bits == b->data_bits && a->stop_bits == b->stop_bits &&
-           a->rs485 == b->rs485 && same_text(a->host, b->host) && a->tcp_port == b->tcp_port &&
-           a->timeout_ms == b->timeout_ms;
-}
-
 /* What belongs to the wire moves between two buses (a reload, or its undoing). */
 static void move_link(struct bus *to, struct bus *from)
 {
@@ -825,6 +1357,7 @@ static void move_link(struct bus *to, struct bus *from)
     to->late_replies_seen = from->late_replies_seen;
     to->tcp = from->tcp;
     from->tcp.fd = -1;
+    tcp_link_abandon(&to->tcp); /* what was awaited when the predecessor stopped comes late */
     pthread_mutex_lock(&to->snapshot_lock);
     to->stats = from->stats;
     pthread_mutex_unlock(&to->snapshot_lock);
@@ -835,9 +1368,11 @@ static void move_link(struct bus *to, struct bus *from)
 static void set_timeouts(struct bus *bus)
 {
     const struct bus_def *def = bus->def;
+    bus->tcp.timeout_ms = def->timeout_ms;
+    if (!bus->ctx)
+        return;
     modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
     modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
-    bus->tcp.timeout_ms = def->timeout_ms;
 }
 
 struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size_t count)
@@ -847,7 +1382,10 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
         log_error("bus %s: cannot set up: out of memory", def->name);
         return NULL;
     }
-    *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
+    *bus = (struct bus){.def = def, .devices = devices, .device_count = count, .connecting_fd = -1};
+    atomic_init(&bus->heartbeat_ms, 0);
+    atomic_init(&bus->stopping, false);
+    tcp_reactor_member_init(&bus->member, &tcp_calls, bus, &bus->heartbeat_ms);
     device_poll_pacing_init(&bus->pacing, def);
     tcp_link_open(&bus->tcp, -1, def->timeout_ms);
     if (def->type == BUS_TCP)
@@ -864,11 +1402,13 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
     bus->poll_registers = calloc(sizes.registers, sizeof *bus->poll_registers);
     bus->poll_values = calloc(sizes.values, sizeof *bus->poll_values);
     bus->decided = calloc(sizes.rules * ALARM_EVENTS_PER_RULE, sizeof *bus->decided);
-    bus->ctx = new_context(def);
-    if (!bus->poll_registers || !bus->poll_values || !bus->decided || !bus->ctx ||
+    /* a tcp bus connects without libmodbus (tcp_connect_begin): the reactor never waits */
+    bus->ctx = def->type == BUS_RTU ? modbus_open_context(def) : NULL;
+    bool context_ok = bus->ctx || def->type == BUS_TCP;
+    if (!bus->poll_registers || !bus->poll_values || !bus->decided || !context_ok ||
         schedule_init(&bus->schedule, count) != 0) {
         log_error("bus %s: cannot set up: %s", def->name,
-                  bus->ctx ? "out of memory" : modbus_strerror(errno));
+                  context_ok ? "out of memory" : modbus_strerror(errno));
         bus_free(bus);
         return NULL;
     }
@@ -920,11 +1460,24 @@ uint64_t bus_heartbeat_ms(struct bus *bus)
     return atomic_load(&bus->heartbeat_ms);
 }
 
+/* A tcp bus is served by the reactor thread (started with the first). */
+static int join_reactor(struct bus *bus)
+{
+    atomic_store(&bus->stopping, false);
+    bus->member.stalled = bus->stall_for_test;
+    if (bus->stall_for_test)
+        log_warning("bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
+    if (tcp_reactor_join(&bus->member) != 0)
+        return -1;
+    bus->joined = true;
+    return 0;
+}
+
 int bus_run(struct bus *bus, struct bus *predecessor)
 {
     if (predecessor && predecessor->down.active) /* the alarm belongs to the bus's name */
         bus_restore_down(bus, predecessor->down.raised_wall_ms);
-    if (predecessor && predecessor->ctx && same_line(bus->def, predecessor->def)) {
+    if (predecessor && modbus_open_same_line(bus->def, predecessor->def)) {
         move_link(bus, predecessor);
         set_timeouts(bus);
     }
@@ -942,6 +1495,8 @@ int bus_run(struct bus *bus, struct bus *predecessor)
     }
     bus->stop_requested = false;
     atomic_store(&bus->heartbeat_ms, now_ms);
+    if (bus->def->type == BUS_TCP)
+        return join_reactor(bus);
     int rc = pthread_create(&bus->thread, NULL, bus_thread, bus);
     if (rc != 0) {
         log_error("bus %s: cannot start its thread: %s", bus->def->name, strerror(rc));
@@ -961,12 +1516,17 @@ void bus_restore_down(struct bus *bus, uint64_t raised_wall_ms)
 
 void bus_give_back(struct bus *bus, struct bus *predecessor)
 {
-    if (predecessor && same_line(bus->def, predecessor->def))
+    if (predecessor && modbus_open_same_line(bus->def, predecessor->def))
         move_link(predecessor, bus);
 }
 
 void bus_stop(struct bus *bus, bool refuse_commands)
 {
+    if (bus->joined) { /* the reactor lets go once the bus's step under way is done */
+        atomic_store(&bus->stopping, true);
+        tcp_reactor_leave(&bus->member);
+        bus->joined = false;
+    }
     if (bus->thread_started) {
         pthread_mutex_lock(&bus->inbox_lock);
         bus->stop_requested = true;
@@ -991,6 +1551,8 @@ void bus_free(struct bus *bus)
         modbus_free(bus->ctx);
         bus->ctx = NULL;
     }
+    if (bus->tcp.fd >= 0)
+        close(bus->tcp.fd);
     schedule_free(&bus->schedule);
     free(bus->poll_registers);
     free(bus->poll_values);
