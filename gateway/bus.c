@@ -1281,8 +1281,15 @@ static void tcp_on_deadline(struct tcp_reactor_member *member, uint64_t now_ms)
         tcp_send_when_ready(bus);
         break;
     case TCP_AWAITING:
-        if (exchange->send_error == 0)
+        if (exchange->send_error == 0) {
+            /* A reply that came while the reactor was held up is no timeout. */
+            int length = tcp_link_receive(&bus->tcp, exchange->reply, sizeof exchange->reply);
+            if (length >= 0 || errno != EAGAIN) {
+                tcp_exchange_done(bus, length, length < 0 ? errno : 0, now_ms);
+                break;
+            }
             tcp_link_abandon(&bus->tcp);
+        }
         tcp_exchange_done(bus, -1, exchange->send_error ? exchange->send_error : ETIMEDOUT,
                           now_ms);
         break;

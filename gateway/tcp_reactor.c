@@ -252,7 +252,6 @@ static void *reactor_thread(void *unused)
         if (take_joining(&joined))
             break;
         welcome(joined, now_ms);
-        run_deadlines(now_ms);
         let_leave();
         beat(now_ms);
         int count = epoll_wait(reactor.epoll_fd, events, EVENTS_PER_WAIT, wait_ms(now_ms));
@@ -260,7 +259,10 @@ static void *reactor_thread(void *unused)
             log_error("tcp reactor: epoll_wait: %s", strerror(errno));
             count = 0;
         }
-        serve(events, count < 0 ? 0 : count, time_monotonic_ms());
+        /* Replies first: one that came while the loop was held up is taken, not timed out. */
+        now_ms = time_monotonic_ms();
+        serve(events, count < 0 ? 0 : count, now_ms);
+        run_deadlines(now_ms);
     }
     return NULL;
 }
