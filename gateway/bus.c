@@ -2,27 +2,23 @@
  * bus.c — what a bus decides: which device is polled next, what a poll's
  * outcome means (record, link watch, alarms, interlocks, bus_down, cadence,
  * telemetry), operator commands, reconnecting. One piece of logic, driven
- * two ways: an rtu bus has its own thread, which does its I/O with libmodbus
- * and waits in between (a line is sequential); a tcp bus is served by the
- * reactor thread (tcp_reactor.h), whose calls (bus_tcp_*) do one
- * non-blocking step (connect, send, take a reply, a timeout) and come back
- * to the same functions: next_work, finish_poll_*, begin_command.
+ * two ways: an rtu bus has its own thread here, which does its I/O with
+ * libmodbus and waits in between (a line is sequential); a tcp bus is served
+ * by the reactor thread (tcp_reactor.h), whose calls do one non-blocking
+ * step at a time (bus_tcp.c) and come back to the same decisions
+ * (bus_next_work, bus_finish_poll_*, bus_begin_command: bus_internal.h).
  */
 #include "bus.h"
+#include "bus_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <modbus.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -41,127 +37,6 @@
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
-
-#define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
-
-struct pending_command {
-    struct device *device;
-    struct command command;
-};
-
-/* A tcp bus's step under way (the reactor thread's). */
-enum tcp_stage {
-    TCP_IDLE,       /* nothing on the wire */
-    TCP_CONNECTING, /* a non-blocking connect, waiting for EPOLLOUT */
-    TCP_GAP,        /* a request waits for gap_ms since the last one */
-    TCP_AWAITING,   /* a request sent, its reply awaited until the deadline */
-};
-
-/* Why a tcp request is on the wire. */
-enum tcp_purpose {
-    FOR_POLL,      /* one read of the polled device's plan */
-    FOR_INTERLOCK, /* the interlock of an alarm the last poll raised */
-    FOR_COMMAND,   /* an operator's action */
-};
-
-/* A tcp bus's one request on the wire. */
-struct tcp_exchange {
-    enum tcp_stage stage;
-    enum tcp_purpose purpose;
-    uint8_t unit;
-    uint8_t request[MODBUS_PDU_MAX];
-    size_t request_length;
-    uint8_t reply[MODBUS_PDU_MAX];
-    uint64_t started_us;
-    int send_error; /* the request could not go out: answered at the next turn */
-    /* a write's */
-    const struct action_def *action;
-    int first_address;
-};
-
-/* A poll under way on a tcp bus: its plan's reads, one after another. */
-struct poll_run {
-    bool active;
-    struct device *device;
-    uint64_t due_ms;
-    uint64_t start_ms;
-    size_t request; /* of the device's plan, on the wire or next */
-    uint64_t busy_us;
-    struct poll_outcome outcome;
-};
-
-/*
- * What follows a poll's I/O, kept so that a tcp bus can leave it while an
- * interlock's write is on the wire and take it up again at its reply.
- */
-struct finishing {
-    bool active;
-    struct device *device;
-    struct poll_outcome outcome;
-    struct alarm_decisions decisions;
-    size_t next_event;  /* of decisions: the first not handed over yet */
-    bool event_started; /* ... its interlock is under way */
-    bool link_changed;
-    uint64_t now_ms;
-    uint64_t due_ms;
-    uint64_t wall_ms;
-    char action_error[256];
-};
-
-struct bus {
-    const struct bus_def *def;
-    struct device **devices; /* this bus's devices (owned by the runtime) */
-    size_t device_count;
-
-    /* the bus thread's alone */
-    size_t offline_count; /* devices offline now */
-    struct schedule schedule;
-    uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
-    double *poll_values;      /* ... and profile */
-    struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
-    modbus_t *ctx;
-    bool link_up;
-    uint32_t connect_failures; /* in a row */
-    struct bus_down down;
-    char *down_locations; /* the locations bus_down named when raised (its clear repeats them) */
-    bool recovering; /* bus_down just cleared: every device is polled again at once */
-    double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
-    uint32_t reconnect_backoff_ms;
-    uint64_t next_connect_ms;
-    struct bus_pacing pacing;
-    struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
-    struct finishing finishing;
-    /* a tcp bus's, on the reactor thread */
-    struct tcp_reactor_member member;
-    bool joined; /* main's: the reactor serves the bus */
-    atomic_bool stopping;
-    struct tcp_exchange exchange;
-    struct poll_run poll;
-    int connecting_fd; /* a connect under way, or -1 */
-    bool command_running;
-    struct pending_command command; /* the one running */
-    char command_error[256];
-    struct link_watch watch;
-    bool link_failed; /* the link could not be opened since it was last open */
-    /* pacing.late_replies already counted on their devices */
-    uint64_t late_replies_seen;
-    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
-    bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
-
-    pthread_mutex_t snapshot_lock;
-    struct bus_stats stats; /* under snapshot_lock */
-
-    pthread_mutex_t inbox_lock;
-    pthread_cond_t wake;
-    bool stop_requested;                                /* under inbox_lock */
-    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under inbox_lock */
-    size_t command_first;
-    size_t command_count;
-
-    pthread_t thread;
-    bool thread_started;
-    _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
-};
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
@@ -200,7 +75,7 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
 }
 
 /* The link cannot be opened: the whole bus is down (bus_link_silent). */
-static void link_open_failed(struct bus *bus, uint64_t now_ms, int error_number)
+void bus_link_open_failed(struct bus *bus, uint64_t now_ms, int error_number)
 {
     char address[300];
     log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
@@ -231,7 +106,7 @@ static void set_tcp_keepalive(struct bus *bus, int fd)
 }
 
 /* The link is open (fd: a tcp bus's connected socket): pacing, state, statistics. */
-static void link_opened(struct bus *bus, int fd)
+void bus_link_opened(struct bus *bus, int fd)
 {
     char address[300];
     if (bus->def->type == BUS_RTU) {
@@ -262,12 +137,12 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
         return false;
     char warning[300];
     if (modbus_open_connect(bus->ctx, bus->def, warning, sizeof warning) != 0) {
-        link_open_failed(bus, now_ms, errno);
+        bus_link_open_failed(bus, now_ms, errno);
         return false;
     }
     if (warning[0])
         log_warning("bus %s: %s", bus->def->name, warning);
-    link_opened(bus, -1);
+    bus_link_opened(bus, -1);
     return true;
 }
 
@@ -288,7 +163,7 @@ static void shut_link(struct bus *bus)
     pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
-static void close_link(struct bus *bus, uint64_t now_ms)
+void bus_close_link(struct bus *bus, uint64_t now_ms)
 {
     char address[300];
     log_warning("bus %s: lost %s; reopening", bus->def->name,
@@ -406,8 +281,6 @@ static void publish_state(const struct device *device)
         uplink_post_message(topic, payload, 1, true, PUBLISH_LATEST);
 }
 
-static void tcp_send_when_ready(struct bus *bus);
-
 /*
  * Starts a write of the action on the device: an rtu bus writes it now, a
  * tcp bus queues it as a transaction on its connection (the reactor never
@@ -434,7 +307,7 @@ static int start_action(struct bus *bus, const struct device *device,
     exchange->request_length =
         modbus_pdu_write_request(action->table, (uint16_t)exchange->first_address, action->count,
                                  action->value, exchange->request);
-    tcp_send_when_ready(bus);
+    bus_tcp_send_when_ready(bus);
     return 1;
 }
 
@@ -446,7 +319,7 @@ static const struct action_def *interlock_of(const struct device *device,
     return event->raised && !event->shelved ? action : NULL;
 }
 
-static void interlock_done(const struct device *device, struct alarm_event *event, bool ok,
+void bus_interlock_done(const struct device *device, struct alarm_event *event, bool ok,
                            const char *error)
 {
     event->action_ok = ok;
@@ -488,7 +361,7 @@ static bool hand_over_events(struct bus *bus)
                     finishing->event_started = true;
                     return false;
                 }
-                interlock_done(device, event, result == 0, finishing->action_error);
+                bus_interlock_done(device, event, result == 0, finishing->action_error);
             }
         }
         if (!event->held_back)
@@ -662,11 +535,11 @@ static struct backoff_limits backoff_limits(const struct bus *bus);
  * the link watched, the device's coming and going counted. now_ms is when
  * the poll started, due_ms when it was due.
  */
-static void finish_poll_begin(struct bus *bus, struct device *device,
+void bus_finish_poll_begin(struct bus *bus, struct device *device,
                               const struct poll_outcome *outcome, uint64_t now_ms, uint64_t due_ms)
 {
     if (outcome->result == DEVICE_POLL_LINK_LOST && bus->link_up)
-        close_link(bus, now_ms);
+        bus_close_link(bus, now_ms);
     attribute_late_replies(bus);
 
     struct finishing *finishing = &bus->finishing;
@@ -708,7 +581,7 @@ static void finish_poll_end(struct bus *bus)
 }
 
 /* Takes the poll's finishing on; false while an interlock's write is under way (tcp). */
-static bool finish_poll_resume(struct bus *bus)
+bool bus_finish_poll_resume(struct bus *bus)
 {
     if (!hand_over_events(bus))
         return false;
@@ -726,8 +599,8 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
     if (bus->link_up || open_link(bus, now_ms))
         device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
                     &outcome);
-    finish_poll_begin(bus, device, &outcome, now_ms, due_ms);
-    finish_poll_resume(bus); /* an rtu bus writes its interlocks at once */
+    bus_finish_poll_begin(bus, device, &outcome, now_ms, due_ms);
+    bus_finish_poll_resume(bus); /* an rtu bus writes its interlocks at once */
 }
 
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
@@ -796,7 +669,7 @@ static int unshelve(struct bus *bus, struct device *device, const struct command
 }
 
 /* Starts a command: 0 done, -1 failed (error says why), 1 under way (a tcp bus's write). */
-static int begin_command(struct bus *bus, const struct pending_command *pending, char *error,
+int bus_begin_command(struct bus *bus, const struct pending_command *pending, char *error,
                          size_t error_size)
 {
     const struct command *command = &pending->command;
@@ -822,7 +695,7 @@ static const char *command_name(const struct device *device, const struct comman
 }
 
 /* A command is done: logged, its device's state and its result published. */
-static void complete_command(struct bus *bus, const struct pending_command *pending, int result,
+void bus_complete_command(struct bus *bus, const struct pending_command *pending, int result,
                              const char *error)
 {
     const struct command *command = &pending->command;
@@ -874,27 +747,18 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
                                    .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
-/* What a bus does next: a command, a poll, or wait (until until_ms, or a command). */
-enum work_kind { WORK_COMMAND, WORK_POLL, WORK_WAIT };
-
-struct work {
-    enum work_kind kind;
-    struct device *device; /* WORK_POLL: taken off the schedule */
-    uint64_t until_ms;     /* WORK_WAIT */
-};
-
 /* The one choice of both drivers (the rtu thread, the reactor): commands first, then the due. */
-static struct work next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
+struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
 {
     republish_states(bus);
     if (take_command(bus, command))
-        return (struct work){.kind = WORK_COMMAND};
+        return (struct bus_work){.kind = WORK_COMMAND};
     struct device *device = schedule_peek(&bus->schedule);
     if (!device || device->next_due_ms > now_ms)
-        return (struct work){.kind = WORK_WAIT,
+        return (struct bus_work){.kind = WORK_WAIT,
                              .until_ms = device ? device->next_due_ms : now_ms + IDLE_WAKE_MS};
     schedule_pop(&bus->schedule);
-    return (struct work){.kind = WORK_POLL, .device = device};
+    return (struct bus_work){.kind = WORK_POLL, .device = device};
 }
 
 /* --- an rtu bus: its own thread, blocking I/O --- */
@@ -938,11 +802,11 @@ static void *bus_thread(void *argument)
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&bus->heartbeat_ms, now_ms);
         struct pending_command command;
-        struct work work = next_work(bus, &command, now_ms);
+        struct bus_work work = bus_next_work(bus, &command, now_ms);
         if (work.kind == WORK_COMMAND) {
             char error[256];
-            int result = begin_command(bus, &command, error, sizeof error);
-            complete_command(bus, &command, result, error); /* an rtu bus writes at once */
+            int result = bus_begin_command(bus, &command, error, sizeof error);
+            bus_complete_command(bus, &command, result, error); /* an rtu bus writes at once */
         } else if (work.kind == WORK_POLL) {
             poll_one(bus, work.device, now_ms);
         } else if (wait_until(bus, work.until_ms)) {
@@ -951,376 +815,6 @@ static void *bus_thread(void *argument)
     }
     return NULL;
 }
-
-/* --- a tcp bus: steps on the reactor thread, never waiting --- */
-
-static void tcp_next(struct bus *bus, uint64_t now_ms);
-static void tcp_poll_send(struct bus *bus);
-
-/* After any step: the poll's finishing taken up again, or the next work begun. */
-static void tcp_continue(struct bus *bus, uint64_t now_ms)
-{
-    if (bus->exchange.stage != TCP_IDLE || bus->poll.active || bus->command_running)
-        return;
-    if (bus->finishing.active && !finish_poll_resume(bus))
-        return;
-    tcp_next(bus, now_ms);
-}
-
-/*
- * Sends the exchange's request once gap_ms has passed since the last one.
- * A failed send is not answered here but at the next turn of the reactor
- * (its deadline is now), so that no step ever calls back into its caller.
- */
-static void tcp_send_when_ready(struct bus *bus)
-{
-    struct tcp_exchange *exchange = &bus->exchange;
-    uint64_t now_us = rtu_silence_now_us();
-    uint64_t ready_us = bus->pacing.gap_ms && bus->pacing.last_request_end_us
-                            ? bus->pacing.last_request_end_us + bus->pacing.gap_ms * 1000ull
-                            : 0;
-    if (now_us < ready_us) {
-        exchange->stage = TCP_GAP;
-        tcp_reactor_at(&bus->member, (ready_us + 999u) / 1000u);
-        return;
-    }
-    exchange->stage = TCP_AWAITING;
-    exchange->started_us = now_us;
-    exchange->send_error = 0;
-    if (exchange->request_length == 0)
-        exchange->send_error = EMBMDATA;
-    else if (tcp_link_send(&bus->tcp, exchange->unit, exchange->request,
-                           exchange->request_length) != 0)
-        exchange->send_error = errno;
-    tcp_reactor_at(&bus->member,
-                   exchange->send_error ? 0 : now_us / 1000u + bus->def->timeout_ms);
-}
-
-/* A write's reply (or its failure, error_number): 0 or -1 with the reason in error. */
-static int tcp_write_result(struct bus *bus, int length, int error_number, char *error,
-                            size_t error_size)
-{
-    struct tcp_exchange *exchange = &bus->exchange;
-    int result = -1;
-    if (length >= 0) {
-        result = modbus_pdu_write_reply(exchange->reply, (size_t)length, exchange->request);
-        error_number = result == 0 ? 0 : errno;
-    }
-    device_poll_request_done(&bus->pacing,
-                             result == 0 ? REQUEST_ANSWERED : device_poll_request_end(error_number),
-                             exchange->unit);
-    if (result != 0)
-        action_failure(exchange->action, exchange->first_address, error_number, error, error_size);
-    return result;
-}
-
-/* The poll's I/O is over (bus->poll.outcome says how). */
-static void tcp_poll_io_done(struct bus *bus)
-{
-    struct poll_run *poll = &bus->poll;
-    poll->active = false;
-    finish_poll_begin(bus, poll->device, &poll->outcome, poll->start_ms, poll->due_ms);
-}
-
-/* A read's reply (or its failure): the next read of the plan, or the poll's end. */
-static void tcp_poll_reply(struct bus *bus, int length, int error_number)
-{
-    struct poll_run *poll = &bus->poll;
-    const struct device *device = poll->device;
-    const struct read_request *request = &device->plan->requests[poll->request];
-    int count = -1;
-    if (length >= 0) {
-        count = modbus_pdu_read_reply(bus->exchange.reply, (size_t)length, request->table,
-                                      request->count, bus->poll_registers + request->buffer_offset);
-        error_number = count == request->count ? 0 : count < 0 ? errno : EMBBADDATA;
-    }
-    device_poll_request_done(&bus->pacing,
-                             error_number == 0 ? REQUEST_ANSWERED
-                                               : device_poll_request_end(error_number),
-                             device->def->address);
-    poll->busy_us += bus->pacing.last_request_end_us - bus->exchange.started_us;
-    poll->outcome.latency_us = (uint32_t)poll->busy_us;
-    if (error_number != 0) {
-        log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
-                  device->def->address, request->count, point_table_name(request->table),
-                  request->address, modbus_strerror(error_number));
-        device_poll_note_failure(&poll->outcome, error_number);
-    } else if (++poll->request < device->plan->request_count) {
-        tcp_poll_send(bus);
-        return;
-    } else {
-        device_poll_decode(device, bus->poll_registers, bus->poll_values);
-    }
-    tcp_poll_io_done(bus);
-}
-
-/* The exchange on the wire ended: a reply of length bytes, or -1 and error_number. */
-static void tcp_exchange_done(struct bus *bus, int length, int error_number, uint64_t now_ms)
-{
-    struct tcp_exchange *exchange = &bus->exchange;
-    exchange->stage = TCP_IDLE;
-    tcp_reactor_at(&bus->member, TCP_REACTOR_NO_DEADLINE);
-    struct finishing *finishing = &bus->finishing;
-    switch (exchange->purpose) {
-    case FOR_POLL:
-        tcp_poll_reply(bus, length, error_number);
-        break;
-    case FOR_INTERLOCK: {
-        int result = tcp_write_result(bus, length, error_number, finishing->action_error,
-                                      sizeof finishing->action_error);
-        interlock_done(finishing->device, &finishing->decisions.events[finishing->next_event],
-                       result == 0, finishing->action_error);
-        break;
-    }
-    case FOR_COMMAND: {
-        int result = tcp_write_result(bus, length, error_number, bus->command_error,
-                                      sizeof bus->command_error);
-        bus->command_running = false;
-        complete_command(bus, &bus->command, result, bus->command_error);
-        break;
-    }
-    }
-    /* A write's lost connection is closed as a poll's is (finish_poll_begin). */
-    if (exchange->purpose != FOR_POLL && length < 0 && bus->link_up &&
-        modbus_error_classify(error_number) == MODBUS_ERROR_LINK_LOST)
-        close_link(bus, now_ms);
-    tcp_continue(bus, now_ms);
-}
-
-static void tcp_poll_send(struct bus *bus)
-{
-    const struct device *device = bus->poll.device;
-    const struct read_request *request = &device->plan->requests[bus->poll.request];
-    struct tcp_exchange *exchange = &bus->exchange;
-    exchange->purpose = FOR_POLL;
-    exchange->unit = device->def->address;
-    exchange->request_length = modbus_pdu_read_request(request->table, request->address,
-                                                       request->count, exchange->request);
-    tcp_send_when_ready(bus);
-}
-
-/*
- * A non-blocking connect to the bus's converter: 0 connected, 1 under way
- * (fd becomes writable when it is done), -1 with errno. The host is looked
- * up here; a converter is configured by its address, which needs no lookup.
- */
-static int tcp_socket_connect(const struct bus_def *def, int *fd_out)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
-    char service[8];
-    snprintf(service, sizeof service, "%u", def->tcp_port);
-    struct addrinfo *found = NULL;
-    int looked_up = getaddrinfo(def->host, service, &hints, &found);
-    if (looked_up != 0) {
-        errno = looked_up == EAI_SYSTEM ? errno : EHOSTUNREACH;
-        return -1;
-    }
-    int result = -1, error_number = ECONNREFUSED;
-    for (struct addrinfo *address = found; address && result < 0; address = address->ai_next) {
-        int fd = socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        address->ai_protocol);
-        if (fd < 0) {
-            error_number = errno;
-            continue;
-        }
-        int on = 1; /* a request is one small segment: never hold it back */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        if (connect(fd, address->ai_addr, address->ai_addrlen) == 0 || errno == EINPROGRESS) {
-            result = errno == EINPROGRESS ? 1 : 0;
-            *fd_out = fd;
-        } else {
-            error_number = errno;
-            close(fd);
-        }
-    }
-    freeaddrinfo(found);
-    if (result < 0)
-        errno = error_number;
-    return result;
-}
-
-/* Opens the link for the poll under way: true while the connect is under way. */
-static bool tcp_connect_begin(struct bus *bus, uint64_t now_ms)
-{
-    int fd = -1;
-    int result = tcp_socket_connect(bus->def, &fd);
-    if (result < 0) {
-        link_open_failed(bus, now_ms, errno);
-        return false;
-    }
-    if (result == 0) {
-        link_opened(bus, fd);
-        return false;
-    }
-    bus->connecting_fd = fd;
-    bus->exchange.stage = TCP_CONNECTING;
-    tcp_reactor_watch(&bus->member, fd, EPOLLOUT);
-    tcp_reactor_at(&bus->member, now_ms + bus->def->timeout_ms);
-    return true;
-}
-
-/* The connect ended (error_number 0: ask the socket how): the poll goes on, or fails. */
-static void tcp_connect_done(struct bus *bus, int error_number, uint64_t now_ms)
-{
-    int fd = bus->connecting_fd;
-    bus->connecting_fd = -1;
-    bus->exchange.stage = TCP_IDLE;
-    tcp_reactor_at(&bus->member, TCP_REACTOR_NO_DEADLINE);
-    socklen_t length = sizeof error_number;
-    if (error_number == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error_number, &length) != 0)
-        error_number = errno;
-    if (error_number == 0) {
-        link_opened(bus, fd);
-        tcp_poll_send(bus);
-        return;
-    }
-    tcp_reactor_watch(&bus->member, -1, 0);
-    close(fd);
-    link_open_failed(bus, now_ms, error_number);
-    bus->poll.outcome =
-        (struct poll_outcome){.result = DEVICE_POLL_FAILED, .error_class = MODBUS_ERROR_LINK_LOST};
-    tcp_poll_io_done(bus);
-    tcp_continue(bus, now_ms);
-}
-
-/* Starts a poll of the device: true while its I/O is under way. */
-static bool tcp_poll_begin(struct bus *bus, struct device *device, uint64_t now_ms)
-{
-    bus->poll = (struct poll_run){.active = true,
-                                  .device = device,
-                                  .due_ms = device->next_due_ms,
-                                  .start_ms = now_ms,
-                                  .outcome = {.result = DEVICE_POLL_OK}};
-    if (!bus->link_up && now_ms >= bus->next_connect_ms && tcp_connect_begin(bus, now_ms))
-        return true;
-    if (bus->link_up) {
-        tcp_poll_send(bus);
-        return true;
-    }
-    bus->poll.outcome =
-        (struct poll_outcome){.result = DEVICE_POLL_FAILED, .error_class = MODBUS_ERROR_LINK_LOST};
-    tcp_poll_io_done(bus);
-    return !finish_poll_resume(bus);
-}
-
-/* The bus is idle: commands, the due devices, until it must wait for something. */
-static void tcp_next(struct bus *bus, uint64_t now_ms)
-{
-    for (;;) {
-        if (atomic_load(&bus->stopping)) {
-            tcp_reactor_at(&bus->member, TCP_REACTOR_NO_DEADLINE);
-            return;
-        }
-        struct work work = next_work(bus, &bus->command, now_ms);
-        switch (work.kind) {
-        case WORK_COMMAND: {
-            int result = begin_command(bus, &bus->command, bus->command_error,
-                                       sizeof bus->command_error);
-            if (result > 0) {
-                bus->command_running = true;
-                return;
-            }
-            complete_command(bus, &bus->command, result, bus->command_error);
-            break;
-        }
-        case WORK_POLL:
-            if (tcp_poll_begin(bus, work.device, now_ms))
-                return;
-            break;
-        case WORK_WAIT:
-            tcp_reactor_at(&bus->member, work.until_ms);
-            return;
-        }
-        now_ms = time_monotonic_ms();
-    }
-}
-
-/* The reactor's calls (tcp_reactor.h). */
-
-static void tcp_on_ready(struct tcp_reactor_member *member, uint32_t events, uint64_t now_ms)
-{
-    struct bus *bus = member->owner;
-    struct tcp_exchange *exchange = &bus->exchange;
-    if (exchange->stage == TCP_CONNECTING) {
-        tcp_connect_done(bus, 0, now_ms);
-        return;
-    }
-    (void)events; /* a hang-up or an error shows as a failed recv */
-    int length = tcp_link_receive(&bus->tcp, exchange->reply, sizeof exchange->reply);
-    if (length < 0 && errno == EAGAIN)
-        return; /* part of a reply, or a late one dropped */
-    int error_number = length < 0 ? errno : 0;
-    switch (exchange->stage) {
-    case TCP_AWAITING:
-        if (exchange->send_error == 0)
-            tcp_exchange_done(bus, length, error_number, now_ms);
-        break;
-    case TCP_GAP: /* the connection failed before the request went out */
-        exchange->stage = TCP_AWAITING;
-        exchange->started_us = rtu_silence_now_us();
-        exchange->send_error = ECONNRESET;
-        tcp_reactor_at(member, 0);
-        tcp_reactor_watch(member, -1, 0); /* till it is closed: a dead socket stays readable */
-        break;
-    case TCP_IDLE:
-    case TCP_CONNECTING:
-        if (length < 0)
-            close_link(bus, now_ms); /* between requests: the converter hung up */
-        break;
-    }
-}
-
-static void tcp_on_deadline(struct tcp_reactor_member *member, uint64_t now_ms)
-{
-    struct bus *bus = member->owner;
-    struct tcp_exchange *exchange = &bus->exchange;
-    switch (exchange->stage) {
-    case TCP_GAP:
-        tcp_send_when_ready(bus);
-        break;
-    case TCP_AWAITING:
-        if (exchange->send_error == 0) {
-            /* A reply that came while the reactor was held up is no timeout. */
-            int length = tcp_link_receive(&bus->tcp, exchange->reply, sizeof exchange->reply);
-            if (length >= 0 || errno != EAGAIN) {
-                tcp_exchange_done(bus, length, length < 0 ? errno : 0, now_ms);
-                break;
-            }
-            tcp_link_abandon(&bus->tcp);
-        }
-        tcp_exchange_done(bus, -1, exchange->send_error ? exchange->send_error : ETIMEDOUT,
-                          now_ms);
-        break;
-    case TCP_CONNECTING:
-        tcp_connect_done(bus, ETIMEDOUT, now_ms);
-        break;
-    case TCP_IDLE:
-        tcp_continue(bus, now_ms);
-        break;
-    }
-}
-
-static void tcp_on_wake(struct tcp_reactor_member *member, uint64_t now_ms)
-{
-    struct bus *bus = member->owner;
-    if (bus->link_up && member->fd != bus->tcp.fd) /* joined with a connection handed over */
-        tcp_reactor_watch(member, bus->tcp.fd, EPOLLIN);
-    tcp_continue(bus, now_ms);
-}
-
-static bool tcp_can_leave(struct tcp_reactor_member *member)
-{
-    const struct bus *bus = member->owner;
-    return bus->exchange.stage == TCP_IDLE && !bus->poll.active && !bus->command_running &&
-           !bus->finishing.active;
-}
-
-static const struct tcp_reactor_calls tcp_calls = {.ready = tcp_on_ready,
-                                                   .deadline = tcp_on_deadline,
-                                                   .wake = tcp_on_wake,
-                                                   .can_leave = tcp_can_leave};
 
 /* What one poll's scratch must hold: the bus's largest read plan, profile and rule list. */
 struct scratch_sizes {
@@ -1392,7 +886,7 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count, .connecting_fd = -1};
     atomic_init(&bus->heartbeat_ms, 0);
     atomic_init(&bus->stopping, false);
-    tcp_reactor_member_init(&bus->member, &tcp_calls, bus, &bus->heartbeat_ms);
+    tcp_reactor_member_init(&bus->member, &bus_tcp_calls, bus, &bus->heartbeat_ms);
     device_poll_pacing_init(&bus->pacing, def);
     tcp_link_open(&bus->tcp, -1, def->timeout_ms);
     if (def->type == BUS_TCP)
