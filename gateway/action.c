@@ -61,25 +61,41 @@ static int write_read_on(modbus_t *ctx, struct bus_pacing *pacing, int unit,
     return modbus_pdu_write_reply(reply, (size_t)length, request);
 }
 
-int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
-                   const struct action_def *action, int param, char *error, size_t error_size)
+int action_first_address(const struct action_def *action, int param, int *first, char *error,
+                         size_t error_size)
 {
-    int first = action->address;
+    *first = action->address;
     if (action->param_name) {
         if (param < 0 || param >= action->param_count) {
             snprintf(error, error_size, "%s needs %s 0..%u", action->name, action->param_name,
                      action->param_count - 1u);
             return -1;
         }
-        first += param * action->param_stride;
+        *first += param * action->param_stride;
     }
     unsigned limit = max_write_count(action->table);
-    if (action->count == 0 || action->count > limit || first + action->count > 65536) {
+    if (action->count == 0 || action->count > limit || *first + action->count > 65536) {
         snprintf(error, error_size,
                  "%s writes %u %s values from %d; one Modbus write takes 1..%u, up to 65535",
-                 action->name, action->count, point_table_name(action->table), first, limit);
+                 action->name, action->count, point_table_name(action->table), *first, limit);
         return -1;
     }
+    return 0;
+}
+
+void action_failure(const struct action_def *action, int first, int error_number, char *error,
+                    size_t error_size)
+{
+    snprintf(error, error_size, "write of %s %d failed: %s", point_table_name(action->table), first,
+             modbus_strerror(error_number));
+}
+
+int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
+                   const struct action_def *action, int param, char *error, size_t error_size)
+{
+    int first;
+    if (action_first_address(action, param, &first, error, error_size) != 0)
+        return -1;
     modbus_set_slave(ctx, address);
     device_poll_wait_gap(pacing);
     uint64_t started_us = rtu_silence_now_us();
@@ -93,8 +109,7 @@ int action_execute(modbus_t *ctx, struct bus_pacing *pacing, int address,
     if (written < 0) {
         if (pacing->silence_us == 0 && pacing->tcp == NULL) /* else drained or framed by id */
             modbus_flush(ctx);
-        snprintf(error, error_size, "write of %s %d failed: %s", point_table_name(action->table),
-                 first, modbus_strerror(error_number));
+        action_failure(action, first, error_number, error, error_size);
         return -1;
     }
     return 0;

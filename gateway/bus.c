@@ -1,4 +1,15 @@
+/*
+ * bus.c — what a bus decides: which device is polled next, what a poll's
+ * outcome means (record, link watch, alarms, interlocks, bus_down, cadence,
+ * telemetry), operator commands, reconnecting. One piece of logic, driven
+ * two ways: an rtu bus has its own thread here, which does its I/O with
+ * libmodbus and waits in between (a line is sequential); a tcp bus is served
+ * by the reactor thread (tcp_reactor.h), whose calls do one non-blocking
+ * step at a time (bus_tcp.c) and come back to the same decisions
+ * (bus_next_work, bus_finish_poll_*, bus_begin_command: bus_internal.h).
+ */
 #include "bus.h"
+#include "bus_internal.h"
 
 #include <errno.h>
 #include <modbus.h>
@@ -7,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -15,65 +27,17 @@
 #include "command_reply.h"
 #include "device_poll.h"
 #include "link_watch.h"
+#include "modbus_open.h"
+#include "modbus_pdu.h"
 #include "payload.h"
 #include "schedule.h"
 #include "log.h"
 #include "publish.h"
 #include "rtu_silence.h"
+#include "tcp_reactor.h"
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
-
-#define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
-
-struct pending_command {
-    struct device *device;
-    struct command command;
-};
-
-struct bus {
-    const struct bus_def *def;
-    struct device **devices; /* this bus's devices (owned by the runtime) */
-    size_t device_count;
-
-    /* the bus thread's alone */
-    size_t offline_count; /* devices offline now */
-    struct schedule schedule;
-    uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
-    double *poll_values;      /* ... and profile */
-    struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
-    modbus_t *ctx;
-    bool link_up;
-    uint32_t connect_failures; /* in a row */
-    struct bus_down down;
-    char *down_locations; /* the locations bus_down named when raised (its clear repeats them) */
-    bool recovering; /* bus_down just cleared: every device is polled again at once */
-    double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
-    uint32_t reconnect_backoff_ms;
-    uint64_t next_connect_ms;
-    struct bus_pacing pacing;
-    struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
-    struct link_watch watch;
-    bool link_failed; /* the link could not be opened since it was last open */
-    /* pacing.late_replies already counted on their devices */
-    uint64_t late_replies_seen;
-    uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
-    bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
-
-    pthread_mutex_t snapshot_lock;
-    struct bus_stats stats; /* under snapshot_lock */
-
-    pthread_mutex_t inbox_lock;
-    pthread_cond_t wake;
-    bool stop_requested;                                /* under inbox_lock */
-    struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under inbox_lock */
-    size_t command_first;
-    size_t command_count;
-
-    pthread_t thread;
-    bool thread_started;
-    _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
-};
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
@@ -96,34 +60,9 @@ struct bus {
 #define LATE_REPLY_TIMEOUTS 2         /* see quiet_after_timeout_ms */
 #define TCP_USER_TIMEOUT_MIN_MS 10000 /* see set_tcp_keepalive */
 
-static modbus_t *new_context(const struct bus_def *def)
-{
-    if (def->type == BUS_RTU)
-        return modbus_new_rtu(def->port, (int)def->baud, def->parity, def->data_bits,
-                              def->stop_bits);
-    char service[8];
-    snprintf(service, sizeof service, "%u", def->tcp_port);
-    return modbus_new_tcp_pi(def->host, service);
-}
-
 static const char *bus_address(const struct bus_def *def, char *text, size_t size)
 {
-    if (def->type == BUS_RTU)
-        snprintf(text, size, "%s", def->port);
-    else
-        snprintf(text, size, "%s:%u", def->host, def->tcp_port);
-    return text;
-}
-
-static void set_rs485(struct bus *bus)
-{
-    if (!bus->def->rs485)
-        return;
-    /* Many USB adapters and every pty switch direction themselves and say ENOTTY. */
-    if (modbus_rtu_set_serial_mode(bus->ctx, MODBUS_RTU_RS485) != 0)
-        log_warning("bus %s: %s cannot switch to RS-485 mode (%s); assuming the adapter "
-                    "drives the line direction itself",
-                    bus->def->name, bus->def->port, modbus_strerror(errno));
+    return modbus_open_address(def, text, size);
 }
 
 /* Exponential back-off with ±25 % jitter so many gateways do not reconnect in step. */
@@ -137,9 +76,15 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
 }
 
 /* The link cannot be opened: the whole bus is down (bus_link_silent). */
-static void link_open_failed(struct bus *bus)
+void bus_link_open_failed(struct bus *bus, uint64_t now_ms, int error_number)
 {
+    char address[300];
+    log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
+                bus_address(bus->def, address, sizeof address), modbus_strerror(error_number),
+                bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)" : "");
     bus->link_failed = true;
+    schedule_reconnect(bus, now_ms);
+    bus->connect_failures++;
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_silent = true;
     pthread_mutex_unlock(&bus->snapshot_lock);
@@ -161,39 +106,20 @@ static void set_tcp_keepalive(struct bus *bus, int fd)
                     strerror(errno));
 }
 
-/* What the line's pacing needs of a freshly opened link. */
-static void line_opened(struct bus *bus)
+/* The link is open (fd: a tcp bus's connected socket): pacing, state, statistics. */
+void bus_link_opened(struct bus *bus, int fd)
 {
+    char address[300];
     if (bus->def->type == BUS_RTU) {
         bus->pacing.fd = modbus_get_socket(bus->ctx);
     } else {
-        tcp_link_open(&bus->tcp, modbus_get_socket(bus->ctx), bus->def->timeout_ms);
-        set_tcp_keepalive(bus, bus->tcp.fd);
+        tcp_link_open(&bus->tcp, fd, bus->def->timeout_ms);
+        set_tcp_keepalive(bus, fd);
+        tcp_reactor_watch(&bus->member, fd, EPOLLIN);
     }
     /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
     bus->pacing.last_request_end_us = rtu_silence_now_us();
-}
-
-static bool open_link(struct bus *bus, uint64_t now_ms)
-{
-    char address[300];
-    if (now_ms < bus->next_connect_ms)
-        return false;
-    if (modbus_connect(bus->ctx) != 0) {
-        log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
-                    bus_address(bus->def, address, sizeof address), modbus_strerror(errno),
-                    bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)"
-                                              : "");
-        link_open_failed(bus);
-        schedule_reconnect(bus, now_ms);
-        bus->connect_failures++;
-        return false;
-    }
     bus->connect_failures = 0;
-    if (bus->def->type == BUS_RTU)
-        set_rs485(bus);
-    modbus_flush(bus->ctx);
-    line_opened(bus);
     bus->link_failed = false;
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
@@ -203,22 +129,48 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     bus->stats.link_silent = bus->watch.silent;
     bus->stats.reconnects++;
     pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+/* An rtu bus's link, opened with libmodbus (blocking: the bus has its own thread). */
+static bool open_link(struct bus *bus, uint64_t now_ms)
+{
+    if (now_ms < bus->next_connect_ms)
+        return false;
+    char warning[300];
+    if (modbus_open_connect(bus->ctx, bus->def, warning, sizeof warning) != 0) {
+        bus_link_open_failed(bus, now_ms, errno);
+        return false;
+    }
+    if (warning[0])
+        log_warning("bus %s: %s", bus->def->name, warning);
+    bus_link_opened(bus, -1);
     return true;
 }
 
-static void close_link(struct bus *bus, uint64_t now_ms)
+/* Closes the wire: libmodbus's context on rtu, the socket (no longer watched) on tcp. */
+static void shut_link(struct bus *bus)
+{
+    if (bus->def->type == BUS_RTU) {
+        modbus_close(bus->ctx);
+    } else if (bus->tcp.fd >= 0) {
+        tcp_reactor_watch(&bus->member, -1, 0);
+        close(bus->tcp.fd);
+    }
+    bus->pacing.fd = -1;
+    bus->tcp.fd = -1;
+    bus->link_up = false;
+    pthread_mutex_lock(&bus->snapshot_lock);
+    bus->stats.link_up = false;
+    pthread_mutex_unlock(&bus->snapshot_lock);
+}
+
+void bus_close_link(struct bus *bus, uint64_t now_ms)
 {
     char address[300];
     log_warning("bus %s: lost %s; reopening", bus->def->name,
                 bus_address(bus->def, address, sizeof address));
-    modbus_close(bus->ctx);
-    bus->pacing.fd = -1;
-    bus->tcp.fd = -1;
-    bus->link_up = false;
+    shut_link(bus);
     schedule_reconnect(bus, now_ms);
-    pthread_mutex_lock(&bus->snapshot_lock);
-    bus->stats.link_up = false;
-    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
 /* A silent tcp link: closed and opened again at once (link_watch.h). */
@@ -228,14 +180,8 @@ static void reopen_link(struct bus *bus, uint64_t now_ms)
     log_warning("bus %s: nothing answered on %s for %llu ms: reopening the connection (reopen %u)",
                 bus->def->name, bus_address(bus->def, address, sizeof address),
                 (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms), bus->watch.reopens);
-    modbus_close(bus->ctx);
-    bus->pacing.fd = -1;
-    bus->tcp.fd = -1;
-    bus->link_up = false;
+    shut_link(bus);
     bus->next_connect_ms = now_ms;
-    pthread_mutex_lock(&bus->snapshot_lock);
-    bus->stats.link_up = false;
-    pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
 /* --- the whole bus gone, or one device on it (link_watch.h) --- */
@@ -316,16 +262,6 @@ static void log_device_gone(const struct bus *bus, const struct device *device)
                  bus->def->type == BUS_TCP ? "converter" : "line");
 }
 
-static int run_action(struct bus *bus, const struct device *device, const struct action_def *action,
-                      int param, char *error, size_t size)
-{
-    if (!bus->link_up) {
-        snprintf(error, size, "bus %s is down", bus->def->name);
-        return -1;
-    }
-    return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error, size);
-}
-
 /* Interval between two polls of the same answering device, smoothed over the bus. */
 static void update_cycle(struct bus *bus, const struct device *device, uint64_t now_ms)
 {
@@ -346,40 +282,93 @@ static void publish_state(const struct device *device)
         uplink_post_message(topic, payload, 1, true, PUBLISH_LATEST);
 }
 
-/* A raised alarm's local interlock (close the valve) acts here, whether or not the broker is up. */
-static void run_interlock(struct bus *bus, const struct device *device, struct alarm_event *event,
-                          char *error, size_t error_size)
+/*
+ * Starts a write of the action on the device: an rtu bus writes it now, a
+ * tcp bus queues it as a transaction on its connection (the reactor never
+ * waits). Returns 0 (written), -1 (failed: error says why) or 1 (under way:
+ * tcp_exchange_done takes the reply).
+ */
+static int start_action(struct bus *bus, const struct device *device,
+                        const struct action_def *action, int param, enum tcp_purpose purpose,
+                        char *error, size_t error_size)
+{
+    if (!bus->link_up) {
+        snprintf(error, error_size, "bus %s is down", bus->def->name);
+        return -1;
+    }
+    if (bus->def->type == BUS_RTU)
+        return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error,
+                              error_size);
+    struct tcp_exchange *exchange = &bus->exchange;
+    if (action_first_address(action, param, &exchange->first_address, error, error_size) != 0)
+        return -1;
+    exchange->purpose = purpose;
+    exchange->unit = device->def->address;
+    exchange->action = action;
+    exchange->request_length =
+        modbus_pdu_write_request(action->table, (uint16_t)exchange->first_address, action->count,
+                                 action->value, exchange->request);
+    bus_tcp_send_when_ready(bus);
+    return 1;
+}
+
+/* A raised alarm's local interlock (close the valve), whether or not the broker is up. */
+static const struct action_def *interlock_of(const struct device *device,
+                                             const struct alarm_event *event)
 {
     const struct action_def *action = alarm_interlock(device, event->rule);
-    if (!event->raised || event->shelved || !action)
-        return;
-    event->action = action->name;
-    event->action_ok =
-        run_action(bus, device, action, event->rule->action_param, error, error_size) == 0;
-    if (event->action_ok) {
-        log_info("action %s on %s done (alarm %s)", action->name, device->def->id,
+    return event->raised && !event->shelved ? action : NULL;
+}
+
+void bus_interlock_done(const struct device *device, struct alarm_event *event, bool ok,
+                           const char *error)
+{
+    event->action_ok = ok;
+    if (ok) {
+        log_info("action %s on %s done (alarm %s)", event->action, device->def->id,
                  event->rule->name);
     } else {
         event->action_error = error;
-        log_error("action %s on %s failed (alarm %s): %s", action->name, device->def->id,
+        log_error("action %s on %s failed (alarm %s): %s", event->action, device->def->id,
                   event->rule->name, error);
     }
 }
 
-static void hand_over_events(struct bus *bus, const struct device *device,
-                             const struct alarm_decisions *decisions)
+/*
+ * The poll's alarm events to the uplink, each after its interlock. Returns
+ * false while an interlock's write is under way on a tcp bus (called again
+ * once it is done).
+ */
+static bool hand_over_events(struct bus *bus)
 {
-    uint64_t wall_ms = time_wall_ms();
-    for (size_t i = 0; i < decisions->count; i++) {
-        struct alarm_event *event = &decisions->events[i];
-        char action_error[256];
-        event->shelved_as =
-            shelving_find(device->shelvings, (size_t)(event->rule - device->def->rules), wall_ms);
-        alarm_log(device, event);
-        run_interlock(bus, device, event, action_error, sizeof action_error);
+    struct finishing *finishing = &bus->finishing;
+    const struct device *device = finishing->device;
+    for (; finishing->next_event < finishing->decisions.count; finishing->next_event++) {
+        struct alarm_event *event = &finishing->decisions.events[finishing->next_event];
+        if (finishing->event_started) {
+            finishing->event_started = false; /* its interlock is done */
+        } else {
+            event->shelved_as = shelving_find(device->shelvings,
+                                              (size_t)(event->rule - device->def->rules),
+                                              finishing->wall_ms);
+            alarm_log(device, event);
+            const struct action_def *action = interlock_of(device, event);
+            if (action) {
+                event->action = action->name;
+                int result = start_action(bus, device, action, event->rule->action_param,
+                                          FOR_INTERLOCK, finishing->action_error,
+                                          sizeof finishing->action_error);
+                if (result > 0) {
+                    finishing->event_started = true;
+                    return false;
+                }
+                bus_interlock_done(device, event, result == 0, finishing->action_error);
+            }
+        }
         if (!event->held_back)
             uplink_post_event(event);
     }
+    return true;
 }
 
 /*
@@ -540,21 +529,30 @@ static void attribute_late_replies(struct bus *bus)
               found == 1 ? "y" : "ies", from ? from->def->id : "an unknown address");
 }
 
-static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
+static struct backoff_limits backoff_limits(const struct bus *bus);
+
+/*
+ * What follows a poll's I/O, up to its alarm events: the outcome recorded,
+ * the link watched, the device's coming and going counted. now_ms is when
+ * the poll started, due_ms when it was due.
+ */
+void bus_finish_poll_begin(struct bus *bus, struct device *device,
+                              const struct poll_outcome *outcome, uint64_t now_ms, uint64_t due_ms)
 {
-    struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
-                                   .error_class = MODBUS_ERROR_LINK_LOST};
-    if (bus->link_up || open_link(bus, now_ms))
-        device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
-                    &outcome);
-    if (outcome.result == DEVICE_POLL_LINK_LOST && bus->link_up)
-        close_link(bus, now_ms);
+    if (outcome->result == DEVICE_POLL_LINK_LOST && bus->link_up)
+        bus_close_link(bus, now_ms);
     attribute_late_replies(bus);
 
-    struct alarm_decisions decisions = {.events = bus->decided};
-    bool link_changed = record_poll(bus, device, &outcome, now_ms, &decisions);
-    watch_link(bus, device, &outcome, now_ms);
-    if (link_changed) {
+    struct finishing *finishing = &bus->finishing;
+    *finishing = (struct finishing){.active = true,
+                                    .device = device,
+                                    .outcome = *outcome,
+                                    .decisions = {.events = bus->decided},
+                                    .now_ms = now_ms,
+                                    .due_ms = due_ms};
+    finishing->link_changed = record_poll(bus, device, outcome, now_ms, &finishing->decisions);
+    watch_link(bus, device, outcome, now_ms);
+    if (finishing->link_changed) {
         device_log_link(device);
         if (device->link == DEVICE_OFFLINE) {
             log_device_gone(bus, device);
@@ -563,13 +561,47 @@ static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
         else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
             bus->offline_count--;
     }
-    hand_over_events(bus, device, &decisions);
+    finishing->wall_ms = time_wall_ms();
+}
+
+/* After the poll's events: bus_down, state, cadence, telemetry, and when the device is due again. */
+static void finish_poll_end(struct bus *bus)
+{
+    const struct finishing *finishing = &bus->finishing;
+    struct device *device = finishing->device;
     judge_bus(bus, device);
-    if (link_changed || decisions.count > 0)
+    if (finishing->link_changed || finishing->decisions.count > 0)
         publish_state(device);
     choose_cadence(bus, device);
-    if (outcome.result == DEVICE_POLL_OK)
-        telemetry_after_poll(device, now_ms);
+    if (finishing->outcome.result == DEVICE_POLL_OK)
+        telemetry_after_poll(device, finishing->now_ms);
+    device_schedule_next(device, finishing->due_ms, time_monotonic_ms(), backoff_limits(bus));
+    schedule_push(&bus->schedule, device);
+    if (bus->recovering)
+        poll_everyone_now(bus, time_monotonic_ms());
+}
+
+/* Takes the poll's finishing on; false while an interlock's write is under way (tcp). */
+bool bus_finish_poll_resume(struct bus *bus)
+{
+    if (!hand_over_events(bus))
+        return false;
+    finish_poll_end(bus);
+    bus->finishing.active = false;
+    return true;
+}
+
+/* One poll on an rtu bus, its I/O done here with libmodbus. */
+static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
+{
+    uint64_t due_ms = device->next_due_ms;
+    struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
+                                   .error_class = MODBUS_ERROR_LINK_LOST};
+    if (bus->link_up || open_link(bus, now_ms))
+        device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
+                    &outcome);
+    bus_finish_poll_begin(bus, device, &outcome, now_ms, due_ms);
+    bus_finish_poll_resume(bus); /* an rtu bus writes its interlocks at once */
 }
 
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
@@ -582,6 +614,8 @@ int bus_post_command(struct bus *bus, struct device *device, const struct comman
         pthread_cond_signal(&bus->wake);
     }
     pthread_mutex_unlock(&bus->inbox_lock);
+    if (!full && bus->def->type == BUS_TCP)
+        tcp_reactor_wake(&bus->member);
     return full ? -1 : 0;
 }
 
@@ -635,19 +669,23 @@ static int unshelve(struct bus *bus, struct device *device, const struct command
     return 0;
 }
 
-static int run_command(struct bus *bus, struct device *device, const struct command *command,
-                       char *error, size_t error_size)
+/* Starts a command: 0 done, -1 failed (error says why), 1 under way (a tcp bus's write). */
+int bus_begin_command(struct bus *bus, const struct pending_command *pending, char *error,
+                         size_t error_size)
 {
+    const struct command *command = &pending->command;
     switch (command->kind) {
     case COMMAND_SHELVE:
-        return shelve(bus, device, command, error, error_size);
+        return shelve(bus, pending->device, command, error, error_size);
     case COMMAND_UNSHELVE:
-        return unshelve(bus, device, command, error, error_size);
+        return unshelve(bus, pending->device, command, error, error_size);
     case COMMAND_ACTION:
         break;
     }
-    const struct action_def *action = &device->def->profile->actions[command->action_index];
-    return run_action(bus, device, action, command->param, error, error_size);
+    const struct action_def *action =
+        &pending->device->def->profile->actions[command->action_index];
+    return start_action(bus, pending->device, action, command->param, FOR_COMMAND, error,
+                        error_size);
 }
 
 static const char *command_name(const struct device *device, const struct command *command)
@@ -657,21 +695,18 @@ static const char *command_name(const struct device *device, const struct comman
     return device->def->profile->actions[command->action_index].name;
 }
 
-static void run_commands(struct bus *bus)
+/* A command is done: logged, its device's state and its result published. */
+void bus_complete_command(struct bus *bus, const struct pending_command *pending, int result,
+                             const char *error)
 {
-    struct pending_command pending;
-    while (take_command(bus, &pending)) {
-        const struct command *command = &pending.command;
-        char error[256];
-        int result = run_command(bus, pending.device, command, error, sizeof error);
-        log_info("command %s for %s by %s: %s %s", command->id, pending.device->def->id,
-                 command->by, command_name(pending.device, command), result == 0 ? "done" : error);
-        if (command->kind != COMMAND_ACTION && result == 0)
-            publish_state(pending.device);
-        if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
-            command_reply(pending.device->def->id, command->id, result == 0 ? NULL : error);
-        attribute_late_replies(bus);
-    }
+    const struct command *command = &pending->command;
+    log_info("command %s for %s by %s: %s %s", command->id, pending->device->def->id, command->by,
+             command_name(pending->device, command), result == 0 ? "done" : error);
+    if (command->kind != COMMAND_ACTION && result == 0)
+        publish_state(pending->device);
+    if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
+        command_reply(pending->device->def->id, command->id, result == 0 ? NULL : error);
+    attribute_late_replies(bus);
 }
 
 /* After every (re)connection the broker gets each device's current state again. */
@@ -713,6 +748,22 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
                                    .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
+/* The one choice of both drivers (the rtu thread, the reactor): commands first, then the due. */
+struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
+{
+    republish_states(bus);
+    if (take_command(bus, command))
+        return (struct bus_work){.kind = WORK_COMMAND};
+    struct device *device = schedule_peek(&bus->schedule);
+    if (!device || device->next_due_ms > now_ms)
+        return (struct bus_work){.kind = WORK_WAIT,
+                             .until_ms = device ? device->next_due_ms : now_ms + IDLE_WAKE_MS};
+    schedule_pop(&bus->schedule);
+    return (struct bus_work){.kind = WORK_POLL, .device = device};
+}
+
+/* --- an rtu bus: its own thread, blocking I/O --- */
+
 /* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
 static bool wait_until(struct bus *bus, uint64_t deadline_ms)
 {
@@ -751,21 +802,17 @@ static void *bus_thread(void *argument)
     for (;;) {
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&bus->heartbeat_ms, now_ms);
-        run_commands(bus);
-        republish_states(bus);
-        struct device *device = schedule_peek(&bus->schedule);
-        if (!device || device->next_due_ms > now_ms) {
-            if (wait_until(bus, device ? device->next_due_ms : now_ms + IDLE_WAKE_MS))
-                break;
-            continue;
+        struct pending_command command;
+        struct bus_work work = bus_next_work(bus, &command, now_ms);
+        if (work.kind == WORK_COMMAND) {
+            char error[256];
+            int result = bus_begin_command(bus, &command, error, sizeof error);
+            bus_complete_command(bus, &command, result, error); /* an rtu bus writes at once */
+        } else if (work.kind == WORK_POLL) {
+            poll_one(bus, work.device, now_ms);
+        } else if (wait_until(bus, work.until_ms)) {
+            break;
         }
-        schedule_pop(&bus->schedule);
-        uint64_t due_ms = device->next_due_ms;
-        poll_one(bus, device, now_ms);
-        device_schedule_next(device, due_ms, time_monotonic_ms(), backoff_limits(bus));
-        schedule_push(&bus->schedule, device);
-        if (bus->recovering)
-            poll_everyone_now(bus, time_monotonic_ms());
     }
     return NULL;
 }
@@ -793,20 +840,6 @@ static struct scratch_sizes scratch_sizes(struct device **devices, size_t count)
     return sizes;
 }
 
-static bool same_text(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* Same wire and same timing: an open connection can be handed over. */
-static bool same_line(const struct bus_def *a, const struct bus_def *b)
-{
-    return a->type == b->type && same_text(a->port, b->port) && a->baud == b->baud &&
-           a->parity == b->parity && a->data_bits == b->data_bits && a->stop_bits == b->stop_bits &&
-           a->rs485 == b->rs485 && same_text(a->host, b->host) && a->tcp_port == b->tcp_port &&
-           a->timeout_ms == b->timeout_ms;
-}
-
 /* What belongs to the wire moves between two buses (a reload, or its undoing). */
 static void move_link(struct bus *to, struct bus *from)
 {
@@ -826,6 +859,7 @@ static void move_link(struct bus *to, struct bus *from)
     to->late_replies_seen = from->late_replies_seen;
     to->tcp = from->tcp;
     from->tcp.fd = -1;
+    tcp_link_abandon(&to->tcp); /* what was awaited when the predecessor stopped comes late */
     pthread_mutex_lock(&to->snapshot_lock);
     to->stats = from->stats;
     pthread_mutex_unlock(&to->snapshot_lock);
@@ -836,9 +870,11 @@ static void move_link(struct bus *to, struct bus *from)
 static void set_timeouts(struct bus *bus)
 {
     const struct bus_def *def = bus->def;
+    bus->tcp.timeout_ms = def->timeout_ms;
+    if (!bus->ctx)
+        return;
     modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
     modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
-    bus->tcp.timeout_ms = def->timeout_ms;
 }
 
 struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size_t count)
@@ -848,7 +884,10 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
         log_error("bus %s: cannot set up: out of memory", def->name);
         return NULL;
     }
-    *bus = (struct bus){.def = def, .devices = devices, .device_count = count};
+    *bus = (struct bus){.def = def, .devices = devices, .device_count = count, .connecting_fd = -1};
+    atomic_init(&bus->heartbeat_ms, 0);
+    atomic_init(&bus->stopping, false);
+    tcp_reactor_member_init(&bus->member, &bus_tcp_calls, bus, &bus->heartbeat_ms);
     device_poll_pacing_init(&bus->pacing, def);
     tcp_link_open(&bus->tcp, -1, def->timeout_ms);
     if (def->type == BUS_TCP)
@@ -865,11 +904,13 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
     bus->poll_registers = calloc(sizes.registers, sizeof *bus->poll_registers);
     bus->poll_values = calloc(sizes.values, sizeof *bus->poll_values);
     bus->decided = calloc(sizes.rules * ALARM_EVENTS_PER_RULE, sizeof *bus->decided);
-    bus->ctx = new_context(def);
-    if (!bus->poll_registers || !bus->poll_values || !bus->decided || !bus->ctx ||
+    /* a tcp bus connects without libmodbus (tcp_connect_begin): the reactor never waits */
+    bus->ctx = def->type == BUS_RTU ? modbus_open_context(def) : NULL;
+    bool context_ok = bus->ctx || def->type == BUS_TCP;
+    if (!bus->poll_registers || !bus->poll_values || !bus->decided || !context_ok ||
         schedule_init(&bus->schedule, count) != 0) {
         log_error("bus %s: cannot set up: %s", def->name,
-                  bus->ctx ? "out of memory" : modbus_strerror(errno));
+                  context_ok ? "out of memory" : modbus_strerror(errno));
         bus_free(bus);
         return NULL;
     }
@@ -921,11 +962,24 @@ uint64_t bus_heartbeat_ms(struct bus *bus)
     return atomic_load(&bus->heartbeat_ms);
 }
 
+/* A tcp bus is served by the reactor thread (started with the first). */
+static int join_reactor(struct bus *bus)
+{
+    atomic_store(&bus->stopping, false);
+    bus->member.stalled = bus->stall_for_test;
+    if (bus->stall_for_test)
+        log_warning("bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
+    if (tcp_reactor_join(&bus->member) != 0)
+        return -1;
+    bus->joined = true;
+    return 0;
+}
+
 int bus_run(struct bus *bus, struct bus *predecessor)
 {
     if (predecessor && predecessor->down.active) /* the alarm belongs to the bus's name */
         bus_restore_down(bus, predecessor->down.raised_wall_ms);
-    if (predecessor && predecessor->ctx && same_line(bus->def, predecessor->def)) {
+    if (predecessor && modbus_open_same_line(bus->def, predecessor->def)) {
         move_link(bus, predecessor);
         set_timeouts(bus);
     }
@@ -943,6 +997,8 @@ int bus_run(struct bus *bus, struct bus *predecessor)
     }
     bus->stop_requested = false;
     atomic_store(&bus->heartbeat_ms, now_ms);
+    if (bus->def->type == BUS_TCP)
+        return join_reactor(bus);
     int rc = pthread_create(&bus->thread, NULL, bus_thread, bus);
     if (rc != 0) {
         log_error("bus %s: cannot start its thread: %s", bus->def->name, strerror(rc));
@@ -962,12 +1018,17 @@ void bus_restore_down(struct bus *bus, uint64_t raised_wall_ms)
 
 void bus_give_back(struct bus *bus, struct bus *predecessor)
 {
-    if (predecessor && same_line(bus->def, predecessor->def))
+    if (predecessor && modbus_open_same_line(bus->def, predecessor->def))
         move_link(predecessor, bus);
 }
 
 void bus_stop(struct bus *bus, bool refuse_commands)
 {
+    if (bus->joined) { /* the reactor lets go once the bus's step under way is done */
+        atomic_store(&bus->stopping, true);
+        tcp_reactor_leave(&bus->member);
+        bus->joined = false;
+    }
     if (bus->thread_started) {
         pthread_mutex_lock(&bus->inbox_lock);
         bus->stop_requested = true;
@@ -992,6 +1053,8 @@ void bus_free(struct bus *bus)
         modbus_free(bus->ctx);
         bus->ctx = NULL;
     }
+    if (bus->tcp.fd >= 0)
+        close(bus->tcp.fd);
     schedule_free(&bus->schedule);
     free(bus->poll_registers);
     free(bus->poll_values);

@@ -1,21 +1,32 @@
 /*
- * bus.h — one poller thread per bus (RS-485 line or Modbus TCP connection),
- * with one libmodbus context: requests on a bus are strictly serialised and
- * each carries its device's slave address.
+ * bus.h — one bus (RS-485 line or Modbus TCP converter): requests on it are
+ * strictly serialised and each carries its device's slave address.
  *
- * Ownership: the bus thread alone owns the context, the schedule and its
+ * Who drives it: an rtu bus has a thread of its own with one libmodbus
+ * context (a line is sequential; its I/O blocks). Every tcp bus is served
+ * by the one reactor thread (tcp_reactor.h): non-blocking socket, its steps
+ * (connect, send, reply, timeout) run as the reactor's calls. Both drivers
+ * call the same decisions in bus.c (next_work, finish_poll_*, commands), so
+ * "the bus's thread" below means the rtu bus's thread or the reactor.
+ *
+ * Ownership: the bus's thread alone owns the link, the schedule and its
  * devices (struct device); it alone writes them, and it runs its devices'
- * interlocks and operator commands itself, on its own wire. Two small locks
- * let other threads in, and neither is ever held across I/O, a call into
- * Paho, the disk or another module's callback:
+ * interlocks and operator commands itself, on its own wire (on tcp as
+ * transactions queued on its connection, like polls). Two small locks let
+ * other threads in, and neither is ever held across I/O, a call into Paho,
+ * the disk or another module's callback:
  *   - snapshot_lock guards what other threads may read: the devices' values,
- *     rule states and counters, and `stats`. The bus thread holds it only
+ *     rule states and counters, and `stats`. The bus's thread holds it only
  *     while it records a poll (copying values, running the pure rules);
  *     readers hold it only while they copy (bus_snapshot_device).
  *   - inbox_lock guards the command queue and the stop request; it is held
  *     only to push or pop.
+ * Lock order: runtime_lock (read) → inbox_lock or snapshot_lock; the two bus
+ * locks are never held together, and never with the reactor's own lock
+ * (tcp_reactor.h: the reactor calls a bus with its lock free; bus_stop waits
+ * for the reactor to let go with no bus lock held).
  * Alarm events, states, telemetry and command results leave through the
- * uplink's queue (uplink.h). The two locks are never held together.
+ * uplink's queue (uplink.h).
  */
 #ifndef SAFETYGW_BUS_H
 #define SAFETYGW_BUS_H
@@ -56,13 +67,19 @@ struct bus_stats bus_snapshot_stats(struct bus *bus);
 /* The bus's bus_down alarm, for a reload once the thread has stopped. */
 const struct bus_down *bus_down_stopped(const struct bus *bus);
 
-/* When the bus thread last showed life (monotonic ms): the watchdog checks it. */
+/*
+ * When the bus's thread last showed life (monotonic ms): the watchdog checks
+ * it. The reactor refreshes the heartbeats of every tcp bus it serves each
+ * time round its loop.
+ */
 uint64_t bus_heartbeat_ms(struct bus *bus);
 
 /*
- * Starts the bus thread. Devices keep their next_due_ms if set (a reload),
- * else are due at once. With a stopped predecessor on the same wire, the bus
- * takes over its open connection. Returns -1 with the reason logged.
+ * Starts the bus: an rtu bus's thread, or a tcp bus joins the reactor (whose
+ * thread starts with the first). Devices keep their next_due_ms if set (a
+ * reload), else are due at once. With a stopped predecessor on the same
+ * wire, the bus takes over its open connection. Returns -1 with the reason
+ * logged.
  */
 int bus_run(struct bus *bus, struct bus *predecessor);
 
@@ -79,7 +96,10 @@ void bus_give_back(struct bus *bus, struct bus *predecessor);
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command);
 
 /*
- * Asks the thread to stop and joins it; the bus can still be read. With
+ * Asks the bus to stop and waits until it has: an rtu bus's thread is
+ * joined; the reactor lets a tcp bus go once its step under way (a poll, an
+ * interlock's or a command's write) is done, and watches its socket no
+ * more. The bus can still be read, its connection handed on. With
  * refuse_commands, commands that never reached the wire are answered with a
  * refusal instead of waiting for a restart of the bus.
  */

@@ -216,7 +216,7 @@ static int read_request(modbus_t *ctx, struct bus_pacing *pacing, uint8_t unit,
 }
 
 /* Every point from the device's buffer, each from where the plan put its first register. */
-static void decode_points(const struct device *device, const uint16_t *registers, double *values)
+void device_poll_decode(const struct device *device, const uint16_t *registers, double *values)
 {
     const struct profile *profile = device->def->profile;
     for (size_t p = 0; p < profile->point_count; p++)
@@ -224,7 +224,7 @@ static void decode_points(const struct device *device, const uint16_t *registers
                                  registers + readplan_point_buffer_index(device->plan, p));
 }
 
-static void note_failure(struct poll_outcome *outcome, int error_number)
+void device_poll_note_failure(struct poll_outcome *outcome, int error_number)
 {
     outcome->error_class = modbus_error_classify(error_number);
     outcome->result =
@@ -266,11 +266,11 @@ void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *
             log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
                       device->def->address, request->count, point_table_name(request->table),
                       request->address, modbus_strerror(error_number));
-            note_failure(outcome, error_number);
+            device_poll_note_failure(outcome, error_number);
             outcome->latency_us = (uint32_t)busy_us;
             return;
         }
     }
-    decode_points(device, registers, values);
+    device_poll_decode(device, registers, values);
     outcome->latency_us = (uint32_t)busy_us;
 }

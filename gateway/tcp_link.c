@@ -41,6 +41,8 @@ void tcp_link_open(struct tcp_link *link, int fd, uint32_t timeout_ms)
     link->fd = fd;
     link->timeout_ms = timeout_ms;
     link->last_transaction_id = 0;
+    link->awaited_transaction_id = 0;
+    link->awaiting = false;
     link->late_replies = 0;
     link->late_unit = 0;
     link->rx_length = 0;
@@ -96,7 +98,7 @@ static void consume(struct tcp_link *link, size_t length)
  * bytes are not Modbus TCP. Replies to other transactions are dropped and
  * counted as late.
  */
-static int take_reply(struct tcp_link *link, uint16_t transaction_id, uint8_t *reply,
+static int take_reply(struct tcp_link *link, int transaction_id, uint8_t *reply,
                       size_t reply_size, size_t *pdu_length)
 {
     while (link->rx_length >= MBAP_LENGTH) {
@@ -106,7 +108,7 @@ static int take_reply(struct tcp_link *link, uint16_t transaction_id, uint8_t *r
         size_t frame = 6 + length;
         if (link->rx_length < frame)
             return 0;
-        if (u16_at(link->rx) == transaction_id) {
+        if (transaction_id >= 0 && u16_at(link->rx) == transaction_id) {
             *pdu_length = length - 1 < reply_size ? length - 1 : reply_size;
             memcpy(reply, link->rx + MBAP_LENGTH, *pdu_length);
             consume(link, frame);
@@ -114,62 +116,97 @@ static int take_reply(struct tcp_link *link, uint16_t transaction_id, uint8_t *r
         }
         link->late_replies++;
         link->late_unit = link->rx[6];
-        log_debug("modbus tcp: dropped a reply of unit %u to transaction %u (waiting for %u)",
+        log_debug("modbus tcp: dropped a reply of unit %u to transaction %u (waiting for %d)",
                   link->rx[6], u16_at(link->rx), transaction_id);
         consume(link, frame);
     }
     return 0;
 }
 
-/* Waits up to wait_us for bytes and appends them to rx. 0, or -1 with errno. */
-static int receive(struct tcp_link *link, uint64_t wait_us)
+/* Appends what the socket holds to rx without waiting. 0, or -1 with errno. */
+static int receive_available(struct tcp_link *link)
 {
-    struct pollfd watch = {.fd = link->fd, .events = POLLIN};
-    struct timespec wait = {.tv_sec = (time_t)(wait_us / 1000000u),
-                            .tv_nsec = (long)(wait_us % 1000000u) * 1000L};
-    int ready = ppoll(&watch, 1, &wait, NULL);
-    if (ready < 0)
-        return errno == EINTR ? 0 : link_failed("waiting for a reply", errno);
-    if (ready == 0)
-        return 0;
     ssize_t got =
         recv(link->fd, link->rx + link->rx_length, sizeof link->rx - link->rx_length, MSG_DONTWAIT);
     if (got > 0) {
         link->rx_length += (size_t)got;
         return 0;
     }
-    if (got < 0 && (errno == EAGAIN || errno == EINTR))
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     return link_failed("reading a reply", got == 0 ? ECONNRESET : errno);
 }
 
-int tcp_link_transact(struct tcp_link *link, uint8_t unit, const uint8_t *request,
-                      size_t request_length, uint8_t *reply, size_t reply_size)
+int tcp_link_send(struct tcp_link *link, uint8_t unit, const uint8_t *request,
+                  size_t request_length)
 {
     if (link->fd < 0) {
         errno = ENOTCONN;
         return -1;
     }
-    uint16_t transaction_id = ++link->last_transaction_id;
-    if (send_request(link, transaction_id, unit, request, request_length) != 0)
+    link->awaited_transaction_id = ++link->last_transaction_id;
+    link->awaiting = true;
+    return send_request(link, link->awaited_transaction_id, unit, request, request_length);
+}
+
+int tcp_link_receive(struct tcp_link *link, uint8_t *reply, size_t reply_size)
+{
+    if (link->fd < 0) {
+        errno = ENOTCONN;
+        return -1;
+    }
+    if (receive_available(link) != 0)
+        return -1;
+    size_t pdu_length = 0;
+    int awaited = link->awaiting ? link->awaited_transaction_id : -1;
+    int found = take_reply(link, awaited, reply, reply_size, &pdu_length);
+    if (found > 0) {
+        link->awaiting = false;
+        return (int)pdu_length;
+    }
+    if (found < 0) {
+        link->awaiting = false;
+        link->rx_length = 0;
+        errno = EPROTO;
+        return -1;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
+void tcp_link_abandon(struct tcp_link *link)
+{
+    link->awaiting = false;
+}
+
+/* Waits up to wait_us for the socket to be readable. 0, or -1 with errno. */
+static int wait_readable(struct tcp_link *link, uint64_t wait_us)
+{
+    struct pollfd watch = {.fd = link->fd, .events = POLLIN};
+    struct timespec wait = {.tv_sec = (time_t)(wait_us / 1000000u),
+                            .tv_nsec = (long)(wait_us % 1000000u) * 1000L};
+    if (ppoll(&watch, 1, &wait, NULL) < 0 && errno != EINTR)
+        return link_failed("waiting for a reply", errno);
+    return 0;
+}
+
+int tcp_link_transact(struct tcp_link *link, uint8_t unit, const uint8_t *request,
+                      size_t request_length, uint8_t *reply, size_t reply_size)
+{
+    if (tcp_link_send(link, unit, request, request_length) != 0)
         return -1;
     uint64_t deadline_us = now_us() + (uint64_t)link->timeout_ms * 1000u;
     for (;;) {
-        size_t pdu_length = 0;
-        int found = take_reply(link, transaction_id, reply, reply_size, &pdu_length);
-        if (found > 0)
-            return (int)pdu_length;
-        if (found < 0) {
-            link->rx_length = 0;
-            errno = EPROTO;
-            return -1;
-        }
+        int length = tcp_link_receive(link, reply, reply_size);
+        if (length >= 0 || errno != EAGAIN)
+            return length;
         uint64_t now = now_us();
         if (now >= deadline_us) {
+            tcp_link_abandon(link);
             errno = ETIMEDOUT;
             return -1;
         }
-        if (receive(link, deadline_us - now) != 0)
+        if (wait_readable(link, deadline_us - now) != 0)
             return -1;
     }
 }

@@ -13,7 +13,11 @@
  * dropped and counted as a late reply of its unit, and the wait for ours goes
  * on until the timeout. A reply arrives whole, so one recv usually reads it.
  *
- * Owner: the bus thread of the connection (or a CLI command). fd is the
+ * Two ways to use it, one framing: tcp_link_transact waits for the reply
+ * (the CLI), tcp_link_send and tcp_link_receive never wait (the daemon's
+ * reactor, tcp_reactor.h, calls receive when the socket is readable).
+ *
+ * Owner: the reactor thread while its bus runs (or a CLI command). fd is the
  * connected socket; the link never closes it.
  */
 #ifndef SAFETYGW_TCP_LINK_H
@@ -31,6 +35,8 @@ struct tcp_link {
     int fd; /* the connected socket, -1 when closed */
     uint32_t timeout_ms;
     uint16_t last_transaction_id;
+    uint16_t awaited_transaction_id; /* the request sent last, whose reply is taken */
+    bool awaiting;                   /* ... while its reply has neither come nor timed out */
     /* Replies to transactions no longer waited for, since the owner last took them. */
     uint32_t late_replies;
     uint8_t late_unit; /* the unit id of the last of them */
@@ -49,6 +55,21 @@ void tcp_link_open(struct tcp_link *link, int fd, uint32_t timeout_ms);
  */
 int tcp_link_transact(struct tcp_link *link, uint8_t unit, const uint8_t *request,
                       size_t request_length, uint8_t *reply, size_t reply_size);
+
+/*
+ * The non-blocking halves of a transaction. tcp_link_send sends the request
+ * (one send; a full socket buffer is a failed connection) and makes its
+ * transaction the awaited one. tcp_link_receive reads what the socket holds
+ * and returns the awaited reply's PDU length once it is whole, or -1 with
+ * errno EAGAIN (not yet: wait for the socket), or as tcp_link_transact.
+ * Replies to other transactions are dropped and counted as late.
+ */
+int tcp_link_send(struct tcp_link *link, uint8_t unit, const uint8_t *request,
+                  size_t request_length);
+int tcp_link_receive(struct tcp_link *link, uint8_t *reply, size_t reply_size);
+
+/* The awaited reply timed out: when it comes after all, it is a late reply. */
+void tcp_link_abandon(struct tcp_link *link);
 
 /*
  * Reads count registers (or coils and discrete inputs, as 0/1 each) of table

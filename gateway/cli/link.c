@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modbus_open.h"
 #include "rtu_silence.h"
 
 int cli_link_number(const char *command, const char *option, const char *text, long min, long max,
@@ -96,39 +97,42 @@ void cli_link_describe_rtu(struct cli_link *link)
              link->data_bits, link->parity, link->stop_bits);
 }
 
+/* The link as the daemon's configuration would describe it (modbus_open.h, device_poll.h). */
+static struct bus_def link_line(const struct cli_link *link, char *port_text)
+{
+    return (struct bus_def){.type = link->tcp ? BUS_TCP : BUS_RTU,
+                            .port = port_text,
+                            .baud = (uint32_t)link->baud,
+                            .parity = link->parity,
+                            .data_bits = (uint8_t)link->data_bits,
+                            .stop_bits = (uint8_t)link->stop_bits,
+                            .rs485 = link->rs485,
+                            .host = (char *)link->host,
+                            .tcp_port = (uint16_t)atoi(link->service),
+                            .timeout_ms = (uint32_t)link->timeout_ms};
+}
+
 modbus_t *cli_link_open(const char *command, const struct cli_link *link)
 {
-    modbus_t *ctx = link->tcp ? modbus_new_tcp_pi(link->host, link->service)
-                              : modbus_new_rtu(link->port, (int)link->baud, link->parity,
-                                               (int)link->data_bits, (int)link->stop_bits);
-    if (!ctx || modbus_connect(ctx) != 0) {
+    struct bus_def line = link_line(link, (char *)link->port);
+    char warning[300];
+    modbus_t *ctx = modbus_open_context(&line);
+    if (!ctx || modbus_open_connect(ctx, &line, warning, sizeof warning) != 0) {
         fprintf(stderr, "safetygw %s: cannot open %s: %s\n", command, link->where,
                 modbus_strerror(errno));
         if (ctx)
             modbus_free(ctx);
         return NULL;
     }
-    if (!link->tcp && link->rs485 && modbus_rtu_set_serial_mode(ctx, MODBUS_RTU_RS485) != 0)
-        fprintf(stderr,
-                "safetygw %s: %s: no RS-485 mode (%s); assuming the adapter drives "
-                "the line direction itself\n",
-                command, link->port, modbus_strerror(errno));
-    uint32_t timeout_ms = (uint32_t)link->timeout_ms;
-    modbus_set_response_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
-    modbus_set_byte_timeout(ctx, timeout_ms / 1000, (timeout_ms % 1000) * 1000);
-    modbus_flush(ctx);
+    if (warning[0])
+        fprintf(stderr, "safetygw %s: %s\n", command, warning);
     return ctx;
 }
 
 void cli_link_pacing(const struct cli_link *link, modbus_t *ctx, struct bus_pacing *pacing,
                      struct tcp_link *tcp)
 {
-    const struct bus_def line = {.type = link->tcp ? BUS_TCP : BUS_RTU,
-                                 .baud = (uint32_t)link->baud,
-                                 .parity = link->parity,
-                                 .data_bits = (uint8_t)link->data_bits,
-                                 .stop_bits = (uint8_t)link->stop_bits,
-                                 .timeout_ms = (uint32_t)link->timeout_ms};
+    const struct bus_def line = link_line(link, (char *)link->port);
     device_poll_pacing_init(pacing, &line);
     if (link->tcp) {
         tcp_link_open(tcp, modbus_get_socket(ctx), (uint32_t)link->timeout_ms);

@@ -202,6 +202,63 @@ static void test_a_write_reply_must_echo_the_request(void **state)
     assert_int_equal(errno, EMBXILADD);
 }
 
+/* The reactor's halves: nothing waits; a reply split in two is taken once whole. */
+static void test_receive_without_a_whole_reply_says_not_yet(void **state)
+{
+    (void)state;
+    struct pair pair = socket_pair();
+    struct tcp_link link;
+    tcp_link_open(&link, pair.gateway, 200);
+    static const uint8_t request[] = {0x03, 0x00, 0x00, 0x00, 0x02};
+    assert_int_equal(tcp_link_send(&link, 9, request, sizeof request), 0);
+    uint8_t reply[MODBUS_PDU_MAX];
+    assert_int_equal(tcp_link_receive(&link, reply, sizeof reply), -1);
+    assert_int_equal(errno, EAGAIN);
+    uint8_t adu[13] = {0, 1, 0, 0, 0, 7, 9};
+    memcpy(adu + 7, two_registers, sizeof two_registers);
+    assert_int_equal(write(pair.converter, adu, 5), 5);
+    assert_int_equal(tcp_link_receive(&link, reply, sizeof reply), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(write(pair.converter, adu + 5, 8), 8);
+    assert_int_equal(tcp_link_receive(&link, reply, sizeof reply), (int)sizeof two_registers);
+    assert_memory_equal(reply, two_registers, sizeof two_registers);
+    close(pair.gateway);
+    close(pair.converter);
+}
+
+/* After a timeout the awaited reply is late when it comes: counted, never taken. */
+static void test_an_abandoned_transaction_s_reply_is_late(void **state)
+{
+    (void)state;
+    struct pair pair = socket_pair();
+    struct tcp_link link;
+    tcp_link_open(&link, pair.gateway, 200);
+    static const uint8_t request[] = {0x03, 0x00, 0x00, 0x00, 0x02};
+    assert_int_equal(tcp_link_send(&link, 9, request, sizeof request), 0);
+    tcp_link_abandon(&link);
+    converter_sends(&pair, 1, 9, two_registers, sizeof two_registers);
+    uint8_t reply[MODBUS_PDU_MAX];
+    assert_int_equal(tcp_link_receive(&link, reply, sizeof reply), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(link.late_replies, 1);
+    assert_int_equal(link.late_unit, 9);
+    close(pair.gateway);
+    close(pair.converter);
+}
+
+static void test_receive_on_a_closed_connection_is_a_lost_link(void **state)
+{
+    (void)state;
+    struct pair pair = socket_pair();
+    struct tcp_link link;
+    tcp_link_open(&link, pair.gateway, 200);
+    close(pair.converter);
+    uint8_t reply[MODBUS_PDU_MAX];
+    assert_int_equal(tcp_link_receive(&link, reply, sizeof reply), -1);
+    assert_int_equal(errno, ECONNRESET);
+    close(pair.gateway);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +273,9 @@ int main(void)
         cmocka_unit_test(test_read_reply_of_the_wrong_length_is_bad_data),
         cmocka_unit_test(test_writes_use_single_functions_for_one_and_multiple_for_more),
         cmocka_unit_test(test_a_write_reply_must_echo_the_request),
+        cmocka_unit_test(test_receive_without_a_whole_reply_says_not_yet),
+        cmocka_unit_test(test_an_abandoned_transaction_s_reply_is_late),
+        cmocka_unit_test(test_receive_on_a_closed_connection_is_a_lost_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

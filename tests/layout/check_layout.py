@@ -46,8 +46,21 @@ def resolve(root, including, header):
     return None  # a system or generated header: not ours to judge
 
 
+PRIVATE_SUFFIX = "_internal"
+
+
 def module_of(path):
-    return os.path.splitext(path)[0]
+    """X.c and X.h are module X; X_internal.h is X's private header, part of it."""
+    module = os.path.splitext(path)[0]
+    if module.endswith(PRIVATE_SUFFIX) and path.endswith(".h"):
+        module = module[:-len(PRIVATE_SUFFIX)]
+    return module
+
+
+def may_include_private(path, owner):
+    """A module's private header is for its own files: X.c and X_*.c beside it."""
+    name = os.path.splitext(path)[0]
+    return name == owner or name.startswith(owner + "_")
 
 
 def folder_of(path):
@@ -73,7 +86,11 @@ def layer_violations(includes):
     for path, line, header, resolved in includes:
         where = "%s:%d includes \"%s\" (%s)" % (path, line, header, resolved)
         source, target = folder_of(path), folder_of(resolved)
-        if source in ("gateway", "gateway/config") and target == "gateway/cli":
+        owner = module_of(resolved)
+        if resolved.endswith(PRIVATE_SUFFIX + ".h") and not may_include_private(path, owner):
+            problems.append("private header included outside its module: " + where +
+                            "; other modules read %s through %s.h" % (owner, owner))
+        elif source in ("gateway", "gateway/config") and target == "gateway/cli":
             problems.append("daemon file includes a CLI header: " + where +
                             "; the daemon must not depend on the crew's CLI")
         elif source == "gateway/config" and target == "gateway":
@@ -179,6 +196,8 @@ def self_test():
         write("gateway/config/config.h", "#include \"point.h\"\n")
         write("sensors/point.h", "\n")
         write("gateway/cli/table.h", "#include \"low.h\"\n")
+        write("gateway/low_internal.h", "#include \"low.h\"\n")
+        write("gateway/low_tcp.c", "#include \"low_internal.h\"\n")
         if check(root):
             print("self-test: a clean tree was refused: %s" % check(root))
             return 1
@@ -186,7 +205,9 @@ def self_test():
         write("gateway/other.c", "#include \"table.h\"\n")
         write("gateway/config/config.c", "#include \"low.h\"\n")
         write("sensors/point.h", "#include \"config.h\"\n")
-        kinds = ["include cycle among {gateway/config/config, gateway/high, gateway/low",
+        write("gateway/high.c", "#include \"high.h\"\n#include \"low_internal.h\"\n")
+        kinds = ["private header included outside its module: gateway/high.c",
+                 "include cycle among {gateway/config/config, gateway/high, gateway/low",
                  "daemon file includes a CLI header: gateway/other.c",
                  "loader includes a daemon header: gateway/config/config.c",
                  "codec or point includes a gateway header: sensors/point.h"]
