@@ -27,13 +27,13 @@
 #include "command_reply.h"
 #include "device_poll.h"
 #include "link_watch.h"
+#include "log.h"
 #include "modbus_open.h"
 #include "modbus_pdu.h"
 #include "payload.h"
-#include "schedule.h"
-#include "log.h"
 #include "publish.h"
 #include "rtu_silence.h"
+#include "schedule.h"
 #include "tcp_reactor.h"
 #include "telemetry.h"
 #include "timeutil.h"
@@ -79,9 +79,9 @@ static void schedule_reconnect(struct bus *bus, uint64_t now_ms)
 void bus_link_open_failed(struct bus *bus, uint64_t now_ms, int error_number)
 {
     char address[300];
-    log_warning("bus %s: cannot open %s: %s%s", bus->def->name,
-                bus_address(bus->def, address, sizeof address), modbus_strerror(error_number),
-                bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)" : "");
+    log_bus(LOG_WARNING, bus->def->name, "bus %s: cannot open %s: %s%s", bus->def->name,
+            bus_address(bus->def, address, sizeof address), modbus_strerror(error_number),
+            bus->def->type == BUS_TCP ? " (the converter is gone: the whole bus is down)" : "");
     bus->link_failed = true;
     schedule_reconnect(bus, now_ms);
     bus->connect_failures++;
@@ -102,8 +102,9 @@ static void set_tcp_keepalive(struct bus *bus, int fd)
                                    ? bus->def->link_timeout_ms
                                    : TCP_USER_TIMEOUT_MIN_MS;
     if (tcp_link_set_keepalive(fd, user_timeout_ms) != 0)
-        log_warning("bus %s: cannot set TCP keepalive on the connection: %s", bus->def->name,
-                    strerror(errno));
+        log_bus(LOG_WARNING, bus->def->name,
+                "bus %s: cannot set TCP keepalive on the connection: %s", bus->def->name,
+                strerror(errno));
 }
 
 /* The link is open (fd: a tcp bus's connected socket): pacing, state, statistics. */
@@ -123,7 +124,8 @@ void bus_link_opened(struct bus *bus, int fd)
     bus->link_failed = false;
     bus->link_up = true;
     bus->reconnect_backoff_ms = 0;
-    log_info("bus %s: opened %s", bus->def->name, bus_address(bus->def, address, sizeof address));
+    log_bus(LOG_INFO, bus->def->name, "bus %s: opened %s", bus->def->name,
+            bus_address(bus->def, address, sizeof address));
     pthread_mutex_lock(&bus->snapshot_lock);
     bus->stats.link_up = true;
     bus->stats.link_silent = bus->watch.silent;
@@ -142,7 +144,7 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
         return false;
     }
     if (warning[0])
-        log_warning("bus %s: %s", bus->def->name, warning);
+        log_bus(LOG_WARNING, bus->def->name, "bus %s: %s", bus->def->name, warning);
     bus_link_opened(bus, -1);
     return true;
 }
@@ -167,8 +169,8 @@ static void shut_link(struct bus *bus)
 void bus_close_link(struct bus *bus, uint64_t now_ms)
 {
     char address[300];
-    log_warning("bus %s: lost %s; reopening", bus->def->name,
-                bus_address(bus->def, address, sizeof address));
+    log_bus(LOG_WARNING, bus->def->name, "bus %s: lost %s; reopening", bus->def->name,
+            bus_address(bus->def, address, sizeof address));
     shut_link(bus);
     schedule_reconnect(bus, now_ms);
 }
@@ -177,9 +179,10 @@ void bus_close_link(struct bus *bus, uint64_t now_ms)
 static void reopen_link(struct bus *bus, uint64_t now_ms)
 {
     char address[300];
-    log_warning("bus %s: nothing answered on %s for %llu ms: reopening the connection (reopen %u)",
-                bus->def->name, bus_address(bus->def, address, sizeof address),
-                (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms), bus->watch.reopens);
+    log_bus(LOG_WARNING, bus->def->name,
+            "bus %s: nothing answered on %s for %llu ms: reopening the connection (reopen %u)",
+            bus->def->name, bus_address(bus->def, address, sizeof address),
+            (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms), bus->watch.reopens);
     shut_link(bus);
     bus->next_connect_ms = now_ms;
 }
@@ -214,18 +217,19 @@ static void watch_link(struct bus *bus, const struct device *device,
     switch (link_watch_poll(&bus->watch, device->def->address, device->last_poll_timed_out,
                             answered(outcome), now_ms)) {
     case LINK_WATCH_SILENT:
-        log_warning("bus %s: %s is silent: no device answered for %llu ms (%zu of %zu timed out "
-                    "since): %s",
-                    bus->def->name, address,
-                    (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms),
-                    bus->watch.timed_out_count, bus->device_count,
-                    bus->def->type == BUS_TCP
-                        ? "the converter or the network to it is gone, not one device"
-                        : "the line is cut or unpowered, or its adapter is gone, not one device");
+        log_bus(LOG_WARNING, bus->def->name,
+                "bus %s: %s is silent: no device answered for %llu ms (%zu of %zu timed out "
+                "since): %s",
+                bus->def->name, address,
+                (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms),
+                bus->watch.timed_out_count, bus->device_count,
+                bus->def->type == BUS_TCP
+                    ? "the converter or the network to it is gone, not one device"
+                    : "the line is cut or unpowered, or its adapter is gone, not one device");
         set_link_silent(bus, true);
         break;
     case LINK_WATCH_ANSWERING:
-        log_info("bus %s: %s answers again", bus->def->name, address);
+        log_bus(LOG_INFO, bus->def->name, "bus %s: %s answers again", bus->def->name, address);
         set_link_silent(bus, false);
         break;
     case LINK_WATCH_SAME:
@@ -252,14 +256,16 @@ static void log_device_gone(const struct bus *bus, const struct device *device)
                                 run->last_exception_code == MODBUS_EXCEPTION_GATEWAY_TARGET);
     size_t others = answering_devices(bus);
     if (converter_answers)
-        log_info("bus %s: the converter answers for %s with exception %u: the device behind it "
-                 "(address %u) is gone, not the converter",
-                 bus->def->name, device->def->id, run->last_exception_code, device->def->address);
+        log_about(LOG_INFO, device->def->id, bus->def->name, NULL,
+                  "bus %s: the converter answers for %s with exception %u: the device behind it "
+                  "(address %u) is gone, not the converter",
+                  bus->def->name, device->def->id, run->last_exception_code, device->def->address);
     else if (others > 0)
-        log_info("bus %s: %zu other device%s on it answer%s: %s (address %u) is gone, not the %s",
-                 bus->def->name, others, others == 1 ? "" : "s", others == 1 ? "s" : "",
-                 device->def->id, device->def->address,
-                 bus->def->type == BUS_TCP ? "converter" : "line");
+        log_about(LOG_INFO, device->def->id, bus->def->name, NULL,
+                  "bus %s: %zu other device%s on it answer%s: %s (address %u) is gone, not the %s",
+                  bus->def->name, others, others == 1 ? "" : "s", others == 1 ? "s" : "",
+                  device->def->id, device->def->address,
+                  bus->def->type == BUS_TCP ? "converter" : "line");
 }
 
 /* Interval between two polls of the same answering device, smoothed over the bus. */
@@ -270,16 +276,6 @@ static void update_cycle(struct bus *bus, const struct device *device, uint64_t 
     double interval = (double)(now_ms - device->last_poll_start_ms);
     double *cycle = &bus->stats.cycle_ms;
     *cycle = *cycle == 0 ? interval : *cycle + CYCLE_SMOOTHING * (interval - *cycle);
-}
-
-/* The retained P/device/<id>/state, built here (the device is this thread's) and queued. */
-static void publish_state(const struct device *device)
-{
-    char topic[PUBLISH_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
-    char *payload = payload_device_state(device);
-    if (payload)
-        uplink_post_message(topic, payload, 1, true, PUBLISH_LATEST);
 }
 
 /*
@@ -321,15 +317,16 @@ static const struct action_def *interlock_of(const struct device *device,
 }
 
 void bus_interlock_done(const struct device *device, struct alarm_event *event, bool ok,
-                           const char *error)
+                        const char *error)
 {
     event->action_ok = ok;
     if (ok) {
-        log_info("action %s on %s done (alarm %s)", event->action, device->def->id,
-                 event->rule->name);
+        log_alarm(LOG_INFO, device->def->id, event->rule->name, "action %s on %s done (alarm %s)",
+                  event->action, device->def->id, event->rule->name);
     } else {
         event->action_error = error;
-        log_error("action %s on %s failed (alarm %s): %s", event->action, device->def->id,
+        log_alarm(LOG_ERR, device->def->id, event->rule->name,
+                  "action %s on %s failed (alarm %s): %s", event->action, device->def->id,
                   event->rule->name, error);
     }
 }
@@ -348,16 +345,15 @@ static bool hand_over_events(struct bus *bus)
         if (finishing->event_started) {
             finishing->event_started = false; /* its interlock is done */
         } else {
-            event->shelved_as = shelving_find(device->shelvings,
-                                              (size_t)(event->rule - device->def->rules),
-                                              finishing->wall_ms);
+            event->shelved_as = shelving_find(
+                device->shelvings, (size_t)(event->rule - device->def->rules), finishing->wall_ms);
             alarm_log(device, event);
             const struct action_def *action = interlock_of(device, event);
             if (action) {
                 event->action = action->name;
-                int result = start_action(bus, device, action, event->rule->action_param,
-                                          FOR_INTERLOCK, finishing->action_error,
-                                          sizeof finishing->action_error);
+                int result =
+                    start_action(bus, device, action, event->rule->action_param, FOR_INTERLOCK,
+                                 finishing->action_error, sizeof finishing->action_error);
                 if (result > 0) {
                     finishing->event_started = true;
                     return false;
@@ -448,11 +444,13 @@ static void judge_bus(struct bus *bus, const struct device *polled)
     bus->stats.down = raised;
     pthread_mutex_unlock(&bus->snapshot_lock);
     if (raised) {
-        log_warning("alarm bus_down raised on bus %s: %u devices silent%s", bus->def->name,
-                    bus->down.devices_affected, link_failed ? " (the link cannot be opened)" : "");
+        log_about(LOG_WARNING, NULL, bus->def->name, "bus_down",
+                  "alarm bus_down raised on bus %s: %u devices silent%s", bus->def->name,
+                  bus->down.devices_affected, link_failed ? " (the link cannot be opened)" : "");
     } else {
-        log_info("alarm bus_down cleared on bus %s: %s answers; polling every device again",
-                 bus->def->name, polled->def->id);
+        log_about(LOG_INFO, NULL, bus->def->name, "bus_down",
+                  "alarm bus_down cleared on bus %s: %s answers; polling every device again",
+                  bus->def->name, polled->def->id);
         bus->recovering = true;
     }
     post_bus_event(bus, raised, wall_ms);
@@ -472,20 +470,21 @@ static void choose_cadence(struct bus *bus, struct device *device)
     bool wants = alarm_wants_fast_poll(device);
     bus->fast_share -= device->fast_share;
     double busy_ms = busy_ms_per_poll(bus, device);
-    double extra = wants ? busy_ms / device->def->profile->fast_poll_ms -
-                               busy_ms / device->def->poll_ms
-                         : 0;
+    double extra =
+        wants ? busy_ms / device->def->profile->fast_poll_ms - busy_ms / device->def->poll_ms : 0;
     if (wants && bus->fast_share + extra > FAST_POLL_BUDGET_PERCENT / 100.0) {
         if (!device->poll_fast)
-            log_debug("bus %s: no fast polling for %s: %d %% of the bus's time is taken",
-                      bus->def->name, device->def->id, FAST_POLL_BUDGET_PERCENT);
+            log_bus(LOG_DEBUG, bus->def->name,
+                    "bus %s: no fast polling for %s: %d %% of the bus's time is taken",
+                    bus->def->name, device->def->id, FAST_POLL_BUDGET_PERCENT);
         wants = false;
         extra = 0;
     }
     if (wants != device->poll_fast)
-        log_info("device %s: polled every %u ms (%s)", device->def->id,
-                 wants ? device->def->profile->fast_poll_ms : device->def->poll_ms,
-                 wants ? "near or in alarm" : "calm again");
+        log_about(LOG_INFO, device->def->id, bus->def->name, NULL,
+                  "device %s: polled every %u ms (%s)", device->def->id,
+                  wants ? device->def->profile->fast_poll_ms : device->def->poll_ms,
+                  wants ? "near or in alarm" : "calm again");
     device->poll_fast = wants;
     device->fast_share = extra;
     bus->fast_share += extra;
@@ -525,8 +524,9 @@ static void attribute_late_replies(struct bus *bus)
     if (from)
         device_note_late_replies(from, (uint32_t)found);
     pthread_mutex_unlock(&bus->snapshot_lock);
-    log_debug("bus %s: %llu late repl%s from %s dropped", bus->def->name, (unsigned long long)found,
-              found == 1 ? "y" : "ies", from ? from->def->id : "an unknown address");
+    log_bus(LOG_DEBUG, bus->def->name, "bus %s: %llu late repl%s from %s dropped", bus->def->name,
+            (unsigned long long)found, found == 1 ? "y" : "ies",
+            from ? from->def->id : "an unknown address");
 }
 
 static struct backoff_limits backoff_limits(const struct bus *bus);
@@ -537,7 +537,7 @@ static struct backoff_limits backoff_limits(const struct bus *bus);
  * the poll started, due_ms when it was due.
  */
 void bus_finish_poll_begin(struct bus *bus, struct device *device,
-                              const struct poll_outcome *outcome, uint64_t now_ms, uint64_t due_ms)
+                           const struct poll_outcome *outcome, uint64_t now_ms, uint64_t due_ms)
 {
     if (outcome->result == DEVICE_POLL_LINK_LOST && bus->link_up)
         bus_close_link(bus, now_ms);
@@ -557,21 +557,21 @@ void bus_finish_poll_begin(struct bus *bus, struct device *device,
         if (device->link == DEVICE_OFFLINE) {
             log_device_gone(bus, device);
             bus->offline_count++;
-        }
-        else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
+        } else if (bus->offline_count > 0 && device->link == DEVICE_ONLINE)
             bus->offline_count--;
     }
     finishing->wall_ms = time_wall_ms();
 }
 
-/* After the poll's events: bus_down, state, cadence, telemetry, and when the device is due again. */
+/* After the poll's events: bus_down, state, cadence, telemetry, and when the device is due again.
+ */
 static void finish_poll_end(struct bus *bus)
 {
     const struct finishing *finishing = &bus->finishing;
     struct device *device = finishing->device;
     judge_bus(bus, device);
     if (finishing->link_changed || finishing->decisions.count > 0)
-        publish_state(device);
+        uplink_post_device_state(device);
     choose_cadence(bus, device);
     if (finishing->outcome.result == DEVICE_POLL_OK)
         telemetry_after_poll(device, finishing->now_ms);
@@ -671,7 +671,7 @@ static int unshelve(struct bus *bus, struct device *device, const struct command
 
 /* Starts a command: 0 done, -1 failed (error says why), 1 under way (a tcp bus's write). */
 int bus_begin_command(struct bus *bus, const struct pending_command *pending, char *error,
-                         size_t error_size)
+                      size_t error_size)
 {
     const struct command *command = &pending->command;
     switch (command->kind) {
@@ -697,13 +697,14 @@ static const char *command_name(const struct device *device, const struct comman
 
 /* A command is done: logged, its device's state and its result published. */
 void bus_complete_command(struct bus *bus, const struct pending_command *pending, int result,
-                             const char *error)
+                          const char *error)
 {
     const struct command *command = &pending->command;
-    log_info("command %s for %s by %s: %s %s", command->id, pending->device->def->id, command->by,
-             command_name(pending->device, command), result == 0 ? "done" : error);
+    log_about(LOG_INFO, pending->device->def->id, bus->def->name, NULL,
+              "command %s for %s by %s: %s %s", command->id, pending->device->def->id, command->by,
+              command_name(pending->device, command), result == 0 ? "done" : error);
     if (command->kind != COMMAND_ACTION && result == 0)
-        publish_state(pending->device);
+        uplink_post_device_state(pending->device);
     if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
         command_reply(pending->device->def->id, command->id, result == 0 ? NULL : error);
     attribute_late_replies(bus);
@@ -718,7 +719,7 @@ static void republish_states(struct bus *bus)
     bus->state_epoch = epoch;
     for (size_t i = 0; i < bus->device_count; i++)
         if (bus->devices[i]->link != DEVICE_UNKNOWN) /* else its first poll publishes it */
-            publish_state(bus->devices[i]);
+            uplink_post_device_state(bus->devices[i]);
 }
 
 /*
@@ -757,7 +758,7 @@ struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, 
     struct device *device = schedule_peek(&bus->schedule);
     if (!device || device->next_due_ms > now_ms)
         return (struct bus_work){.kind = WORK_WAIT,
-                             .until_ms = device ? device->next_due_ms : now_ms + IDLE_WAKE_MS};
+                                 .until_ms = device ? device->next_due_ms : now_ms + IDLE_WAKE_MS};
     schedule_pop(&bus->schedule);
     return (struct bus_work){.kind = WORK_POLL, .device = device};
 }
@@ -787,7 +788,8 @@ static bool wait_until(struct bus *bus, uint64_t deadline_ms)
  */
 static void stall_for_test(struct bus *bus)
 {
-    log_warning("bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
+    log_bus(LOG_WARNING, bus->def->name, "bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)",
+            bus->def->name);
     while (!wait_until(bus, UINT64_MAX)) {
     }
 }
@@ -881,7 +883,7 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
 {
     struct bus *bus = malloc(sizeof *bus);
     if (!bus) {
-        log_error("bus %s: cannot set up: out of memory", def->name);
+        log_bus(LOG_ERR, def->name, "bus %s: cannot set up: out of memory", def->name);
         return NULL;
     }
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count, .connecting_fd = -1};
@@ -909,8 +911,8 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
     bool context_ok = bus->ctx || def->type == BUS_TCP;
     if (!bus->poll_registers || !bus->poll_values || !bus->decided || !context_ok ||
         schedule_init(&bus->schedule, count) != 0) {
-        log_error("bus %s: cannot set up: %s", def->name,
-                  context_ok ? "out of memory" : modbus_strerror(errno));
+        log_bus(LOG_ERR, def->name, "bus %s: cannot set up: %s", def->name,
+                context_ok ? "out of memory" : modbus_strerror(errno));
         bus_free(bus);
         return NULL;
     }
@@ -935,8 +937,7 @@ struct device *bus_device(const struct bus *bus, size_t i)
     return bus->devices[i];
 }
 
-void bus_snapshot_device(struct bus *bus, const struct device *device,
-                         struct device_snapshot *out)
+void bus_snapshot_device(struct bus *bus, const struct device *device, struct device_snapshot *out)
 {
     out->bus = bus->def;
     pthread_mutex_lock(&bus->snapshot_lock);
@@ -968,7 +969,8 @@ static int join_reactor(struct bus *bus)
     atomic_store(&bus->stopping, false);
     bus->member.stalled = bus->stall_for_test;
     if (bus->stall_for_test)
-        log_warning("bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
+        log_bus(LOG_WARNING, bus->def->name,
+                "bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
     if (tcp_reactor_join(&bus->member) != 0)
         return -1;
     bus->joined = true;
@@ -1001,7 +1003,8 @@ int bus_run(struct bus *bus, struct bus *predecessor)
         return join_reactor(bus);
     int rc = pthread_create(&bus->thread, NULL, bus_thread, bus);
     if (rc != 0) {
-        log_error("bus %s: cannot start its thread: %s", bus->def->name, strerror(rc));
+        log_bus(LOG_ERR, bus->def->name, "bus %s: cannot start its thread: %s", bus->def->name,
+                strerror(rc));
         return -1;
     }
     bus->thread_started = true;

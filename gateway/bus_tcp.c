@@ -64,8 +64,7 @@ void bus_tcp_send_when_ready(struct bus *bus)
     else if (tcp_link_send(&bus->tcp, exchange->unit, exchange->request,
                            exchange->request_length) != 0)
         exchange->send_error = errno;
-    tcp_reactor_at(&bus->member,
-                   exchange->send_error ? 0 : now_us / 1000u + bus->def->timeout_ms);
+    tcp_reactor_at(&bus->member, exchange->send_error ? 0 : now_us / 1000u + bus->def->timeout_ms);
 }
 
 /* A write's reply (or its failure, error_number): 0 or -1 with the reason in error. */
@@ -106,16 +105,16 @@ static void tcp_poll_reply(struct bus *bus, int length, int error_number)
                                       request->count, bus->poll_registers + request->buffer_offset);
         error_number = count == request->count ? 0 : count < 0 ? errno : EMBBADDATA;
     }
-    device_poll_request_done(&bus->pacing,
-                             error_number == 0 ? REQUEST_ANSWERED
-                                               : device_poll_request_end(error_number),
-                             device->def->address);
+    device_poll_request_done(
+        &bus->pacing, error_number == 0 ? REQUEST_ANSWERED : device_poll_request_end(error_number),
+        device->def->address);
     poll->busy_us += bus->pacing.last_request_end_us - bus->exchange.started_us;
     poll->outcome.latency_us = (uint32_t)poll->busy_us;
     if (error_number != 0) {
-        log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
-                  device->def->address, request->count, point_table_name(request->table),
-                  request->address, modbus_strerror(error_number));
+        log_device(LOG_DEBUG, device->def->id,
+                   "device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
+                   device->def->address, request->count, point_table_name(request->table),
+                   request->address, modbus_strerror(error_number));
         device_poll_note_failure(&poll->outcome, error_number);
     } else if (++poll->request < device->plan->request_count) {
         tcp_poll_send(bus);
@@ -141,7 +140,7 @@ static void tcp_exchange_done(struct bus *bus, int length, int error_number, uin
         int result = tcp_write_result(bus, length, error_number, finishing->action_error,
                                       sizeof finishing->action_error);
         bus_interlock_done(finishing->device, &finishing->decisions.events[finishing->next_event],
-                       result == 0, finishing->action_error);
+                           result == 0, finishing->action_error);
         break;
     }
     case FOR_COMMAND: {
@@ -178,9 +177,8 @@ static void tcp_poll_send(struct bus *bus)
  */
 static int tcp_socket_connect(const struct bus_def *def, int *fd_out)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     char service[8];
     snprintf(service, sizeof service, "%u", def->tcp_port);
     struct addrinfo *found = NULL;
@@ -289,7 +287,7 @@ static void tcp_next(struct bus *bus, uint64_t now_ms)
         switch (work.kind) {
         case WORK_COMMAND: {
             int result = bus_begin_command(bus, &bus->command, bus->command_error,
-                                       sizeof bus->command_error);
+                                           sizeof bus->command_error);
             if (result > 0) {
                 bus->command_running = true;
                 return;
@@ -362,8 +360,7 @@ static void tcp_on_deadline(struct tcp_reactor_member *member, uint64_t now_ms)
             }
             tcp_link_abandon(&bus->tcp);
         }
-        tcp_exchange_done(bus, -1, exchange->send_error ? exchange->send_error : ETIMEDOUT,
-                          now_ms);
+        tcp_exchange_done(bus, -1, exchange->send_error ? exchange->send_error : ETIMEDOUT, now_ms);
         break;
     case TCP_CONNECTING:
         tcp_connect_done(bus, ETIMEDOUT, now_ms);
@@ -390,7 +387,6 @@ static bool tcp_can_leave(struct tcp_reactor_member *member)
 }
 
 const struct tcp_reactor_calls bus_tcp_calls = {.ready = tcp_on_ready,
-                                                   .deadline = tcp_on_deadline,
-                                                   .wake = tcp_on_wake,
-                                                   .can_leave = tcp_can_leave};
-
+                                                .deadline = tcp_on_deadline,
+                                                .wake = tcp_on_wake,
+                                                .can_leave = tcp_can_leave};

@@ -263,9 +263,10 @@ void device_poll(modbus_t *ctx, const struct device *device, struct bus_pacing *
              */
             if (pacing->silence_us == 0 && pacing->tcp == NULL)
                 modbus_flush(ctx);
-            log_debug("device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
-                      device->def->address, request->count, point_table_name(request->table),
-                      request->address, modbus_strerror(error_number));
+            log_device(LOG_DEBUG, device->def->id,
+                       "device %s (address %u): read of %u at %s %u failed: %s", device->def->id,
+                       device->def->address, request->count, point_table_name(request->table),
+                       request->address, modbus_strerror(error_number));
             device_poll_note_failure(outcome, error_number);
             outcome->latency_us = (uint32_t)busy_us;
             return;

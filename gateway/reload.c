@@ -12,11 +12,12 @@
 #include <string.h>
 
 #include "alarm.h"
+#include "config_load.h"
 #include "log.h"
 #include "reload_carry.h"
+#include "text.h"
 #include "timeutil.h"
 #include "uplink.h"
-#include "config_load.h"
 
 struct reload_counts {
     size_t kept;   /* same id, same definition */
@@ -25,24 +26,19 @@ struct reload_counts {
     size_t removed;
 };
 
-static bool same_text(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static bool same_northbound(const struct config *a, const struct config *b)
 {
     const struct mqtt_config *x = &a->mqtt, *y = &b->mqtt;
-    return same_text(a->gateway.id, b->gateway.id) && same_text(a->gateway.site, b->gateway.site) &&
-           same_text(a->gateway.state_dir, b->gateway.state_dir) &&
-           same_text(a->gateway.control_socket, b->gateway.control_socket) &&
-           same_text(x->uri, y->uri) && same_text(x->client_id, y->client_id) &&
-           same_text(x->topic_prefix, y->topic_prefix) && x->qos == y->qos &&
-           x->keepalive_s == y->keepalive_s && same_text(x->username, y->username) &&
-           same_text(x->password_file, y->password_file) && x->max_buffered == y->max_buffered &&
-           x->tls_enabled == y->tls_enabled && same_text(x->tls.ca_file, y->tls.ca_file) &&
-           same_text(x->tls.cert_file, y->tls.cert_file) &&
-           same_text(x->tls.key_file, y->tls.key_file) && x->tls.verify == y->tls.verify;
+    return text_same(a->gateway.id, b->gateway.id) && text_same(a->gateway.site, b->gateway.site) &&
+           text_same(a->gateway.state_dir, b->gateway.state_dir) &&
+           text_same(a->gateway.control_socket, b->gateway.control_socket) &&
+           text_same(x->uri, y->uri) && text_same(x->client_id, y->client_id) &&
+           text_same(x->topic_prefix, y->topic_prefix) && x->qos == y->qos &&
+           x->keepalive_s == y->keepalive_s && text_same(x->username, y->username) &&
+           text_same(x->password_file, y->password_file) && x->max_buffered == y->max_buffered &&
+           x->tls_enabled == y->tls_enabled && text_same(x->tls.ca_file, y->tls.ca_file) &&
+           text_same(x->tls.cert_file, y->tls.cert_file) &&
+           text_same(x->tls.key_file, y->tls.key_file) && x->tls.verify == y->tls.verify;
 }
 
 static void retire(const struct device *old, size_t rule_index, const char *reason)
