@@ -563,6 +563,17 @@ void bus_finish_poll_begin(struct bus *bus, struct device *device,
     finishing->wall_ms = time_wall_ms();
 }
 
+/*
+ * Queues the device's retained state. A full queue never holds the bus up
+ * (on the reactor that would hold up every tcp bus): the state is owed and
+ * posted again from bus_next_work; only a device's latest state matters.
+ */
+static void post_state(struct bus *bus, struct device *device)
+{
+    device->state_owed = uplink_post_device_state(device) != 0;
+    bus->states_owed |= device->state_owed;
+}
+
 /* After the poll's events: bus_down, state, cadence, telemetry, and when the device is due again.
  */
 static void finish_poll_end(struct bus *bus)
@@ -571,7 +582,7 @@ static void finish_poll_end(struct bus *bus)
     struct device *device = finishing->device;
     judge_bus(bus, device);
     if (finishing->link_changed || finishing->decisions.count > 0)
-        uplink_post_device_state(device);
+        post_state(bus, device);
     choose_cadence(bus, device);
     if (finishing->outcome.result == DEVICE_POLL_OK)
         telemetry_after_poll(device, finishing->now_ms);
@@ -704,7 +715,7 @@ void bus_complete_command(struct bus *bus, const struct pending_command *pending
               "command %s for %s by %s: %s %s", command->id, pending->device->def->id, command->by,
               command_name(pending->device, command), result == 0 ? "done" : error);
     if (command->kind != COMMAND_ACTION && result == 0)
-        uplink_post_device_state(pending->device);
+        post_state(bus, pending->device);
     if (strcmp(command->by, "cli") != 0) /* the CLI had its answer from the control socket */
         command_reply(pending->device->def->id, command->id, result == 0 ? NULL : error);
     attribute_late_replies(bus);
@@ -719,7 +730,23 @@ static void republish_states(struct bus *bus)
     bus->state_epoch = epoch;
     for (size_t i = 0; i < bus->device_count; i++)
         if (bus->devices[i]->link != DEVICE_UNKNOWN) /* else its first poll publishes it */
-            uplink_post_device_state(bus->devices[i]);
+            post_state(bus, bus->devices[i]);
+}
+
+/* The states a full queue turned away, while the queue takes them. */
+static void post_owed_states(struct bus *bus)
+{
+    if (!bus->states_owed)
+        return;
+    bus->states_owed = false;
+    for (size_t i = 0; i < bus->device_count; i++) {
+        struct device *device = bus->devices[i];
+        if (!device->state_owed)
+            continue;
+        post_state(bus, device);
+        if (device->state_owed)
+            return; /* still full: the rest wait for the next turn */
+    }
 }
 
 /*
@@ -753,6 +780,7 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
 struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
 {
     republish_states(bus);
+    post_owed_states(bus);
     if (take_command(bus, command))
         return (struct bus_work){.kind = WORK_COMMAND};
     struct device *device = schedule_peek(&bus->schedule);

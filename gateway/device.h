@@ -85,6 +85,7 @@ struct device {
     bool poll_fast;               /* near or in alarm: polled at the profile's fast_poll_ms */
     double fast_share;            /* the share of its bus's time that fast polling adds */
     size_t schedule_rank;         /* place on its bus: breaks ties between equal due times */
+    bool state_owed;              /* its retained state found the uplink queue full: resent */
     uint64_t last_poll_start_ms;  /* monotonic; 0 = never polled */
     bool last_poll_timed_out;     /* its last poll got no answer */
     struct device_stats stats;

@@ -314,13 +314,13 @@ int uplink_post_text(const char *topic_suffix, const char *payload, size_t lengt
         }
         copy_text(item.message.text, &text);
     }
-    bool taken =
-        kind == PUBLISH_VOLATILE ? push_unless_full(&item, &text) : push_waiting(&item, &text);
+    bool taken = kind == PUBLISH_KEPT ? push_waiting(&item, &text) : push_unless_full(&item, &text);
     if (taken)
         return 0;
     if (item.message.malloced)
         free(item.message.text);
-    publish_count_dropped();
+    if (kind != PUBLISH_LATEST) /* a retained state is posted again by its bus */
+        publish_count_dropped();
     return -1;
 }
 
@@ -332,15 +332,15 @@ int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool r
     return result;
 }
 
-void uplink_post_device_state(const struct device *device)
+int uplink_post_device_state(const struct device *device)
 {
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "device/%s/state", device->def->id);
     struct json_writer *writer = payload_thread_writer();
     if (writer && payload_write_device_state(writer, device) == 0)
-        uplink_post_text(topic, writer->text, writer->length, 1, true, PUBLISH_LATEST);
-    else
-        log_error("uplink: out of memory for the state of %s; not sent", device->def->id);
+        return uplink_post_text(topic, writer->text, writer->length, 1, true, PUBLISH_LATEST);
+    log_error("uplink: out of memory for the state of %s; not sent", device->def->id);
+    return -1;
 }
 
 static void free_shelving_change(struct shelving_change *change)
@@ -556,8 +556,8 @@ static void route_commands(struct batch *batch)
     for (size_t i = 0; i < batch->command_count; i++) {
         const char *device_id = batch->commands[i];
         const char *payload = device_id + strlen(device_id) + 1;
-        char *refusal = uplink.handle_command(uplink.command_context, device_id, payload,
-                                              strlen(payload));
+        char *refusal =
+            uplink.handle_command(uplink.command_context, device_id, payload, strlen(payload));
         if (refusal) {
             char topic[PUBLISH_TOPIC_MAX];
             snprintf(topic, sizeof topic, "cmd-result/%s", device_id);

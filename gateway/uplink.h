@@ -75,9 +75,10 @@ void uplink_post_event(const struct alarm_event *event);
 /*
  * Hands over a message for P/<topic_suffix>: its payload's length bytes are
  * copied into the queue (no allocation: format it into a reused writer,
- * payload_thread_writer()). PUBLISH_KEPT and PUBLISH_LATEST wait for room
- * like an event; PUBLISH_VOLATILE is dropped, and counted, when the queue is
- * full. Returns 0 when queued.
+ * payload_thread_writer()). PUBLISH_KEPT waits for room like an event;
+ * PUBLISH_LATEST and PUBLISH_VOLATILE are not taken when the queue is full
+ * (a volatile one is counted as dropped; the poster of a latest one sends it
+ * again). Returns 0 when queued.
  *
  * PUBLISH_KEPT messages (command results) wake the uplink at once, like
  * events; the others are taken with what else comes within 10 ms, so that a
@@ -92,9 +93,12 @@ int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool r
 
 /*
  * The retained P/device/<id>/state of device, formatted on the calling thread
- * (the device's bus thread) into its writer and queued: no allocation.
+ * (the device's bus thread) into its writer and queued: no allocation. Never
+ * waits (a wait would hold up every bus of the tcp reactor): returns -1 when
+ * the queue is full, and the bus posts the state again later (only the
+ * latest state of a device matters).
  */
-void uplink_post_device_state(const struct device *device);
+int uplink_post_device_state(const struct device *device);
 
 /*
  * Hands over a shelving to keep for a restart: the device's alarm (NULL: all
