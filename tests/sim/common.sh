@@ -10,6 +10,7 @@ PROFILES="$SAFETYGW_SOURCE_DIR/config/profiles"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/safetygw-sim-test.XXXXXX")
 CONTROL="$WORK/sim.sock"
 SIM_PID=""
+source "$SAFETYGW_SOURCE_DIR/tests/wait_until.sh"
 
 cleanup() {
     local status=$?
