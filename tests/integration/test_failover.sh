@@ -34,15 +34,17 @@ subscribe_durable "$WORK/alarms.txt" "$TOPIC_PREFIX/alarm/#"
 start_daemon_supervised "$WORK/site.yaml" # see gateway/mqtt_store.c, refuse_damaged_resend
 check "daemon connects" wait_until 10 daemon_connected
 toggle_leak
+back_since() { [ "$(connections_after "$1")" -ge 1 ]; }
 for round in $(seq 1 "${FLAP_ROUNDS:-5}"); do
     stop_broker
     toggle_leak  # raised or cleared while the broker is away
-    sleep 2      # the broker stays away a while
+    sleep 2      # the scenario's pace, not a wait: the broker stays away 2 s more
     start_broker "$BROKER_PORT"
     mark=$(log_lines)
-    sleep 1      # and is up a while before the next stop
+    sleep 1      # the scenario's pace, not a wait: the next event 1 s after the broker's start
     toggle_leak  # maybe before the daemon is back: queued, then sent
-    sleep 2
+    # the broker stays up until the daemon is back, so that each stop is a loss it sees
+    wait_until 30 back_since "$mark" || fail "round $round: the daemon did not reconnect in 30 s"
 done
 daemon_connected_now() { "$CLI" status --json --socket "$WORK/control.sock" | json_is '.mqtt.connected'; }
 check "daemon is connected after the last start" wait_until 20 daemon_connected_now
