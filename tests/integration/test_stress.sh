@@ -98,7 +98,7 @@ check "the daemon answers commands before the storm" wait_until 60 command_path_
 flip_gas() {
     while [ "$SECONDS" -lt "$1" ]; do
         echo "set $(random_device) gas_lel $((RANDOM % 2 * 30))"
-        sleep "$GAS_FLIP_S"
+        sleep "$GAS_FLIP_S" # the storm's pace, not a wait for anything
     done
 }
 
@@ -157,7 +157,7 @@ ask_status() {
         else
             echo "$asked unanswered at ${SECONDS}s: $(tail -n 1 "$WORK/cli.log")" >>"$WORK/status.txt"
         fi
-        sleep "$STATUS_EVERY_S"
+        sleep "$STATUS_EVERY_S" # the storm's pace, not a wait for anything
     done
 }
 
