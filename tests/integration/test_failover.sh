@@ -87,8 +87,13 @@ check "events then reach node B" wait_until 10 events_seen "$WORK/b.txt"
 stop_mosquitto nodeB
 toggle_leak   # queued on disk: no node is up
 toggle_leak
-stored() { find "$WORK/state2/mqtt" -name '*.msg' | grep -q .; }
+stored_seqs() { cat "$WORK"/state2/mqtt/*/*.msg 2>/dev/null | grep -ao '"seq":[0-9]*' | cut -d: -f2; }
+stored() { stored_seqs | grep -q .; }
 check "events wait on disk while no node is up" wait_until 10 stored
+# The SIGKILL comes once every number given out is delivered or on disk: between the
+# seq file and the store a crash may skip numbers (docs/mqtt.md), a gap this test would see.
+kept() { [ "$( (alarm_seqs "$WORK/a.txt"; alarm_seqs "$WORK/b.txt"; stored_seqs) | sort -un | wc -l)" -ge "$(numbered)" ]; }
+check "every number given out is delivered or on disk" wait_until 10 kept
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
 folders=$(find "$WORK/state2/mqtt" -mindepth 1 -maxdepth 1 -type d | wc -l)
 check "one message store for the whole server list" test "$folders" -eq 1
