@@ -77,6 +77,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 . "$SAFETYGW_SOURCE_DIR/tests/checks.sh"
+. "$SAFETYGW_SOURCE_DIR/tests/wait_until.sh"
 
 # A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral
 # range: there another test's outgoing connection could take it before we listen.
@@ -101,15 +102,6 @@ profiles_without_chatter() {
             >"$WORK/profiles/$(basename "$profile")"
     done
     PROFILES="$WORK/profiles"
-}
-
-# wait_until SECONDS COMMAND...: polls the command every 0.1 s.
-wait_until() {
-    local deadline=$((SECONDS + $1)); shift
-    while ! "$@" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -73,7 +73,7 @@ start_daemon_supervised() {
             wait $! || status=$?
             [ "$status" -eq 1 ] && [ ! -e "$WORK/supervisor.stop" ] || break
             echo "supervisor: safetygwd exited with status 1; starting it again" >>"$WORK/daemon.log"
-            sleep 1
+            sleep 1 # the supervisor's pace (RestartSec, shortened), not a wait for anything
         done
     ) &
     SUPERVISOR_PID=$!

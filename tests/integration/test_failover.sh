@@ -34,15 +34,17 @@ subscribe_durable "$WORK/alarms.txt" "$TOPIC_PREFIX/alarm/#"
 start_daemon_supervised "$WORK/site.yaml" # see gateway/mqtt_store.c, refuse_damaged_resend
 check "daemon connects" wait_until 10 daemon_connected
 toggle_leak
+back_since() { [ "$(connections_after "$1")" -ge 1 ]; }
 for round in $(seq 1 "${FLAP_ROUNDS:-5}"); do
     stop_broker
     toggle_leak  # raised or cleared while the broker is away
-    sleep 2      # the broker stays away a while
+    sleep 2      # the scenario's pace, not a wait: the broker stays away 2 s more
     start_broker "$BROKER_PORT"
     mark=$(log_lines)
-    sleep 1      # and is up a while before the next stop
+    sleep 1      # the scenario's pace, not a wait: the next event 1 s after the broker's start
     toggle_leak  # maybe before the daemon is back: queued, then sent
-    sleep 2
+    # the broker stays up until the daemon is back, so that each stop is a loss it sees
+    wait_until 30 back_since "$mark" || fail "round $round: the daemon did not reconnect in 30 s"
 done
 daemon_connected_now() { "$CLI" status --json --socket "$WORK/control.sock" | json_is '.mqtt.connected'; }
 check "daemon is connected after the last start" wait_until 20 daemon_connected_now
@@ -85,8 +87,13 @@ check "events then reach node B" wait_until 10 events_seen "$WORK/b.txt"
 stop_mosquitto nodeB
 toggle_leak   # queued on disk: no node is up
 toggle_leak
-stored() { find "$WORK/state2/mqtt" -name '*.msg' | grep -q .; }
+stored_seqs() { cat "$WORK"/state2/mqtt/*/*.msg 2>/dev/null | grep -ao '"seq":[0-9]*' | cut -d: -f2; }
+stored() { stored_seqs | grep -q .; }
 check "events wait on disk while no node is up" wait_until 10 stored
+# The SIGKILL comes once every number given out is delivered or on disk: between the
+# seq file and the store a crash may skip numbers (docs/mqtt.md), a gap this test would see.
+kept() { [ "$( (alarm_seqs "$WORK/a.txt"; alarm_seqs "$WORK/b.txt"; stored_seqs) | sort -un | wc -l)" -ge "$(numbered)" ]; }
+check "every number given out is delivered or on disk" wait_until 10 kept
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
 folders=$(find "$WORK/state2/mqtt" -mindepth 1 -maxdepth 1 -type d | wc -l)
 check "one message store for the whole server list" test "$folders" -eq 1

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Under load the daemon never freezes and loses nothing. For 30 s, 4 Modbus TCP
-# converters x 10 gas alarms polled every 100 ms flip between clean air and a
-# leak every ~50 ms, operators send thousands of commands in bursts, SIGHUP
-# swaps the configuration every 5 s (adding and removing a device) and the CLI
-# asks for the status every second. Afterwards, once the gas is gone: every
+# Under load the daemon never freezes and loses nothing. For 30 s (on a busy
+# machine until the storm has its volume), 4 Modbus TCP converters x 10 gas
+# alarms polled every 100 ms flip between clean air and a leak every ~50 ms,
+# operators send thousands of commands in bursts, SIGHUP swaps the
+# configuration every 5 s (adding and removing a device) and the CLI asks for
+# the status every second. Afterwards, once the gas is gone: every
 # command has exactly one result, every alarm raised is cleared, raised and
 # cleared alternate for each alarm, seq has no gap, and every status query was
 # answered. Outcomes are asserted, not timings; every wait has a deadline.
@@ -91,14 +92,15 @@ command_path_live() {
 }
 check "the daemon answers commands before the storm" wait_until 60 command_path_live
 
-# --- the storm: four loops, each over by the storm's end
+# --- the storm: four loops, each over once $WORK/storm.over exists
+storm_on() { [ ! -e "$WORK/storm.over" ]; }
 
 # Gas of random devices to 0 or 30 %LEL (leak: gas_low, gas_high, AL1, AL2), one
 # control connection to the simulator.
 flip_gas() {
-    while [ "$SECONDS" -lt "$1" ]; do
+    while storm_on; do
         echo "set $(random_device) gas_lel $((RANDOM % 2 * 30))"
-        sleep "$GAS_FLIP_S"
+        sleep "$GAS_FLIP_S" # the storm's pace, not a wait for anything
     done
 }
 
@@ -113,9 +115,9 @@ sleep_until_us() {
 # Bursts of BURST_COMMANDS commands with unique ids to a random device, every
 # BURST_EVERY_MS (at once when behind); "ID DEVICE" of each in sent.txt.
 send_commands() {
-    local end=$1 burst=0 next=0 start_us device first
+    local burst=0 next=0 start_us device first
     start_us=$(now_us)
-    while [ "$SECONDS" -lt "$end" ]; do
+    while storm_on; do
         sleep_until_us $((start_us + burst * BURST_EVERY_MS * 1000))
         device=$(random_device)
         first=$((next + 1))
@@ -131,8 +133,8 @@ send_commands() {
 # SIGHUP every RELOAD_EVERY_S, alternating the configuration with and without
 # the added device (renamed into place: the daemon never reads half a file).
 reload_often() {
-    local end=$1 reloads=0
-    while sleep "$RELOAD_EVERY_S" && [ "$SECONDS" -lt "$end" ]; do
+    local reloads=0
+    while sleep "$RELOAD_EVERY_S" && storm_on; do
         reloads=$((reloads + 1))
         if [ $((reloads % 2)) = 1 ]; then
             cp "$WORK/with-added.yaml" "$WORK/next.yaml"
@@ -148,7 +150,7 @@ reload_often() {
 # safetygw status --json every STATUS_EVERY_S: "answered" or "unanswered: why".
 ask_status() {
     local asked=0 answer
-    while [ "$SECONDS" -lt "$1" ]; do
+    while storm_on; do
         asked=$((asked + 1))
         # the CLI gives up after 10 s itself; timeout is for a CLI that would not
         if answer=$(timeout 20 "$CLI" status --json --socket "$WORK/control.sock" 2>>"$WORK/cli.log") &&
@@ -157,31 +159,40 @@ ask_status() {
         else
             echo "$asked unanswered at ${SECONDS}s: $(tail -n 1 "$WORK/cli.log")" >>"$WORK/status.txt"
         fi
-        sleep "$STATUS_EVERY_S"
+        sleep "$STATUS_EVERY_S" # the storm's pace, not a wait for anything
     done
 }
 
 for file in sent reloads status unpublished; do : >"$WORK/$file.txt"; done
-storm_end=$((SECONDS + STORM_S))
-flip_gas "$storm_end" | socat -t 2 - "UNIX-CONNECT:$SIM_SOCKET" >"$WORK/flips.txt" 2>>"$WORK/socat.log" &
+storm_started=$SECONDS
+flip_gas | socat -t 2 - "UNIX-CONNECT:$SIM_SOCKET" >"$WORK/flips.txt" 2>>"$WORK/socat.log" &
 flipper=$!
-send_commands "$storm_end" &
+send_commands &
 sender=$!
-reload_often "$storm_end" &
+reload_often &
 reloader=$!
-ask_status "$storm_end" &
+ask_status &
 asker=$!
 PIDS="$PIDS $flipper $sender $reloader $asker"
+# The storm lasts STORM_S, and on a machine too busy to send its volume (the
+# first checks below) in that time, until it has, for at most twice as long.
+storm_done() {
+    [ $((SECONDS - storm_started)) -ge "$STORM_S" ] &&
+        [ "$(wc -l <"$WORK/sent.txt")" -ge "$MIN_COMMANDS" ] &&
+        [ "$(grep -c "^ok .* gas_lel = " "$WORK/flips.txt")" -ge $((STORM_S * 10)) ]
+}
+wait_until $((2 * STORM_S)) storm_done || true
+touch "$WORK/storm.over"
 wait "$flipper" "$sender" "$reloader" "$asker" || true
 
 # --- what the storm did (if it did not, the assertions below prove nothing)
 sent=$(wc -l <"$WORK/sent.txt")
 flips=$(grep -c "^ok .* gas_lel = " "$WORK/flips.txt" || true)
 sighups=$(wc -l <"$WORK/reloads.txt")
-echo "storm: $sent commands, $flips gas changes, $sighups SIGHUPs, $(wc -l <"$WORK/status.txt") status queries"
+echo "storm of $((SECONDS - storm_started)) s: $sent commands, $flips gas changes, $sighups SIGHUPs, $(wc -l <"$WORK/status.txt") status queries"
 check "at least $MIN_COMMANDS commands were sent" test "$sent" -ge "$MIN_COMMANDS"
 check "every burst reached the broker" test ! -s "$WORK/unpublished.txt"
-check "the gas changed at least every 100 ms on average" test "$flips" -ge $((STORM_S * 10))
+check "the gas changed at least $((STORM_S * 10)) times (every 100 ms of STORM_S)" test "$flips" -ge $((STORM_S * 10))
 check "the configuration was swapped every $RELOAD_EVERY_S s" test "$sighups" -ge $((STORM_S / RELOAD_EVERY_S - 1))
 
 # --- the gas goes, then the daemon is given until settle_end to catch up

@@ -24,7 +24,9 @@ lines() { grep -c "$1" "$WORK/watch.txt" || true; }
 
 start_watch --client-id test-watch
 check "watch connects" wait_until 10 subscribed 1
-sleep 0.5 # its SUBSCRIBE is on the wire
+# mosquitto logs "CLIENT QOS TOPIC" (log_type all) once it has added the subscription.
+at_broker() { grep -qF "$1" "$WORK/mosquitto.log"; }
+check "its subscription is live at the broker" wait_until 10 at_broker "test-watch 1 safetygw/+/+/alarm/#"
 publish gw-a 1 raised
 publish gw-a 2 cleared
 publish gw-a 4 raised
@@ -47,9 +49,7 @@ stop_watch
 
 start_watch --client-id test-watch-shared --share consoles --json
 check "watch connects with a shared subscription" wait_until 10 subscribed 3
-shared() { grep -q 'test-watch-shared 1 \$share/consoles/safetygw/+/+/alarm/#' "$WORK/mosquitto.log"; }
-check "through \$share/consoles/..." wait_until 10 shared
-sleep 0.5
+check "through \$share/consoles/..." wait_until 10 at_broker 'test-watch-shared 1 $share/consoles/safetygw/+/+/alarm/#'
 publish gw-c 10 raised
 publish gw-c 12 raised
 json_seen() { grep '^{' "$WORK/watch.txt" | jq -e 'select(.type == "event" and .gateway == "gw-c" and .seq == 12)' >/dev/null 2>&1; }

@@ -10,6 +10,7 @@ PROFILES="$SAFETYGW_SOURCE_DIR/config/profiles"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/safetygw-sim-test.XXXXXX")
 CONTROL="$WORK/sim.sock"
 SIM_PID=""
+source "$SAFETYGW_SOURCE_DIR/tests/wait_until.sh"
 
 cleanup() {
     local status=$?
@@ -42,11 +43,14 @@ free_port() {
 
 # start_sim ARGS... — runs the simulator on $WORK/site.yaml, waits until it says it is ready
 # (the socket file appears at bind(), before listen(): a connect then is refused).
+# The log of a simulator before is removed first: the new one truncates it only once
+# it runs, and its "ready" must not be mistaken for the new one's.
 start_sim() {
+    rm -f "$WORK/sim.log"
     "$SIM" -c "$WORK/site.yaml" --control "$CONTROL" "$@" >"$WORK/sim.log" 2>&1 &
     SIM_PID=$!
     for _ in $(seq 100); do
-        grep -q "safetygw-sim: ready:" "$WORK/sim.log" && return 0
+        grep -qs "safetygw-sim: ready:" "$WORK/sim.log" && return 0
         kill -0 "$SIM_PID" 2>/dev/null || fail "simulator exited: $(cat "$WORK/sim.log")"
         sleep 0.05
     done

@@ -28,7 +28,10 @@ expect "slave 2 healed" "$(rtu_probe read 2 holding 0 1)" 22
 # slow: the reply comes after the bus timeout (a patient master still gets it).
 send "fault gas-a1 slow"
 expect "slow slave 1, 400 ms timeout" "$(rtu_probe read 1 holding 0 1 || true)" timeout
-sleep 0.4 # let the late reply land and be flushed
+# The late reply (7 bytes: address, function, count, a register, CRC) lands on the
+# line after the probe gave up; taking it off the line is the flush.
+late_reply() { timeout 5 head -c 7 <"$LINE" | wc -c; }
+expect "the late reply lands on the line" "$(late_reply)" 7
 expect "slow slave 1, 1500 ms timeout" "$(PROBE_TIMEOUT_MS=1500 rtu_probe read 1 holding 0 1)" 11
 send "heal gas-a1"
 expect "slave 1 healed" "$(rtu_probe read 1 holding 0 1)" 11

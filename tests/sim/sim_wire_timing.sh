@@ -40,24 +40,27 @@ check() {
 }
 
 rtu_probe() { "$PROBE" --timeout-ms 400 --no-silence rtu "$LINE" 9600 N 8 1 "$@"; }
+# quietest COMMAND...: the lowest of 3 medians. A busy machine only ever delays a
+# reply, so the quietest try measures the line's own time.
+quietest() { for _ in 1 2 3; do "$@"; done | sort -g | sed -n 1p; }
 start_sim --lenient --latency-ms 10
 # FC03 of 8 registers: request 8 bytes, reply 5 + 16 = 21.
-check "9600 8N1, 8 holding registers" "$(rtu_probe time 1 holding 0 8 20)" \
+check "9600 8N1, 8 holding registers" "$(quietest rtu_probe time 1 holding 0 8 20)" \
     "$(expected_ms 9600 10 8 21 10)"
 # FC04 of 11 registers: request 8 bytes, reply 5 + 22 = 27.
-check "9600 8N1, 11 input registers" "$(rtu_probe time 2 input 0 11 20)" \
+check "9600 8N1, 11 input registers" "$(quietest rtu_probe time 2 input 0 11 20)" \
     "$(expected_ms 9600 10 8 27 10)"
 check "38400 8E1, 8 holding registers" \
-    "$("$PROBE" --no-silence rtu "$FAST_LINE" 38400 E 8 1 time 3 holding 0 8 20)" \
+    "$(quietest "$PROBE" --no-silence rtu "$FAST_LINE" 38400 E 8 1 time 3 holding 0 8 20)" \
     "$(expected_ms 38400 11 8 21 10)"
 stop_sim
 
 start_sim --lenient --latency-ms 25
-check "9600 8N1, latency 25 ms" "$(rtu_probe time 1 holding 0 8 20)" \
+check "9600 8N1, latency 25 ms" "$(quietest rtu_probe time 1 holding 0 8 20)" \
     "$(expected_ms 9600 10 8 21 25)"
 stop_sim
 
 start_sim --no-wire-delay
-fast=$(rtu_probe time 1 holding 0 8 20)
-awk -v m="$fast" 'BEGIN { exit !(m < 5) }' || fail "--no-wire-delay read took $fast ms"
+fast=$(quietest rtu_probe time 1 holding 0 8 20)
+[ -n "$fast" ] && awk -v m="$fast" 'BEGIN { exit !(m < 5) }' || fail "--no-wire-delay read took $fast ms"
 pass "--no-wire-delay: median $fast ms"
