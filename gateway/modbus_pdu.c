@@ -107,3 +107,37 @@ int modbus_pdu_write_reply(const uint8_t *reply, size_t length, const uint8_t *r
         return reply_error(reply, length, request[0]);
     return 0;
 }
+
+int modbus_pdu_read(modbus_transact_fn *transact, void *link, uint8_t unit, enum point_table table,
+                    uint16_t address, uint16_t count, uint16_t *out)
+{
+    uint8_t request[MODBUS_PDU_MAX];
+    size_t request_length = modbus_pdu_read_request(table, address, count, request);
+    if (request_length == 0) {
+        errno = EMBMDATA;
+        return -1;
+    }
+    uint8_t reply[MODBUS_PDU_MAX];
+    int length = transact(link, unit, request, request_length, reply, sizeof reply);
+    if (length < 0)
+        return -1;
+    return modbus_pdu_read_reply(reply, (size_t)length, table, count, out);
+}
+
+int modbus_pdu_write(modbus_transact_fn *transact, void *link, uint8_t unit, enum point_table table,
+                     uint16_t address, uint16_t count, uint16_t value)
+{
+    uint8_t request[MODBUS_PDU_MAX];
+    size_t request_length = modbus_pdu_write_request(table, address, count, value, request);
+    if (request_length == 0) {
+        errno = EMBMDATA;
+        return -1;
+    }
+    uint8_t reply[MODBUS_PDU_MAX];
+    int length = transact(link, unit, request, request_length, reply, sizeof reply);
+    if (length < 0)
+        return -1;
+    if (unit == 0 && length == 0)
+        return 0; /* a broadcast on a line: nobody answers */
+    return modbus_pdu_write_reply(reply, (size_t)length, request);
+}

@@ -340,36 +340,20 @@ int rtu_link_transact(struct rtu_link *link, uint8_t slave, const uint8_t *reque
     return receive_reply(link, slave, request[0], expected_length, reply, reply_size);
 }
 
+static int transact(void *link, uint8_t slave, const uint8_t *request, size_t request_length,
+                    uint8_t *reply, size_t reply_size)
+{
+    return rtu_link_transact(link, slave, request, request_length, reply, reply_size);
+}
+
 int rtu_link_read(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
                   uint16_t count, uint16_t *out)
 {
-    uint8_t request[MODBUS_PDU_MAX];
-    size_t request_length = modbus_pdu_read_request(table, address, count, request);
-    if (request_length == 0) {
-        errno = EMBMDATA;
-        return -1;
-    }
-    uint8_t reply[MODBUS_PDU_MAX];
-    int length = rtu_link_transact(link, slave, request, request_length, reply, sizeof reply);
-    if (length < 0)
-        return -1;
-    return modbus_pdu_read_reply(reply, (size_t)length, table, count, out);
+    return modbus_pdu_read(transact, link, slave, table, address, count, out);
 }
 
 int rtu_link_write(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
                    uint16_t count, uint16_t value)
 {
-    uint8_t request[MODBUS_PDU_MAX];
-    size_t request_length = modbus_pdu_write_request(table, address, count, value, request);
-    if (request_length == 0) {
-        errno = EMBMDATA;
-        return -1;
-    }
-    uint8_t reply[MODBUS_PDU_MAX];
-    int length = rtu_link_transact(link, slave, request, request_length, reply, sizeof reply);
-    if (length < 0)
-        return -1;
-    if (slave == 0)
-        return 0;
-    return modbus_pdu_write_reply(reply, (size_t)length, request);
+    return modbus_pdu_write(transact, link, slave, table, address, count, value);
 }

@@ -211,34 +211,20 @@ int tcp_link_transact(struct tcp_link *link, uint8_t unit, const uint8_t *reques
     }
 }
 
+static int transact(void *link, uint8_t unit, const uint8_t *request, size_t request_length,
+                    uint8_t *reply, size_t reply_size)
+{
+    return tcp_link_transact(link, unit, request, request_length, reply, reply_size);
+}
+
 int tcp_link_read(struct tcp_link *link, uint8_t unit, enum point_table table, uint16_t address,
                   uint16_t count, uint16_t *out)
 {
-    uint8_t request[MODBUS_PDU_MAX];
-    size_t request_length = modbus_pdu_read_request(table, address, count, request);
-    if (request_length == 0) {
-        errno = EMBMDATA;
-        return -1;
-    }
-    uint8_t reply[MODBUS_PDU_MAX];
-    int length = tcp_link_transact(link, unit, request, request_length, reply, sizeof reply);
-    if (length < 0)
-        return -1;
-    return modbus_pdu_read_reply(reply, (size_t)length, table, count, out);
+    return modbus_pdu_read(transact, link, unit, table, address, count, out);
 }
 
 int tcp_link_write(struct tcp_link *link, uint8_t unit, enum point_table table, uint16_t address,
                    uint16_t count, uint16_t value)
 {
-    uint8_t request[MODBUS_PDU_MAX];
-    size_t request_length = modbus_pdu_write_request(table, address, count, value, request);
-    if (request_length == 0) {
-        errno = EMBMDATA;
-        return -1;
-    }
-    uint8_t reply[MODBUS_PDU_MAX];
-    int length = tcp_link_transact(link, unit, request, request_length, reply, sizeof reply);
-    if (length < 0)
-        return -1;
-    return modbus_pdu_write_reply(reply, (size_t)length, request);
+    return modbus_pdu_write(transact, link, unit, table, address, count, value);
 }
