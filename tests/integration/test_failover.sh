@@ -78,7 +78,11 @@ check "the daemon reaches the first node of mqtt.uris" wait_until 10 connected_t
 wait_until 10 daemon_connected_now || true
 toggle_leak
 events_seen() { [ "$(alarm_seqs "$1" | wc -l)" -ge 1 ]; }
-check "an event reaches node A" wait_until 10 events_seen "$WORK/a.txt"
+# Node A stops only once it has every event so far: messages still in flight to it
+# when it goes are discarded by Paho on the move to node B, which has no session of
+# the gateway's (logged; docs/deployment-city.md), and the checks below would see a gap.
+all_at_a() { [ "$(alarm_seqs "$WORK/a.txt" | sort -un | wc -l)" -ge "$(numbered)" ]; }
+check "every event so far reaches node A" wait_until 10 all_at_a
 stop_mosquitto nodeA
 check "when node A stops, the daemon moves to node B" wait_until 10 connected_to "$nodeB_PORT"
 toggle_leak
