@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@
 #define PASSWORD_MAX 512
 #define RECONNECT_MIN_S 1
 #define RECONNECT_MAX_S 2 /* a console is one client: no herd to spread out */
+#define RESUBSCRIBE_MIN_S 2  /* a refused subscription is asked for again after this, */
+#define RESUBSCRIBE_MAX_S 60 /* doubling up to this while the broker keeps refusing */
 
 static const char usage[] =
     "usage: safetygw watch --broker URI[,URI...] [--topic-prefix 'safetygw/+/+']\n"
@@ -38,12 +41,24 @@ static const char usage[] =
  * message callback (one thread, so the tracker and stdout need no lock) and
  * the connection callbacks.
  */
+/*
+ * One of the console's two subscriptions. `refused` is set by Paho's thread
+ * when the broker refuses it (an ACL, or a broker cluster that could not make
+ * its consumer in time) and cleared by whoever subscribes again: the main
+ * thread's retry or the next connection.
+ */
+struct subscription {
+    char topic[TOPIC_MAX];
+    atomic_bool refused;
+};
+
+enum { SUBSCRIPTION_ALARMS, SUBSCRIPTION_STATUS, SUBSCRIPTIONS };
+
 static struct {
     MQTTAsync client;
     char *brokers[BROKERS_MAX];
     int broker_count;
-    char alarm_filter[TOPIC_MAX];
-    char status_filter[TOPIC_MAX];
+    struct subscription subscriptions[SUBSCRIPTIONS];
     const char *share_group;
     bool json;
     struct watch_seq *tracker;
@@ -224,28 +239,47 @@ static int on_message(void *context, char *topic, int topic_length, MQTTAsync_me
 
 static void on_subscribe_failure(void *context, MQTTAsync_failureData *response)
 {
-    fprintf(stderr, "safetygw watch: subscription to %s refused by the broker (%s)\n",
-            (const char *)context,
+    struct subscription *subscription = context;
+    fprintf(stderr, "safetygw watch: subscription to %s refused by the broker (%s); asking again\n",
+            subscription->topic,
             response && response->message ? response->message : "SUBACK 0x80: check the ACL");
+    atomic_store(&subscription->refused, true);
 }
 
-static void subscribe(const char *filter)
+static void on_subscribe_success(void *context, MQTTAsync_successData *response)
 {
-    static char shared[BROKERS_MAX][TOPIC_MAX];
-    static int next;
-    const char *topic = filter;
-    if (watch.share_group) {
-        char *slot = shared[next++ % BROKERS_MAX];
-        snprintf(slot, TOPIC_MAX, "$share/%s/%s", watch.share_group, filter);
-        topic = slot;
-    }
+    struct subscription *subscription = context;
+    fprintf(stderr, "safetygw watch: subscribed to %s (granted QoS %d)\n", subscription->topic,
+            response ? response->alt.qos : -1);
+}
+
+static void subscribe(struct subscription *subscription)
+{
+    atomic_store(&subscription->refused, false);
     MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
+    options.onSuccess = on_subscribe_success;
     options.onFailure = on_subscribe_failure;
-    options.context = (void *)topic;
-    int rc = MQTTAsync_subscribe(watch.client, topic, 1, &options);
+    options.context = subscription;
+    int rc = MQTTAsync_subscribe(watch.client, subscription->topic, 1, &options);
     if (rc != MQTTASYNC_SUCCESS)
-        fprintf(stderr, "safetygw watch: cannot subscribe to %s: %s\n", topic,
+        fprintf(stderr, "safetygw watch: cannot subscribe to %s: %s\n", subscription->topic,
                 MQTTAsync_strerror(rc));
+}
+
+/* The main thread, every RESUBSCRIBE_MIN_S..MAX_S while one is refused: subscribes again. */
+static int resubscribe_refused(int wait_s)
+{
+    bool any_refused = false;
+    for (int i = 0; i < SUBSCRIPTIONS; i++) {
+        struct subscription *subscription = &watch.subscriptions[i];
+        if (!atomic_load(&subscription->refused) || !MQTTAsync_isConnected(watch.client))
+            continue;
+        any_refused = true;
+        subscribe(subscription);
+    }
+    if (!any_refused)
+        return RESUBSCRIBE_MIN_S;
+    return wait_s * 2 < RESUBSCRIBE_MAX_S ? wait_s * 2 : RESUBSCRIBE_MAX_S;
 }
 
 /* Subscribes again on every connection: a node without our session has no subscriptions. */
@@ -254,8 +288,8 @@ static void on_connected(void *context, char *cause)
     (void)context;
     (void)cause;
     fprintf(stderr, "safetygw watch: connected\n");
-    subscribe(watch.alarm_filter);
-    subscribe(watch.status_filter);
+    for (int i = 0; i < SUBSCRIPTIONS; i++)
+        subscribe(&watch.subscriptions[i]);
 }
 
 static void on_connect_success(void *context, MQTTAsync_successData *response)
@@ -398,6 +432,33 @@ static int parse(int argc, char **argv, struct watch_args *args, struct cli_opti
     return CLI_OPTIONS_RUN;
 }
 
+/* "PREFIX/alarm/#" and "PREFIX/status", each under "$share/GROUP/" when shared. */
+static void name_subscriptions(const char *prefix, const char *share_group)
+{
+    static const char *const suffixes[SUBSCRIPTIONS] = {"alarm/#", "status"};
+    for (int i = 0; i < SUBSCRIPTIONS; i++) {
+        struct subscription *subscription = &watch.subscriptions[i];
+        if (share_group)
+            snprintf(subscription->topic, TOPIC_MAX, "$share/%s/%s/%s", share_group, prefix,
+                     suffixes[i]);
+        else
+            snprintf(subscription->topic, TOPIC_MAX, "%s/%s", prefix, suffixes[i]);
+        atomic_init(&subscription->refused, false);
+    }
+}
+
+/* Until SIGINT or SIGTERM: asks again for what the broker refused, with a back-off. */
+static void wait_for_stop(const sigset_t *stop)
+{
+    int wait_s = RESUBSCRIBE_MIN_S;
+    for (;;) {
+        struct timespec timeout = {.tv_sec = wait_s};
+        if (sigtimedwait(stop, NULL, &timeout) >= 0)
+            return;
+        wait_s = resubscribe_refused(wait_s);
+    }
+}
+
 int cli_watch(int argc, char **argv)
 {
     struct cli_options options = {.command = "watch"};
@@ -416,8 +477,7 @@ int cli_watch(int argc, char **argv)
         snprintf(client_id, sizeof client_id, "%s", args.client_id);
     else
         default_client_id(client_id, sizeof client_id);
-    snprintf(watch.alarm_filter, sizeof watch.alarm_filter, "%s/alarm/#", args.prefix);
-    snprintf(watch.status_filter, sizeof watch.status_filter, "%s/status", args.prefix);
+    name_subscriptions(args.prefix, args.share);
     watch.share_group = args.share;
     watch.json = options.json;
     watch.tracker = watch_seq_new();
@@ -438,8 +498,7 @@ int cli_watch(int argc, char **argv)
                 "safetygw watch: shared subscription $share/%s/...: each member sees a "
                 "part of every stream, so gaps are not reported\n",
                 args.share);
-    int signal_number;
-    sigwait(&stop, &signal_number);
+    wait_for_stop(&stop);
     MQTTAsync_disconnectOptions disconnect = MQTTAsync_disconnectOptions_initializer;
     disconnect.timeout = 1000;
     MQTTAsync_disconnect(watch.client, &disconnect);

@@ -54,7 +54,7 @@ check "calm clears port3.over_temperature" \
 # --- a silent device goes offline and comes back
 sim fault gas-3 silent >/dev/null
 check "silent device raises offline" wait_until 15 has_event "$WORK/mqtt.txt" gas-3 offline raised
-offline_state() { grep "^$TOPIC_PREFIX/device/gas-3/state " "$WORK/mqtt.txt" | tail -1 | cut -d' ' -f2- | jq -e '.online == false and (.alarms | index("offline"))' >/dev/null; }
+offline_state() { grep "^$TOPIC_PREFIX/device/gas-3/state " "$WORK/mqtt.txt" | tail -1 | cut -d' ' -f2- | json_is '.online == false and (.alarms | index("offline"))'; }
 check "device state says offline, retained" offline_state
 sim heal gas-3 >/dev/null
 check "answering again clears offline" wait_until 30 has_event "$WORK/mqtt.txt" gas-3 offline cleared
@@ -65,7 +65,7 @@ first=$(head -1 <<<"$seqs")
 expected=$(seq "$first" $((first + $(wc -l <<<"$seqs") - 1)))
 check "seq rises by one per event" test "$seqs" = "$expected"
 
-health_ok() { grep "^$TOPIC_PREFIX/health " "$WORK/mqtt.txt" | tail -1 | cut -d' ' -f2- | jq -e '.buses | length == 2' >/dev/null; }
+health_ok() { grep "^$TOPIC_PREFIX/health " "$WORK/mqtt.txt" | tail -1 | cut -d' ' -f2- | json_is '.buses | length == 2'; }
 check "health reports both buses" wait_until 5 health_ok
 
 kill -TERM "$DAEMON_PID"

@@ -3,7 +3,8 @@
 # (docs/acl/nats.conf, its user cs-gw-01 and console made real here): the
 # gateway logged in as itself publishes under its own prefix; with another
 # gateway's prefix NATS refuses its command subscription (SUBACK 0x80) and
-# every publish, and the daemon logs both clearly.
+# every publish, and the daemon logs both clearly. A console (`safetygw watch`)
+# refused a subscription asks again until the broker grants it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_city.sh"
 skip_without_nats
@@ -52,4 +53,24 @@ check "its refused publishes are logged too" wait_until 30 no_echo
 violations() { grep -q 'Publish Violation - User "cs-gw-01", Subject "safetygw.test.cs-gw-02.status"' "$WORK/nats-n1.log"; }
 check "NATS logs the violation" wait_until 10 violations
 check "nothing of it reaches the other gateway's topics" bash -c "! grep -q '^safetygw/test/cs-gw-02/' '$WORK/console-other.txt'"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" || true
+
+# A console logged in as cs-gw-02 watching cs-gw-01: both subscriptions refused,
+# and asked for again; once the operator grants cs-gw-02 that status (and NATS
+# reloads its configuration), the console gets it without being restarted.
+"$CLI" watch --broker "tcp://127.0.0.1:$NATS_MQTT_1" --json --client-id watch-02 \
+    --username cs-gw-02 --password-file "$WORK/gw.pass" --topic-prefix safetygw/test/cs-gw-01 \
+    >"$WORK/watch.jsonl" 2>"$WORK/watch.log" &
+PIDS="$PIDS $!"
+refusals() { [ "$(grep -c "safetygw watch: subscription to safetygw/test/cs-gw-01/status refused by the broker" "$WORK/watch.log")" -ge "$1" ]; }
+check "the console's status subscription is refused" wait_until 30 refusals 1
+check "and asked for again" wait_until 30 refusals 2
+sed -i 's/"safetygw.\*.cs-gw-02.status", /&"safetygw.*.cs-gw-01.status", /' "$WORK/authorization.conf"
+check "the operator grants it" grep -q '"safetygw.\*.cs-gw-01.status"' "$WORK/authorization.conf"
+kill -HUP "$NATS_PID_1"
+granted_to_console() { grep -q "safetygw watch: subscribed to safetygw/test/cs-gw-01/status (granted QoS 1)" "$WORK/watch.log"; }
+check "the console's next attempt is granted" wait_until 90 granted_to_console
+gw01_status() { json_is 'select(.type == "status" and .gateway == "safetygw/test/cs-gw-01")' <"$WORK/watch.jsonl" 2>/dev/null; }
+check "and the retained status of cs-gw-01 reaches it" wait_until 10 gw01_status
+check "the alarms stay refused, and asked for" grep -q "safetygw watch: subscription to safetygw/test/cs-gw-01/alarm/# refused" "$WORK/watch.log"
 finish

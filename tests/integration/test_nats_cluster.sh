@@ -34,7 +34,7 @@ connected_to() { grep -q "mqtt: connected to tcp://127.0.0.1:$1" "$WORK/daemon.l
 check "the gateway connects to node 1, the first of mqtt.uris" wait_until 30 connected_to "$NATS_MQTT_1"
 # Both of the console's subscriptions are through before a node dies (a JetStream
 # consumer still being made then may be refused): it has seen the gateway's status.
-status_seen() { jq -e "select(.type == \"status\" and .state == \"$1\")" "$WORK/watch.jsonl" >/dev/null 2>&1; }
+status_seen() { json_is "select(.type == \"status\" and .state == \"$1\")" <"$WORK/watch.jsonl" 2>/dev/null; }
 check "the console sees the gateway online" wait_until 30 status_seen online
 
 # Gas rises and falls continuously: each change raises or clears alarms.
@@ -75,7 +75,8 @@ report=$(jq -r 'select(.type == "event") | .seq' "$WORK/watch.jsonl" | seq_repor
 echo "nats cluster: $report; gateway numbered $(numbered) events"
 check "seq has no gap" test "$(report_field gaps "$report")" -eq 0
 check "no event is missing" test "$(report_field unique "$report")" -eq "$(numbered)"
-check "watch reported no gap" bash -c "! jq -e 'select(.type == \"gap\")' '$WORK/watch.jsonl' >/dev/null"
+no_gap_reported() { ! json_is 'select(.type == "gap")' <"$WORK/watch.jsonl"; }
+check "watch reported no gap" no_gap_reported
 repeats=$(report_field duplicates "$report")
 marked=$(jq -r 'select(.type == "event" and .verdict == "duplicate") | .seq' "$WORK/watch.jsonl" | wc -l)
 echo "repeated deliveries: $repeats, marked as duplicates by watch: $marked"

@@ -52,7 +52,7 @@ check "watch connects with a shared subscription" wait_until 10 subscribed 3
 check "through \$share/consoles/..." wait_until 10 at_broker 'test-watch-shared 1 $share/consoles/safetygw/+/+/alarm/#'
 publish gw-c 10 raised
 publish gw-c 12 raised
-json_seen() { grep '^{' "$WORK/watch.txt" | jq -e 'select(.type == "event" and .gateway == "gw-c" and .seq == 12)' >/dev/null 2>&1; }
+json_seen() { grep '^{' "$WORK/watch.txt" | json_is 'select(.type == "event" and .gateway == "gw-c" and .seq == 12)' 2>/dev/null; }
 check "shared: events arrive as JSON lines" wait_until 10 json_seen
 check "shared: no gap reported (a member sees a part of each stream)" bash -c "! grep -q '\"type\":\"gap\"' '$WORK/watch.txt'"
 stop_watch
