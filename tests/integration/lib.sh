@@ -23,6 +23,9 @@ running_child() {
     [ "$1" != Z ] && [ "$2" = $$ ]
 }
 
+# exited PID: this shell's child PID has exited (its status is still there for `wait`).
+exited() { ! running_child "$1"; }
+
 all_stopped() {
     local pid
     for pid in $PIDS; do ! running_child "$pid" || return 1; done

@@ -33,12 +33,18 @@ ready() { grep -q "READY=1" "$WORK/notify.raw" 2>/dev/null; }
 
 watch_start
 check "READY=1 once the buses are up" wait_until 15 ready
-pinged_5_times() { [ "$(pings_so_far)" -ge 5 ]; }
-started=$SECONDS
-check "healthy buses: the pings keep coming" wait_until 15 pinged_5_times
-echo "5 pings in about $((SECONDS - started)) s with healthy buses (one a 0.5 s is asked)"
-# WATCHDOG_USEC is 1 s: systemd kills a daemon pinging less often than that.
-check "at least one a second, as the watchdog asks" test $((SECONDS - started)) -le 5
+# WATCHDOG_USEC is 1 s: systemd kills a daemon pinging less often than that. The
+# daemon's own clock is the yardstick, not the test's (a busy machine delays both
+# alike): its health report comes every 2 s (health_interval_ms), so 3 more
+# reports span at least 4 s of it, in which a ping a second is 4 pings or more.
+health_reports() { grep -c "health: {" "$WORK/daemon.log" || true; }
+reports_at_start=$(health_reports)
+pings_at_start=$(pings_so_far)
+three_more_reports() { [ "$(health_reports)" -ge $((reports_at_start + 3)) ]; }
+check "healthy buses: the main loop reports" wait_until 30 three_more_reports
+pings_healthy=$(($(pings_so_far) - pings_at_start))
+echo "pings over 3 health reports with healthy buses: $pings_healthy (one a 0.5 s is asked)"
+check "at least one a second of the daemon's clock, as the watchdog asks" test "$pings_healthy" -ge 4
 watch_stop
 
 watch_start SAFETYGW_TEST_STALL_BUS=conv-1
@@ -48,7 +54,6 @@ check "bus conv-1 is stuck" wait_until 15 stalling
 # Pings that stop are seen over time: the main loop's own, which logs a health
 # report every 2 s (health_interval_ms). 3 more reports span 4 s or more, 8 times
 # the ping interval the healthy run kept.
-health_reports() { grep -c "health: {" "$WORK/daemon.log" || true; }
 reports_when_stuck=$(health_reports)
 three_more_reports() { [ "$(health_reports)" -ge $((reports_when_stuck + 3)) ]; }
 check "the main loop goes on with bus conv-1 stuck" wait_until 30 three_more_reports
@@ -64,10 +69,10 @@ stop_broker
 sim hazard lift-1 trapped >/dev/null
 raised() { grep -q "alarm trapped raised" "$WORK/daemon.log"; }
 check "trapped raised with the broker down" wait_until 10 raised
-started=$SECONDS
+# The unit gives a stop TimeoutStopSec=10 before SIGKILL: the wait's deadline.
 kill -TERM "$DAEMON_PID"
-check "SIGTERM exits 0 with the broker down" wait "$DAEMON_PID"
-check "within 5 s" test $((SECONDS - started)) -le 5
+check "SIGTERM: the daemon exits before systemd would kill it" wait_until 10 exited "$DAEMON_PID"
+check "with status 0, the broker down" wait "$DAEMON_PID"
 check "saying what stays queued" grep -q "messages stay queued in" "$WORK/daemon.log"
 start_broker "$BROKER_PORT"
 start_daemon "$WORK/site.yaml"
