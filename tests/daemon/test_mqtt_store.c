@@ -261,6 +261,40 @@ static void test_only_the_first_listing_after_open_reads_the_files(void **state)
     free(list_capturing_log(fixture, ""));
 }
 
+static void test_removed_messages_leave_no_file(void **state)
+{
+    struct fixture *fixture = *state;
+    put(fixture, "c-1", "first");
+    put(fixture, "s-7", "in flight");
+    assert_int_equal(fixture->store.premove(fixture->handle, "c-1"), 0);
+    assert_int_equal(fixture->store.premove(fixture->handle, "s-7"), 0);
+    assert_int_equal(files_in(queue_path(fixture, "")), 0);
+}
+
+/* Paho removes every command it sent, also a QoS 0 one it never put here. */
+static void test_removing_a_command_never_stored_is_no_error(void **state)
+{
+    struct fixture *fixture = *state;
+    assert_int_equal(fixture->store.premove(fixture->handle, "c-3"), 0);
+    put(fixture, "c-4", "queued");
+    assert_int_equal(fixture->store.premove(fixture->handle, "c-3"), MQTTCLIENT_PERSISTENCE_ERROR);
+    assert_int_equal(fixture->store.premove(fixture->handle, "c-4"), 0);
+    assert_int_equal(files_in(queue_path(fixture, "")), 0);
+}
+
+/* A restart: what was queued before is restored, sent, then removed from disk too. */
+static void test_messages_found_at_open_are_removed_once_sent(void **state)
+{
+    struct fixture *fixture = *state;
+    put(fixture, "c-1", "first");
+    put(fixture, "c-2", "second");
+    reopen(fixture);
+    assert_string_equal(listed_keys(fixture), "c-1 c-2");
+    assert_int_equal(fixture->store.premove(fixture->handle, "c-1"), 0);
+    assert_int_equal(fixture->store.premove(fixture->handle, "c-2"), 0);
+    assert_int_equal(files_in(queue_path(fixture, "")), 0);
+}
+
 static void test_highest_seq_of_an_empty_store_is_zero(void **state)
 {
     struct fixture *fixture = *state;
@@ -346,6 +380,9 @@ int main(void)
         STORE_TEST(test_get_of_a_file_broken_after_listing_fails_and_moves_it_aside),
         STORE_TEST(test_same_key_lost_twice_keeps_both_files),
         STORE_TEST(test_only_the_first_listing_after_open_reads_the_files),
+        STORE_TEST(test_removed_messages_leave_no_file),
+        STORE_TEST(test_removing_a_command_never_stored_is_no_error),
+        STORE_TEST(test_messages_found_at_open_are_removed_once_sent),
         STORE_TEST(test_highest_seq_of_an_empty_store_is_zero),
         STORE_TEST(test_highest_seq_of_a_missing_folder_is_zero),
         STORE_TEST(test_highest_seq_is_the_largest_across_every_queue),
