@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "command_route.h"
@@ -20,10 +18,12 @@
 #include "config_load.h"
 #include "control.h"
 #include "health.h"
+#include "journal_native.h"
 #include "log.h"
 #include "publish.h"
 #include "reload.h"
 #include "runtime.h"
+#include "systemd_notify.h"
 #include "timeutil.h"
 #include "uplink.h"
 
@@ -109,7 +109,10 @@ static int next_signal(const sigset_t *set, uint32_t timeout_ms)
 static uint64_t watchdog_interval_ms(void)
 {
     uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) <= 0)
+    int enabled = systemd_watchdog_usec(&usec);
+    if (enabled < 0)
+        log_warning("WATCHDOG_USEC or WATCHDOG_PID is not a positive number: no watchdog pings");
+    if (enabled <= 0)
         return 0;
     return usec / 2000u; /* ping at half the period systemd allows */
 }
@@ -128,7 +131,7 @@ static void reload(struct daemon *daemon)
     log_info("SIGHUP: reloading %s", daemon->config_path);
     reload_apply(daemon->config_path, &daemon->config, &daemon->runtime);
     malloc_trim(0);
-    sd_notify(0, "READY=1"); /* refused or not, the daemon runs a whole configuration */
+    systemd_notify("READY=1"); /* refused or not, the daemon runs a whole configuration */
 }
 
 /* Every thread that must show life: the buses and the uplink. */
@@ -152,7 +155,7 @@ static void run(struct daemon *daemon, const sigset_t *signals)
             return;
         }
         if (signal_number == SIGHUP) {
-            sd_notify(0, "RELOADING=1");
+            systemd_notify("RELOADING=1");
             reload(daemon);
         }
         uint64_t now_ms = time_monotonic_ms();
@@ -167,7 +170,7 @@ static void run(struct daemon *daemon, const sigset_t *signals)
         /* A stuck bus or uplink thread must stop the pings so systemd restarts us. */
         if (watchdog_ms && now_ms >= next_watchdog_ms &&
             threads_alive(runtime, now_ms, watchdog_ms * 2)) {
-            sd_notify(0, "WATCHDOG=1");
+            systemd_notify("WATCHDOG=1");
             next_watchdog_ms = now_ms + watchdog_ms;
         }
     }
@@ -215,7 +218,7 @@ int main(int argc, char **argv)
     if (parse_options(argc, argv, &options) != 0)
         return 2;
     log_set_level(options.log_level);
-    log_use_journal(sd_journal_sendv); /* under systemd: with SAFETYGW_DEVICE= and friends */
+    log_use_journal(journal_native_sendv); /* under systemd: with SAFETYGW_DEVICE= and friends */
     sigset_t signals;
     block_signals(&signals);
 
@@ -237,11 +240,11 @@ int main(int argc, char **argv)
     log_info("safetygwd %s started: gateway %s, %zu buses, %zu devices, MQTT %s", SAFETYGW_VERSION,
              daemon.config->gateway.id, daemon.config->bus_count, daemon.config->device_count,
              daemon.config->mqtt.uri);
-    sd_notify(0, "READY=1");
+    systemd_notify("READY=1");
 
     run(&daemon, &signals);
 
-    sd_notify(0, "STOPPING=1");
+    systemd_notify("STOPPING=1");
     stop(&daemon.runtime);
     config_free(daemon.config);
     log_info("stopped");

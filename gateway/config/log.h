@@ -29,9 +29,10 @@ struct log_fields {
 };
 
 /*
- * Sends one journal entry, one "NAME=value" field an iovec: sd_journal_sendv's
- * signature. log.c does not link libsystemd (the CLI and the simulator never
- * log to the journal); the daemon hands sd_journal_sendv in.
+ * Sends one journal entry, one "NAME=value" field an iovec (the signature of
+ * libsystemd's sd_journal_sendv); returns 0, or a negative errno when the entry
+ * was not sent. The CLI and the simulator never log to the journal; the daemon
+ * hands in journal_native_sendv (gateway/journal_native.h).
  */
 typedef int log_journal_sendv(const struct iovec *fields, int count);
 

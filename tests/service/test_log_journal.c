@@ -2,7 +2,7 @@
  * The log under systemd: when JOURNAL_STREAM names stderr, a line is one
  * journal entry with MESSAGE, PRIORITY and the SAFETYGW_DEVICE / _BUS / _ALARM
  * fields a crew filters on; otherwise it stays a "<N>text" line on stderr.
- * sd_journal_sendv is replaced by a capture: journald need not run here.
+ * The journal sender is replaced by a capture: journald need not run here.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -147,7 +147,7 @@ static void test_malformed_journal_stream_keeps_stderr(void **state)
     setenv("JOURNAL_STREAM", bad, 1);
     assert_int_equal(log_use_journal(capture), 0);
     setenv("JOURNAL_STREAM", exact, 1);
-    assert_int_equal(log_use_journal(NULL), 0); /* a program without libsystemd */
+    assert_int_equal(log_use_journal(NULL), 0); /* a program without a journal sender */
     assert_int_equal(log_use_journal(capture), 1);
 }
 

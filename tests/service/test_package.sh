@@ -52,9 +52,12 @@ check "a Maintainer" test -n "$(field Maintainer)"
 echo "Depends: $(field Depends)"
 # Each library the binaries link, by its Debian 12 package (from dpkg-shlibdeps).
 depends_on() { field Depends | tr ',' '\n' | grep -qE "^ *$1( \(|$)"; }
-for package in libc6 libmodbus5 libpaho-mqtt1.3 libyaml-0-2 libjansson4 libsystemd0; do
+for package in libc6 libmodbus5 libpaho-mqtt1.3 libyaml-0-2 libjansson4; do
     check "Depends: $package" depends_on "$(sed 's/[.]/[.]/g' <<<"$package")"
 done
+# The daemon speaks sd_notify's and journald's protocols itself (gateway/README.md).
+no_libsystemd() { ! field Depends | grep -q libsystemd; }
+check "no Depends: libsystemd0" no_libsystemd
 check "Depends: systemd-sysusers for the postinst" \
     depends_on "systemd [|] systemd-standalone-sysusers [|] systemd-sysusers"
 check "Depends: systemd-tmpfiles for the postinst" \
