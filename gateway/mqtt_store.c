@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "paho.h"
 #include "seqfile.h"
 #include "statefile.h"
 
@@ -312,7 +313,7 @@ static int store_get(void *handle, char *key, char **buffer, int *buflen)
     if (!data)
         return MQTTCLIENT_PERSISTENCE_ERROR;
     /* Paho frees it, with its own allocator's free. */
-    char *copy = length < INT_MAX ? MQTTAsync_malloc(length > 0 ? length : 1) : NULL;
+    char *copy = length < INT_MAX ? paho_api()->malloc(length > 0 ? length : 1) : NULL;
     if (copy) {
         memcpy(copy, data + HEADER_SIZE, length);
         *buffer = copy;
@@ -339,7 +340,7 @@ static int store_remove(void *handle, char *key)
 /* A copy of name without its suffix, from Paho's allocator (Paho frees it). */
 static char *paho_key(const char *name, size_t length)
 {
-    char *key = MQTTAsync_malloc(length + 1);
+    char *key = paho_api()->malloc(length + 1);
     if (key) {
         memcpy(key, name, length);
         key[length] = '\0';
@@ -385,7 +386,7 @@ static int store_keys(void *handle, char ***keys, int *count)
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL)
         files += is_message_file(entry->d_name);
-    if (files > 0 && (*keys = MQTTAsync_malloc((size_t)files * sizeof **keys)) != NULL) {
+    if (files > 0 && (*keys = paho_api()->malloc((size_t)files * sizeof **keys)) != NULL) {
         rewinddir(dir);
         while ((entry = readdir(dir)) != NULL && *count < files) {
             if (!is_message_file(entry->d_name))
@@ -396,7 +397,7 @@ static int store_keys(void *handle, char ***keys, int *count)
             if (key && (store->checked || is_whole(store, key)))
                 (*keys)[(*count)++] = key;
             else if (key)
-                MQTTAsync_free(key);
+                paho_api()->free(key);
         }
     }
     closedir(dir);
@@ -412,9 +413,9 @@ static int store_clear(void *handle)
         return MQTTCLIENT_PERSISTENCE_ERROR;
     for (int i = 0; i < count; i++) {
         store_remove(handle, keys[i]);
-        MQTTAsync_free(keys[i]);
+        paho_api()->free(keys[i]);
     }
-    MQTTAsync_free(keys);
+    paho_api()->free(keys);
     return 0;
 }
 

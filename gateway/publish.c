@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "mqtt_store.h"
+#include "paho.h"
 #include "payload.h"
 #include "timeutil.h"
 
@@ -62,6 +63,7 @@ enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_UP };
  * publish_start before connecting.
  */
 static MQTTAsync client;
+static const struct paho *paho; /* set by publish_start before anything reaches Paho */
 /* Copies of the settings, so that a reload may free the configuration they came from. */
 static struct mqtt_config mqtt;
 static char *state_dir;
@@ -118,7 +120,7 @@ static void on_subscribe_failure(void *context, MQTTAsync_failureData *response)
                   command_filter, mqtt.username ? mqtt.username : "(none)");
     else
         log_error("mqtt: subscription to %s failed: %s", command_filter,
-                  response && response->message ? response->message : MQTTAsync_strerror(code));
+                  response && response->message ? response->message : paho->strerror(code));
 }
 
 static void on_subscribe_success(void *context, MQTTAsync_successData *response)
@@ -137,17 +139,17 @@ static void subscribe_commands(void)
     MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
     options.onSuccess = on_subscribe_success;
     options.onFailure = on_subscribe_failure;
-    int rc = MQTTAsync_subscribe(client, command_filter, 1, &options);
+    int rc = paho->subscribe(client, command_filter, 1, &options);
     if (rc != MQTTASYNC_SUCCESS)
-        log_error("mqtt: cannot subscribe to %s: %s", command_filter, MQTTAsync_strerror(rc));
+        log_error("mqtt: cannot subscribe to %s: %s", command_filter, paho->strerror(rc));
 }
 
 static void subscribe_status_echo(void)
 {
     MQTTAsync_responseOptions options = MQTTAsync_responseOptions_initializer;
-    int rc = MQTTAsync_subscribe(client, status_topic, 1, &options);
+    int rc = paho->subscribe(client, status_topic, 1, &options);
     if (rc != MQTTASYNC_SUCCESS)
-        log_debug("mqtt: cannot subscribe to %s: %s", status_topic, MQTTAsync_strerror(rc));
+        log_debug("mqtt: cannot subscribe to %s: %s", status_topic, paho->strerror(rc));
 }
 
 /* The uplink's tick, while connected: did our own status come back? Said once a connection. */
@@ -251,8 +253,8 @@ static int on_message(void *context, char *topic, int topic_length, MQTTAsync_me
                !hooks.command_arrived(topic + prefix_length, message->payload,
                                       (size_t)message->payloadlen))
         return 0;
-    MQTTAsync_freeMessage(&message);
-    MQTTAsync_free(topic);
+    paho->free_message(&message);
+    paho->free(topic);
     return 1;
 }
 
@@ -272,7 +274,7 @@ static const char *connect_failure_reason(const MQTTAsync_failureData *response)
         return "no reason given";
     if (response->code > 0 && response->code < (int)(sizeof refusals / sizeof refusals[0]))
         return refusals[response->code];
-    return response->message ? response->message : MQTTAsync_strerror(response->code);
+    return response->message ? response->message : paho->strerror(response->code);
 }
 
 /* Paho's thread: every node of the list failed. The uplink's tick logs it and schedules the next.
@@ -345,9 +347,9 @@ static int start_connect(void)
         set_tls(&options, &tls);
     atomic_store(&link_state, LINK_CONNECTING);
     connect_started_ms = time_monotonic_ms();
-    int rc = MQTTAsync_connect(client, &options);
+    int rc = paho->connect(client, &options);
     if (rc != MQTTASYNC_SUCCESS) {
-        snprintf(failure_reason, sizeof failure_reason, "not started: %s", MQTTAsync_strerror(rc));
+        snprintf(failure_reason, sizeof failure_reason, "not started: %s", paho->strerror(rc));
         atomic_store(&link_state, LINK_IDLE);
     }
     return rc == MQTTASYNC_SUCCESS ? 0 : -1;
@@ -388,6 +390,18 @@ static int check_tls_files(void)
     return result;
 }
 
+/* The Paho build the brokers need: with TLS only for ssl:// (paho.h says why). */
+static int load_paho(void)
+{
+    char error[512];
+    if (paho_load(&mqtt, error, sizeof error) != 0) {
+        log_error("mqtt: %s", error);
+        return -1;
+    }
+    paho = paho_api();
+    return 0;
+}
+
 static int persistence_dir(char *dir, size_t size)
 {
     snprintf(dir, size, "%s/mqtt", state_dir);
@@ -406,13 +420,6 @@ static int create_client(const char *dir)
     static MQTTClient_persistence store;
     snprintf(store_dir, sizeof store_dir, "%s", dir);
     store = mqtt_store_callbacks(store_dir);
-    /*
-     * OpenSSL's start-up touches megabytes of libcrypto; a gateway without TLS
-     * does not need it (measured: 3 MiB of resident memory).
-     */
-    MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
-    init.do_openssl_init = mqtt.tls_enabled;
-    MQTTAsync_global_init(&init);
     MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
     create.sendWhileDisconnected = 1;
     create.maxBufferedMessages = (int)mqtt.max_buffered;
@@ -428,15 +435,15 @@ static int create_client(const char *dir)
      * the first of mqtt.uris, and a switch of node strands nothing
      * (tests/integration/test_failover.sh).
      */
-    int rc = MQTTAsync_createWithOptions(&client, mqtt.uris[0], mqtt.client_id,
-                                         MQTTCLIENT_PERSISTENCE_USER, &store, &create);
+    int rc = paho->create_with_options(&client, mqtt.uris[0], mqtt.client_id,
+                                       MQTTCLIENT_PERSISTENCE_USER, &store, &create);
     if (rc != MQTTASYNC_SUCCESS) {
         log_error("mqtt: cannot create client for %s with store %s: %s", mqtt.uris[0], dir,
-                  MQTTAsync_strerror(rc));
+                  paho->strerror(rc));
         return -1;
     }
-    MQTTAsync_setCallbacks(client, NULL, on_connection_lost, on_message, NULL);
-    MQTTAsync_setConnected(client, NULL, on_connected);
+    paho->set_callbacks(client, NULL, on_connection_lost, on_message, NULL);
+    paho->set_connected(client, NULL, on_connected);
     return 0;
 }
 
@@ -484,7 +491,8 @@ int publish_start(const struct config *config, uint64_t started_wall_ms,
     full_topic(command_filter, sizeof command_filter, "cmd/+");
     full_topic(status_topic, sizeof status_topic, "status");
     char dir[1024];
-    if (read_password() != 0 || check_tls_files() != 0 || persistence_dir(dir, sizeof dir) != 0)
+    if (load_paho() != 0 || read_password() != 0 || check_tls_files() != 0 ||
+        persistence_dir(dir, sizeof dir) != 0)
         return -1;
     status_online = payload_status(true, started_wall_ms);
     status_offline = payload_status(false, started_wall_ms);
@@ -505,10 +513,10 @@ static size_t count_pending(void)
 {
     MQTTAsync_token *tokens = NULL;
     size_t count = 0;
-    if (MQTTAsync_getPendingTokens(client, &tokens) == MQTTASYNC_SUCCESS && tokens)
+    if (paho->get_pending_tokens(client, &tokens) == MQTTASYNC_SUCCESS && tokens)
         while (tokens[count] != -1)
             count++;
-    MQTTAsync_free(tokens);
+    paho->free(tokens);
     return count;
 }
 
@@ -571,7 +579,7 @@ void publish_tick(uint64_t now_ms)
          * answer never come, the link must not stay down for good: start over.
          */
         if (now_ms - connect_started_ms > (CONNECT_TIMEOUT_S * mqtt.uri_count + 5) * 1000u &&
-            !MQTTAsync_isConnected(client)) {
+            !paho->is_connected(client)) {
             snprintf(failure_reason, sizeof failure_reason,
                      "no answer to the attempt in %u s; starting again",
                      (unsigned)(now_ms - connect_started_ms) / 1000u);
@@ -601,10 +609,10 @@ int publish_send(const char *topic_suffix, const char *payload, int qos, bool re
     message.payloadlen = (int)strlen(payload);
     message.qos = qos;
     message.retained = retained;
-    int rc = MQTTAsync_sendMessage(client, topic, &message, NULL);
+    int rc = paho->send_message(client, topic, &message, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         publish_count_dropped();
-        log_error("mqtt: message to %s dropped: %s", topic, MQTTAsync_strerror(rc));
+        log_error("mqtt: message to %s dropped: %s", topic, paho->strerror(rc));
         return -1;
     }
     return 0;
@@ -645,12 +653,12 @@ static void drain(uint32_t timeout_ms)
 
 void publish_stop(uint32_t timeout_ms)
 {
-    if (client && MQTTAsync_isConnected(client)) {
+    if (client && paho->is_connected(client)) {
         publish_send("status", status_offline, 1, true, PUBLISH_KEPT);
         drain(timeout_ms);
         MQTTAsync_disconnectOptions options = MQTTAsync_disconnectOptions_initializer;
         options.timeout = 1000;
-        MQTTAsync_disconnect(client, &options);
+        paho->disconnect(client, &options);
         usleep(100000);
     }
     if (client) {
@@ -658,7 +666,7 @@ void publish_stop(uint32_t timeout_ms)
         if (left)
             log_info("mqtt: %zu messages stay queued in %s/mqtt for the next start", left,
                      state_dir);
-        MQTTAsync_destroy(&client);
+        paho->destroy(&client);
     }
     free(status_online);
     free(status_offline);
