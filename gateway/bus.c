@@ -212,15 +212,14 @@ static void set_link_silent(struct bus *bus, bool silent)
 static void watch_link(struct bus *bus, const struct device *device,
                        const struct poll_outcome *outcome, uint64_t now_ms)
 {
-    char address[300];
-    bus_address(bus->def, address, sizeof address);
+    char address[300]; /* formatted only for a log line: this runs after every poll */
     switch (link_watch_poll(&bus->watch, device->def->address, device->last_poll_timed_out,
                             answered(outcome), now_ms)) {
     case LINK_WATCH_SILENT:
         log_bus(LOG_WARNING, bus->def->name,
                 "bus %s: %s is silent: no device answered for %llu ms (%zu of %zu timed out "
                 "since): %s",
-                bus->def->name, address,
+                bus->def->name, bus_address(bus->def, address, sizeof address),
                 (unsigned long long)link_watch_silent_ms(&bus->watch, now_ms),
                 bus->watch.timed_out_count, bus->device_count,
                 bus->def->type == BUS_TCP
@@ -229,7 +228,8 @@ static void watch_link(struct bus *bus, const struct device *device,
         set_link_silent(bus, true);
         break;
     case LINK_WATCH_ANSWERING:
-        log_bus(LOG_INFO, bus->def->name, "bus %s: %s answers again", bus->def->name, address);
+        log_bus(LOG_INFO, bus->def->name, "bus %s: %s answers again", bus->def->name,
+                bus_address(bus->def, address, sizeof address));
         set_link_silent(bus, false);
         break;
     case LINK_WATCH_SAME:

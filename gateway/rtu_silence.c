@@ -1,7 +1,6 @@
 #include "rtu_silence.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,22 +40,13 @@ uint64_t rtu_silence_now_us(void)
     return (uint64_t)now.tv_sec * US_PER_S + (uint64_t)now.tv_nsec / 1000u;
 }
 
-static void sleep_us(uint64_t wait_us)
+/* Sleeps until the monotonic microsecond until_us (an absolute time: no drift on EINTR). */
+static void sleep_until_us(uint64_t until_us)
 {
-    struct timespec wait = {.tv_sec = (time_t)(wait_us / US_PER_S),
-                            .tv_nsec = (long)(wait_us % US_PER_S) * 1000L};
-    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+    struct timespec until = {.tv_sec = (time_t)(until_us / US_PER_S),
+                             .tv_nsec = (long)(until_us % US_PER_S) * 1000L};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
     }
-}
-
-/* Waits up to wait_us for a byte on fd; true when there is one to read. */
-static bool byte_arrives(int fd, uint64_t wait_us)
-{
-    struct pollfd watch = {.fd = fd, .events = POLLIN};
-    struct timespec wait = {.tv_sec = (time_t)(wait_us / US_PER_S),
-                            .tv_nsec = (long)(wait_us % US_PER_S) * 1000L};
-    int ready = ppoll(&watch, 1, &wait, NULL);
-    return ready > 0 && (watch.revents & POLLIN);
 }
 
 /* Reads what is there (the tty is non-blocking). Returns the count, 0 when nothing. */
@@ -77,6 +67,15 @@ static uint32_t drop_bytes(int fd, int *first_byte)
     return dropped;
 }
 
+/*
+ * The silence is proven, not watched: the caller drained the line when the
+ * last frame ended (it read the reply), so a tty still empty at the end of
+ * the wait means no byte arrived during it, which is all t3.5 asks. Watching
+ * the tty in ppoll instead only restarted the silence sooner on a stray byte,
+ * and cost a tty poll (on a pty it waits for the flip-buffer work of the
+ * reply just read) besides the wake-up; bytes found at the end restart the
+ * silence from then, a little later than their arrival: the safe side.
+ */
 void rtu_silence_keep(int fd, uint32_t silence_us, uint64_t *last_frame_end_us,
                       uint64_t not_before_us, struct rtu_stray *stray)
 {
@@ -84,22 +83,14 @@ void rtu_silence_keep(int fd, uint32_t silence_us, uint64_t *last_frame_end_us,
     for (;;) {
         uint64_t end_us = *last_frame_end_us > not_before_us ? *last_frame_end_us : not_before_us;
         uint64_t ready_us = end_us + silence_us;
-        uint64_t now_us = rtu_silence_now_us();
-        uint64_t wait_us = ready_us > now_us ? ready_us - now_us : 0;
-        if (fd < 0) {
-            if (wait_us > 0)
-                sleep_us(wait_us);
+        if (ready_us > rtu_silence_now_us())
+            sleep_until_us(ready_us);
+        if (fd < 0)
             return;
-        }
-        if (!byte_arrives(fd, wait_us)) {
-            if (wait_us == 0 || rtu_silence_now_us() >= ready_us)
-                return;
-            continue; /* woken early (a signal): wait the rest */
-        }
         int first = -1;
         uint32_t dropped = drop_bytes(fd, &first);
         if (dropped == 0)
-            return; /* readable but empty: a hang-up; the request will say what is wrong */
+            return; /* silent (or hung up: the request will say what is wrong) */
         stray->bytes += dropped;
         stray->bursts++;
         stray->first_byte = first;

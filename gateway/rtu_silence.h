@@ -6,10 +6,12 @@
  * ends gets its request glued to that frame and lost, on every slave.
  * libmodbus does not keep it; the poller does, here, before every request.
  *
- * The timing is pure arithmetic; rtu_silence_keep waits on the tty itself,
- * watching it: bytes that arrive while the line should be silent (a reply
- * the master stopped waiting for, noise) are read, dropped, reported and
- * start the silence again, as they would for every slave on the line.
+ * The timing is pure arithmetic; rtu_silence_keep sleeps out the silence and
+ * then reads the tty: bytes that arrived while the line should have been
+ * silent (a reply the master stopped waiting for, noise) are read, dropped,
+ * reported and start the silence again, as they would for every slave on the
+ * line. An empty tty at the end proves the silence (the reply before it was
+ * read), so the wait is one timed sleep: no watch, no tty poll.
  *
  * Owner: the bus thread of the line (or a CLI command that opened it).
  */
@@ -42,8 +44,9 @@ struct rtu_stray {
 /*
  * Returns once the tty fd has been silent for silence_us since the end of the
  * last frame: the later of *last_frame_end_us and not_before_us (monotonic
- * microseconds; 0: none). Bytes that arrive meanwhile are read, dropped and
- * counted in stray, and move *last_frame_end_us to their arrival. With fd < 0
+ * microseconds; 0: none). Bytes found on the tty then are read, dropped and
+ * counted in stray, and move *last_frame_end_us to when they were found (no
+ * earlier than their arrival), and the silence starts again. With fd < 0
  * it only sleeps. Adds to stray (the caller zeroes it).
  */
 void rtu_silence_keep(int fd, uint32_t silence_us, uint64_t *last_frame_end_us,
