@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "mqtt_store.h"
+#include "paho.h"
 
 /* --- allocations, counted per thread --------------------------------------------------- */
 
@@ -320,6 +321,12 @@ int main(int argc, char **argv)
                             "[--batch N]\n");
             return 2;
         }
+    }
+    /* The daemon's store calls Paho through paho.c's table: the build linked here. */
+    char error[512];
+    if (paho_open(PAHO_SONAME_TLS, error, sizeof error) != 0) {
+        fprintf(stderr, "paho_cost: %s\n", error);
+        return 1;
     }
     char store_dir[] = "/tmp/paho-cost-XXXXXX";
     if (!mkdtemp(store_dir)) {
