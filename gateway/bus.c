@@ -571,7 +571,7 @@ void bus_finish_poll_begin(struct bus *bus, struct device *device,
 static void post_state(struct bus *bus, struct device *device)
 {
     device->state_owed = uplink_post_device_state(device) != 0;
-    bus->states_owed |= device->state_owed;
+    bus->owed |= device->state_owed;
 }
 
 /* After the poll's events: bus_down, state, cadence, telemetry, and when the device is due again.
@@ -585,7 +585,7 @@ static void finish_poll_end(struct bus *bus)
         post_state(bus, device);
     choose_cadence(bus, device);
     if (finishing->outcome.result == DEVICE_POLL_OK)
-        telemetry_after_poll(device, finishing->now_ms);
+        bus->owed |= telemetry_after_poll(device, finishing->now_ms);
     device_schedule_next(device, finishing->due_ms, time_monotonic_ms(), backoff_limits(bus));
     schedule_push(&bus->schedule, device);
     if (bus->recovering)
@@ -733,19 +733,22 @@ static void republish_states(struct bus *bus)
             post_state(bus, bus->devices[i]);
 }
 
-/* The states a full queue turned away, while the queue takes them. */
-static void post_owed_states(struct bus *bus)
+/* The states and telemetry a full queue turned away, while the queue takes them. */
+static void post_owed(struct bus *bus, uint64_t now_ms)
 {
-    if (!bus->states_owed)
+    if (!bus->owed)
         return;
-    bus->states_owed = false;
+    bus->owed = false;
     for (size_t i = 0; i < bus->device_count; i++) {
         struct device *device = bus->devices[i];
-        if (!device->state_owed)
-            continue;
-        post_state(bus, device);
         if (device->state_owed)
+            post_state(bus, device);
+        if (device->telemetry_owed)
+            bus->owed |= telemetry_after_poll(device, now_ms);
+        if (device->state_owed || device->telemetry_owed) {
+            bus->owed = true;
             return; /* still full: the rest wait for the next turn */
+        }
     }
 }
 
@@ -780,7 +783,7 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
 struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
 {
     republish_states(bus);
-    post_owed_states(bus);
+    post_owed(bus, now_ms);
     if (take_command(bus, command))
         return (struct bus_work){.kind = WORK_COMMAND};
     struct device *device = schedule_peek(&bus->schedule);

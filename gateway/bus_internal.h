@@ -125,7 +125,7 @@ struct bus {
     /* pacing.late_replies already counted on their devices */
     uint64_t late_replies_seen;
     uint64_t state_epoch; /* publish_connection_epoch when states were last all sent */
-    bool states_owed;     /* some device's state_owed is set */
+    bool owed;            /* some device's state_owed or telemetry_owed is set */
     bool stall_for_test;  /* SAFETYGW_TEST_STALL_BUS names this bus: play a stuck thread */
 
     pthread_mutex_t snapshot_lock;

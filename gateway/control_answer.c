@@ -53,6 +53,7 @@ struct control_answer {
 struct gateway_facts {
     bool mqtt_connected;
     size_t mqtt_queued;
+    uint64_t mqtt_dropped; /* messages refused by the uplink's queue or by Paho since start */
     uint64_t next_seq;
     bool state_write_failing;  /* the last write of state_dir failed */
     uint64_t queue_files_lost; /* queued messages that could not be read back */
@@ -340,8 +341,9 @@ static json_t *answer_status(struct control_answer *answer, const struct gateway
     json_object_set_new(root, "uptime_s",
                         json_integer((json_int_t)((now_wall_ms - answer->started_wall_ms) / 1000)));
     json_object_set_new(root, "mqtt",
-                        json_pack("{s:s, s:b, s:I}", "uri", config->mqtt.uri, "connected",
-                                  facts->mqtt_connected, "queued", (json_int_t)facts->mqtt_queued));
+                        json_pack("{s:s, s:b, s:I, s:I}", "uri", config->mqtt.uri, "connected",
+                                  facts->mqtt_connected, "queued", (json_int_t)facts->mqtt_queued,
+                                  "dropped", (json_int_t)facts->mqtt_dropped));
     json_object_set_new(root, "next_seq", json_integer((json_int_t)facts->next_seq));
     json_object_set_new(root, "state_write_failing", json_boolean(facts->state_write_failing));
     json_object_set_new(root, "lost", json_integer((json_int_t)facts->queue_files_lost));
@@ -584,6 +586,7 @@ static json_t *answer_locked(struct control_answer *answer, json_t *request)
     if (strcmp(cmd, "status") == 0)
         facts = (struct gateway_facts){.mqtt_connected = publish_connected(),
                                        .mqtt_queued = publish_pending(),
+                                       .mqtt_dropped = publish_dropped(),
                                        .next_seq = uplink_next_seq(),
                                        .state_write_failing = statefile_write_failing(),
                                        .queue_files_lost = mqtt_store_lost()};

@@ -92,6 +92,7 @@ struct device {
     /* telemetry (profiles that ask for it): values last sent, when the next is due */
     double *telemetry_values;
     bool telemetry_sent;
+    bool telemetry_owed; /* its telemetry found the uplink queue full: posted again, latest values */
     uint64_t telemetry_due_ms;
 };
 

@@ -32,7 +32,8 @@
 
 enum publish_kind {
     PUBLISH_KEPT,     /* alarm events, command results: buffered on disk until delivered */
-    PUBLISH_LATEST,   /* retained state: sent only while connected, resent on reconnect */
+    PUBLISH_LATEST,   /* a device's latest, retained state or telemetry: sent only while
+                         connected; a full queue turns it away and its bus posts it again */
     PUBLISH_VOLATILE, /* health: sent only while connected */
 };
 

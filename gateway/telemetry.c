@@ -21,25 +21,34 @@ static bool moved_beyond_deadband(const struct device *device)
 static bool due(const struct device *device, uint64_t now_ms)
 {
     const struct profile *profile = device->def->profile;
-    if (!device->telemetry_sent)
+    if (!device->telemetry_sent || device->telemetry_owed)
         return true;
     if (profile->telemetry_period_ms && now_ms >= device->telemetry_due_ms)
         return true;
     return profile->telemetry_on_change && moved_beyond_deadband(device);
 }
 
-void telemetry_after_poll(struct device *device, uint64_t now_ms)
+bool telemetry_after_poll(struct device *device, uint64_t now_ms)
 {
     const struct profile *profile = device->def->profile;
     /* Telemetry is not kept for later: while the broker is away there is nothing to send. */
-    if (!device->telemetry_values || !publish_connected() || !due(device, now_ms))
-        return;
+    if (!device->telemetry_values || !publish_connected()) {
+        device->telemetry_owed = false;
+        return false;
+    }
+    if (!due(device, now_ms))
+        return false;
     char topic[PUBLISH_TOPIC_MAX];
     snprintf(topic, sizeof topic, "telemetry/%s", device->def->id);
     /* Formatted into this thread's writer and copied into the queue: no allocation. */
     struct json_writer *writer = payload_thread_writer();
-    if (writer && payload_write_telemetry(writer, device) == 0 &&
-        uplink_post_text(topic, writer->text, writer->length, 0, false, PUBLISH_VOLATILE) == 0) {
+    if (!writer || payload_write_telemetry(writer, device) != 0) {
+        device->telemetry_owed = false; /* out of memory: this reading is lost */
+        return false;
+    }
+    device->telemetry_owed =
+        uplink_post_text(topic, writer->text, writer->length, 0, false, PUBLISH_LATEST) != 0;
+    if (!device->telemetry_owed) {
         memcpy(device->telemetry_values, device->values,
                profile->point_count * sizeof *device->values);
         device->telemetry_sent = true;
@@ -52,4 +61,5 @@ void telemetry_after_poll(struct device *device, uint64_t now_ms)
                                 : device->def->poll_ms / 2;
         device->telemetry_due_ms = now_ms + profile->telemetry_period_ms - early_ms;
     }
+    return device->telemetry_owed;
 }

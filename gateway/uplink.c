@@ -322,7 +322,7 @@ int uplink_post_text(const char *topic_suffix, const char *payload, size_t lengt
         return 0;
     if (item.message.malloced)
         free(item.message.text);
-    if (kind != PUBLISH_LATEST) /* a retained state is posted again by its bus */
+    if (kind != PUBLISH_LATEST) /* a device's state or telemetry is posted again by its bus */
         publish_count_dropped();
     return -1;
 }
@@ -590,6 +590,27 @@ static void tick(uint64_t now_ms)
     }
 }
 
+/*
+ * For the tests: SAFETYGW_TEST_STALL_UPLINK_MS=N holds the uplink off for N ms
+ * once, after its first connection, as a machine that keeps it off the CPU
+ * would; the buses meanwhile fill its queue.
+ */
+static void stall_once_for_test(void)
+{
+    static bool stalled;
+    const char *stall = getenv("SAFETYGW_TEST_STALL_UPLINK_MS");
+    if (stalled || !stall)
+        return;
+    stalled = true;
+    unsigned long stall_ms = strtoul(stall, NULL, 10);
+    log_warning("uplink: stalling on purpose for %lu ms (SAFETYGW_TEST_STALL_UPLINK_MS)", stall_ms);
+    struct timespec wait = {.tv_sec = (time_t)(stall_ms / 1000),
+                            .tv_nsec = (long)(stall_ms % 1000) * 1000000L};
+    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+    }
+    log_warning("uplink: stalled on purpose until now");
+}
+
 static void *uplink_thread(void *unused)
 {
     (void)unused;
@@ -602,8 +623,10 @@ static void *uplink_thread(void *unused)
         busy = batch.item_count > 0;
         uint64_t now_ms = time_monotonic_ms();
         atomic_store(&heartbeat_ms, now_ms);
-        if (batch.connected)
+        if (batch.connected) {
             publish_announce();
+            stall_once_for_test();
+        }
         route_commands(&batch);
         send_batch(&batch);
         tick(now_ms);

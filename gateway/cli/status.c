@@ -28,9 +28,10 @@ static void print_summary(const json_t *status)
            json_string_value(json_object_get(status, "site")),
            json_string_value(json_object_get(status, "version")));
     printf("uptime    %s (since %s)\n", uptime, started);
-    printf("mqtt      %s, %s, %" JSON_INTEGER_FORMAT " queued\n",
+    printf("mqtt      %s, %s, %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT " dropped\n",
            json_is_true(json_object_get(mqtt, "connected")) ? "connected" : "NOT CONNECTED",
-           json_string_value(json_object_get(mqtt, "uri")), cli_format_integer_of(mqtt, "queued"));
+           json_string_value(json_object_get(mqtt, "uri")), cli_format_integer_of(mqtt, "queued"),
+           cli_format_integer_of(mqtt, "dropped"));
     printf("devices   %" JSON_INTEGER_FORMAT " total: %" JSON_INTEGER_FORMAT
            " online, %" JSON_INTEGER_FORMAT " offline, %" JSON_INTEGER_FORMAT
            " in alarm, %" JSON_INTEGER_FORMAT " fault, %" JSON_INTEGER_FORMAT
