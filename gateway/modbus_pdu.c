@@ -108,17 +108,23 @@ int modbus_pdu_write_reply(const uint8_t *reply, size_t length, const uint8_t *r
     return 0;
 }
 
-int modbus_pdu_read(modbus_transact_fn *transact, void *link, uint8_t unit, enum point_table table,
-                    uint16_t address, uint16_t count, uint16_t *out)
+/* Sends a built request (0 bytes: it could not be built) and takes the reply: its length, or -1. */
+static int exchange(modbus_transact_fn *transact, void *link, uint8_t unit, const uint8_t *request,
+                    size_t request_length, uint8_t reply[MODBUS_PDU_MAX])
 {
-    uint8_t request[MODBUS_PDU_MAX];
-    size_t request_length = modbus_pdu_read_request(table, address, count, request);
     if (request_length == 0) {
         errno = EMBMDATA;
         return -1;
     }
-    uint8_t reply[MODBUS_PDU_MAX];
-    int length = transact(link, unit, request, request_length, reply, sizeof reply);
+    return transact(link, unit, request, request_length, reply, MODBUS_PDU_MAX);
+}
+
+int modbus_pdu_read(modbus_transact_fn *transact, void *link, uint8_t unit, enum point_table table,
+                    uint16_t address, uint16_t count, uint16_t *out)
+{
+    uint8_t request[MODBUS_PDU_MAX], reply[MODBUS_PDU_MAX];
+    size_t request_length = modbus_pdu_read_request(table, address, count, request);
+    int length = exchange(transact, link, unit, request, request_length, reply);
     if (length < 0)
         return -1;
     return modbus_pdu_read_reply(reply, (size_t)length, table, count, out);
@@ -127,14 +133,9 @@ int modbus_pdu_read(modbus_transact_fn *transact, void *link, uint8_t unit, enum
 int modbus_pdu_write(modbus_transact_fn *transact, void *link, uint8_t unit, enum point_table table,
                      uint16_t address, uint16_t count, uint16_t value)
 {
-    uint8_t request[MODBUS_PDU_MAX];
+    uint8_t request[MODBUS_PDU_MAX], reply[MODBUS_PDU_MAX];
     size_t request_length = modbus_pdu_write_request(table, address, count, value, request);
-    if (request_length == 0) {
-        errno = EMBMDATA;
-        return -1;
-    }
-    uint8_t reply[MODBUS_PDU_MAX];
-    int length = transact(link, unit, request, request_length, reply, sizeof reply);
+    int length = exchange(transact, link, unit, request, request_length, reply);
     if (length < 0)
         return -1;
     if (unit == 0 && length == 0)

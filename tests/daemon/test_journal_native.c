@@ -97,6 +97,7 @@ static int parse_entry(const char *data, size_t length, struct field *fields)
     while (at < length) {
         assert_true(count < ENTRY_FIELDS_MAX);
         struct field *field = &fields[count++];
+        *field = (struct field){.binary = false};
         const char *start = data + at;
         const char *newline = memchr(start, '\n', length - at);
         assert_non_null(newline);
