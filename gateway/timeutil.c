@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static uint64_t clock_ms(clockid_t clock)
@@ -22,13 +23,44 @@ uint64_t time_wall_ms(void)
     return clock_ms(CLOCK_REALTIME);
 }
 
+/*
+ * Each thread keeps the text of the last second it stamped: a gateway stamps
+ * hundreds of payloads within one second, and gmtime_r with a formatted print
+ * cost more than the rest of a telemetry payload. Only the milliseconds are
+ * written for each.
+ */
 void time_format_rfc3339(uint64_t wall_ms, char *buf, size_t size)
 {
-    time_t seconds = (time_t)(wall_ms / 1000u);
-    struct tm utc;
-    gmtime_r(&seconds, &utc);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", utc.tm_year + 1900, utc.tm_mon + 1,
-             utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, (unsigned)(wall_ms % 1000u));
+    static _Thread_local uint64_t cached_seconds = UINT64_MAX;
+    static _Thread_local char cached_text[32]; /* "2026-11-27T08:00:01" */
+    static _Thread_local size_t cached_length;
+    uint64_t seconds = wall_ms / 1000u;
+    if (seconds != cached_seconds) {
+        time_t as_time = (time_t)seconds;
+        struct tm utc;
+        gmtime_r(&as_time, &utc);
+        int length = snprintf(cached_text, sizeof cached_text, "%04d-%02d-%02dT%02d:%02d:%02d",
+                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                              utc.tm_min, utc.tm_sec);
+        cached_length = length < 0 ? 0 : (size_t)length;
+        cached_seconds = seconds;
+    }
+    unsigned ms = (unsigned)(wall_ms % 1000u);
+    char text[sizeof cached_text + 6];
+    memcpy(text, cached_text, cached_length);
+    char *tail = text + cached_length;
+    *tail++ = '.';
+    *tail++ = (char)('0' + ms / 100u);
+    *tail++ = (char)('0' + ms / 10u % 10u);
+    *tail++ = (char)('0' + ms % 10u);
+    *tail++ = 'Z';
+    size_t length = (size_t)(tail - text);
+    if (size == 0)
+        return;
+    if (length > size - 1)
+        length = size - 1;
+    memcpy(buf, text, length);
+    buf[length] = '\0';
 }
 
 int time_parse_duration(const char *text, uint64_t *ms)

@@ -1,10 +1,12 @@
 /* json_writer: compact JSON as json_dumps(JSON_COMPACT) writes it, into a reused buffer. */
 #include <float.h>
+#include <limits.h>
 #include <jansson.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,10 +153,27 @@ static void test_nesting_too_deep_fails(void **state)
     json_writer_free(&writer);
 }
 
+/* Integers as %lld writes them, the ends of long long included. */
+static void test_integers_read_as_printf_writes_them(void **state)
+{
+    (void)state;
+    const long long values[] = {0, 7, -1, 10, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN};
+    struct json_writer writer = JSON_WRITER_INIT;
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char expected[32];
+        snprintf(expected, sizeof expected, "%lld", values[i]);
+        json_writer_reset(&writer);
+        json_writer_integer(&writer, values[i]);
+        assert_string_equal(finished(&writer), expected);
+    }
+    json_writer_free(&writer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_members_and_elements_are_separated_by_commas),
+        cmocka_unit_test(test_integers_read_as_printf_writes_them),
         cmocka_unit_test(test_strings_are_escaped_like_json_dumps),
         cmocka_unit_test(test_bytes_that_are_not_utf8_become_question_marks),
         cmocka_unit_test(test_doubles_are_the_shortest_text_that_reads_back),
