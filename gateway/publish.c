@@ -40,7 +40,6 @@
 #define CONNECT_TIMEOUT_S 5
 /* Each refused attempt of an outage is logged at debug; a warning at most this often. */
 #define CONNECT_WARNING_EVERY_MS 60000u
-#define PENDING_COUNT_EVERY_MS 1000u
 /*
  * QoS 1 messages sent and not yet acknowledged. A broker (node) that answers
  * "no session" makes Paho drop them (MQTT 3.1.1, 3.2.2.2), so the window is
@@ -79,6 +78,7 @@ static atomic_bool connected;
 static atomic_uint_fast64_t connection_epoch;
 static atomic_uint_fast64_t dropped;
 static atomic_size_t pending;
+static atomic_size_t backlog; /* pending plus what was handed to Paho since it was counted */
 /* Written by Paho's callbacks and the uplink; read by the uplink's tick. */
 static atomic_int link_state;
 static atomic_bool link_was_lost;   /* the last IDLE came from a lost connection */
@@ -91,7 +91,6 @@ static uint32_t backoff_ms = RECONNECT_FIRST_MS;
 static size_t first_node;        /* where the next attempt starts in mqtt.uris */
 static uint64_t failed_attempts; /* since the link was last up */
 static uint64_t next_failure_warning_ms;
-static uint64_t next_pending_count_ms;
 static uint64_t connect_started_ms;
 static size_t pending_before_loss;
 static uint64_t random_state;
@@ -562,10 +561,9 @@ static void schedule_connect(uint64_t now_ms)
 
 void publish_tick(uint64_t now_ms)
 {
-    if (now_ms >= next_pending_count_ms) {
-        atomic_store(&pending, count_pending());
-        next_pending_count_ms = now_ms + PENDING_COUNT_EVERY_MS;
-    }
+    size_t count = count_pending();
+    atomic_store(&pending, count);
+    atomic_store(&backlog, count); /* publish_send runs on this thread too: nothing is missed */
     switch (atomic_load(&link_state)) {
     case LINK_UP:
         check_status_echo(now_ms);
@@ -615,6 +613,7 @@ int publish_send(const char *topic_suffix, const char *payload, int qos, bool re
         log_error("mqtt: message to %s dropped: %s", topic, paho->strerror(rc));
         return -1;
     }
+    atomic_fetch_add(&backlog, 1);
     return 0;
 }
 
@@ -641,6 +640,11 @@ void publish_count_dropped(void)
 size_t publish_pending(void)
 {
     return atomic_load(&pending);
+}
+
+size_t publish_backlog(void)
+{
+    return atomic_load(&backlog);
 }
 
 /* Gives queued messages up to timeout_ms to reach the broker; the rest stay on disk. */

@@ -61,7 +61,7 @@ void publish_announce(void);
 /*
  * Called by the uplink every 200 ms or so: reconnects after a lost connection
  * or a failed attempt, with a jittered back-off (up to 2 s) and starting at the
- * next node of mqtt.uris; counts what is pending once a second.
+ * next node of mqtt.uris; counts what is pending in Paho.
  */
 void publish_tick(uint64_t now_ms);
 
@@ -80,6 +80,12 @@ uint64_t publish_connection_epoch(void);
 
 /* Messages accepted but not yet acknowledged by the broker, as of the last publish_tick. */
 size_t publish_pending(void);
+
+/*
+ * Messages in Paho's hands, not yet written (QoS 0) or acknowledged (QoS 1):
+ * publish_pending plus those handed to Paho since, so never short of the truth.
+ */
+size_t publish_backlog(void);
 
 /* Messages Paho refused (buffer full, client error) since start. */
 uint64_t publish_dropped(void);

@@ -24,6 +24,16 @@
  * arrived while the uplink was busy; past that Paho keeps them for us.
  */
 #define QUEUE_CAPACITY 1024
+/*
+ * A broker that stays connected but takes less than the gateway sends (a
+ * slow link, a stalled node) would grow Paho's memory without end: Paho
+ * queues whatever it is handed while connected. So a device's state or
+ * telemetry and health are not taken while this many messages wait, in this
+ * queue and in Paho together (publish_backlog), about 2.5 MiB; the buses post
+ * the states and telemetry again once there is room. Alarm events and
+ * command results are always taken: they wait on disk (mqtt_store.c).
+ */
+#define WAITING_MAX 4096
 #define INBOX_CAPACITY 256
 #define BATCH_MAX 64
 #define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
@@ -103,6 +113,7 @@ static struct {
     pthread_cond_t synced; /* a fence was passed */
     struct item ring[QUEUE_CAPACITY];
     size_t first, count;
+    size_t in_hand; /* items of the uplink's batch: taken from the ring, maybe not yet in Paho's */
     /*
      * Message texts, in the order of their items. Counted in bytes since the
      * start: [text_released, text_reserved) is in use, each text contiguous
@@ -143,6 +154,7 @@ static struct {
     struct json_writer event_writer; /* alarm event payloads, reused */
 } uplink;
 
+static size_t waiting_max = WAITING_MAX; /* set before the threads that read it start */
 static _Atomic uint64_t shown_next_seq;
 static _Atomic uint64_t heartbeat_ms;
 
@@ -254,11 +266,21 @@ static bool push_waiting(struct item *item, const struct text *text)
     return taken;
 }
 
+/*
+ * Messages on their way to the broker: in the ring, in the uplink's batch,
+ * in Paho's hands (WAITING_MAX). Items of a batch already handed to Paho are
+ * counted twice until the next batch: never short.
+ */
+static size_t waiting_locked(void)
+{
+    return queue.count + queue.in_hand + publish_backlog();
+}
+
 static bool push_unless_full(struct item *item, const struct text *text)
 {
     uint64_t now_ms = time_monotonic_ms();
     pthread_mutex_lock(&queue.lock);
-    bool taken = has_room_locked(item, text) && !queue.stop;
+    bool taken = has_room_locked(item, text) && waiting_locked() < waiting_max && !queue.stop;
     if (taken)
         push_with_text_locked(item, text, now_ms);
     else
@@ -457,6 +479,7 @@ static void take(struct batch *batch, uint64_t timeout_ms)
         queue.first = (queue.first + 1) % QUEUE_CAPACITY;
         queue.count--;
     }
+    queue.in_hand = batch->item_count; /* the batch before was handed over in full */
     batch->command_count = 0;
     while (queue.inbox_count > 0) {
         batch->commands[batch->command_count++] = queue.inbox[queue.inbox_first];
@@ -578,10 +601,27 @@ static void save_state(void)
     shelving_store_save(&uplink.shelvings, uplink.state_dir, time_wall_ms());
 }
 
+/* Says when messages start waiting for a slow broker (WAITING_MAX), and when it has caught up. */
+static void note_waiting(void)
+{
+    static bool over; /* the uplink thread's */
+    pthread_mutex_lock(&queue.lock);
+    size_t waiting = waiting_locked();
+    pthread_mutex_unlock(&queue.lock);
+    if (!over && waiting >= waiting_max)
+        log_warning("mqtt: %zu messages wait for the broker, which takes them slower than they "
+                    "come; device states, telemetry and health wait until it catches up",
+                    waiting);
+    else if (over && waiting < waiting_max)
+        log_info("mqtt: the broker caught up (%zu messages wait)", waiting);
+    over = waiting >= waiting_max;
+}
+
 static void tick(uint64_t now_ms)
 {
     if (now_ms >= uplink.next_tick_ms) {
         publish_tick(now_ms);
+        note_waiting();
         uplink.next_tick_ms = now_ms + TICK_MS;
     }
     if (now_ms >= uplink.next_store_save_ms) {
@@ -701,8 +741,19 @@ struct alarm_store *uplink_saved_alarms(void)
     return uplink.active_alarms;
 }
 
+/* For the tests: SAFETYGW_TEST_WAITING_MAX=N lowers WAITING_MAX to N. */
+static void set_waiting_max(void)
+{
+    const char *max = getenv("SAFETYGW_TEST_WAITING_MAX");
+    if (!max)
+        return;
+    waiting_max = strtoul(max, NULL, 10);
+    log_warning("uplink: at most %zu messages wait (SAFETYGW_TEST_WAITING_MAX)", waiting_max);
+}
+
 int uplink_run(void)
 {
+    set_waiting_max();
     atomic_store(&heartbeat_ms, time_monotonic_ms());
     int rc = pthread_create(&uplink.thread, NULL, uplink_thread, NULL);
     if (rc != 0) {
