@@ -280,11 +280,12 @@ static bool push_unless_full(struct item *item, const struct text *text)
 {
     uint64_t now_ms = time_monotonic_ms();
     pthread_mutex_lock(&queue.lock);
-    bool taken = has_room_locked(item, text) && waiting_locked() < waiting_max && !queue.stop;
+    bool room = has_room_locked(item, text);
+    bool taken = room && waiting_locked() < waiting_max && !queue.stop;
     if (taken)
         push_with_text_locked(item, text, now_ms);
-    else
-        wake_locked();
+    else if (!room)
+        wake_locked(); /* a full queue is due now; a slow broker is not helped by a wake-up */
     pthread_mutex_unlock(&queue.lock);
     return taken;
 }
@@ -669,6 +670,9 @@ static void *uplink_thread(void *unused)
         }
         route_commands(&batch);
         send_batch(&batch);
+        /* Near WAITING_MAX, what Paho has sent meanwhile counts at once, not at the next tick. */
+        if (batch.item_count > 0 && publish_backlog() >= waiting_max / 2)
+            publish_count_backlog();
         tick(now_ms);
         if (batch.stop && batch.item_count == 0 && batch.command_count == 0)
             return NULL;
