@@ -27,13 +27,19 @@
 /*
  * A broker that stays connected but takes less than the gateway sends (a
  * slow link, a stalled node) would grow Paho's memory without end: Paho
- * queues whatever it is handed while connected. So a device's state or
- * telemetry and health are not taken while this many messages wait, in this
- * queue and in Paho together (publish_backlog), about 2.5 MiB; the buses post
- * the states and telemetry again once there is room. Alarm events and
+ * queues whatever it is handed while connected. So telemetry and health are
+ * not taken while WAITING_MAX messages wait, in this queue and in Paho
+ * together (publish_backlog), about 10 MiB: over three seconds of a
+ * 5,000-device site's readings, which its start and Paho's hiccups stay
+ * under. A retained device state (QoS 1: a disk write, and Paho's memory
+ * until the broker acknowledges it) waits from STATES_WAITING_MAX on: the
+ * burst of every state after a (re)connection is paced by the broker, and an
+ * alarm event posted meanwhile waits behind at most that many. The buses
+ * post states and telemetry again once there is room. Alarm events and
  * command results are always taken: they wait on disk (mqtt_store.c).
  */
-#define WAITING_MAX 4096
+#define WAITING_MAX 16384
+#define STATES_WAITING_MAX 4096
 #define INBOX_CAPACITY 256
 #define BATCH_MAX 64
 #define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
@@ -154,7 +160,9 @@ static struct {
     struct json_writer event_writer; /* alarm event payloads, reused */
 } uplink;
 
-static size_t waiting_max = WAITING_MAX; /* set before the threads that read it start */
+/* Set before the threads that read them start. */
+static size_t waiting_max = WAITING_MAX;
+static size_t states_waiting_max = STATES_WAITING_MAX;
 static _Atomic uint64_t shown_next_seq;
 static _Atomic uint64_t heartbeat_ms;
 
@@ -281,7 +289,8 @@ static bool push_unless_full(struct item *item, const struct text *text)
     uint64_t now_ms = time_monotonic_ms();
     pthread_mutex_lock(&queue.lock);
     bool room = has_room_locked(item, text);
-    bool taken = room && waiting_locked() < waiting_max && !queue.stop;
+    size_t limit = item->message.qos > 0 ? states_waiting_max : waiting_max;
+    bool taken = room && waiting_locked() < limit && !queue.stop;
     if (taken)
         push_with_text_locked(item, text, now_ms);
     else if (!room)
@@ -602,20 +611,21 @@ static void save_state(void)
     shelving_store_save(&uplink.shelvings, uplink.state_dir, time_wall_ms());
 }
 
-/* Says when messages start waiting for a slow broker (WAITING_MAX), and when it has caught up. */
+/* Says when states start waiting for a slow broker (STATES_WAITING_MAX), and when it caught up. */
 static void note_waiting(void)
 {
     static bool over; /* the uplink thread's */
     pthread_mutex_lock(&queue.lock);
     size_t waiting = waiting_locked();
     pthread_mutex_unlock(&queue.lock);
-    if (!over && waiting >= waiting_max)
+    if (!over && waiting >= states_waiting_max)
         log_warning("mqtt: %zu messages wait for the broker, which takes them slower than they "
-                    "come; device states, telemetry and health wait until it catches up",
-                    waiting);
-    else if (over && waiting < waiting_max)
+                    "come; device states wait until it catches up, telemetry and health too "
+                    "from %zu on",
+                    waiting, waiting_max);
+    else if (over && waiting < states_waiting_max)
         log_info("mqtt: the broker caught up (%zu messages wait)", waiting);
-    over = waiting >= waiting_max;
+    over = waiting >= states_waiting_max;
 }
 
 static void tick(uint64_t now_ms)
@@ -670,8 +680,8 @@ static void *uplink_thread(void *unused)
         }
         route_commands(&batch);
         send_batch(&batch);
-        /* Near WAITING_MAX, what Paho has sent meanwhile counts at once, not at the next tick. */
-        if (batch.item_count > 0 && publish_backlog() >= waiting_max / 2)
+        /* Near a limit, what Paho has sent meanwhile counts at once, not at the next tick. */
+        if (batch.item_count > 0 && publish_backlog() >= states_waiting_max / 2)
             publish_count_backlog();
         tick(now_ms);
         if (batch.stop && batch.item_count == 0 && batch.command_count == 0)
@@ -745,13 +755,13 @@ struct alarm_store *uplink_saved_alarms(void)
     return uplink.active_alarms;
 }
 
-/* For the tests: SAFETYGW_TEST_WAITING_MAX=N lowers WAITING_MAX to N. */
+/* For the tests: SAFETYGW_TEST_WAITING_MAX=N lowers WAITING_MAX and STATES_WAITING_MAX to N. */
 static void set_waiting_max(void)
 {
     const char *max = getenv("SAFETYGW_TEST_WAITING_MAX");
     if (!max)
         return;
-    waiting_max = strtoul(max, NULL, 10);
+    waiting_max = states_waiting_max = strtoul(max, NULL, 10);
     log_warning("uplink: at most %zu messages wait (SAFETYGW_TEST_WAITING_MAX)", waiting_max);
 }
 

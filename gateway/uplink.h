@@ -77,9 +77,10 @@ void uplink_post_event(const struct alarm_event *event);
  * copied into the queue (no allocation: format it into a reused writer,
  * payload_thread_writer()). PUBLISH_KEPT waits for room like an event;
  * PUBLISH_LATEST and PUBLISH_VOLATILE are not taken when the queue is full,
- * nor while WAITING_MAX messages wait in it and in Paho together (a slow
- * broker: uplink.c); a volatile one is then counted as dropped, the poster
- * of a latest one sends it again. Returns 0 when queued.
+ * nor while too many messages wait in it and in Paho together (a slow
+ * broker: WAITING_MAX, STATES_WAITING_MAX in uplink.c); a volatile one is
+ * then counted as dropped, the poster of a latest one sends it again.
+ * Returns 0 when queued.
  *
  * PUBLISH_KEPT messages (command results) wake the uplink at once, like
  * events; the others are taken with what else comes within 10 ms, so that a

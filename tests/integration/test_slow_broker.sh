@@ -1,10 +1,10 @@
 #!/bin/bash
 # A broker that stays connected but takes nothing (mosquitto stopped with
 # SIGSTOP: the connection stays up, no PUBACK comes back) must not make the
-# daemon heap up messages in Paho without end. At most WAITING_MAX messages
-# wait in the uplink's queue and in Paho together (here 10, through
-# SAFETYGW_TEST_WAITING_MAX); device states beyond that are owed, and their
-# bus posts them once the broker has caught up. 40 gas alarms on one
+# daemon heap up messages in Paho without end. Retained device states are
+# not taken while STATES_WAITING_MAX messages wait in the uplink's queue and
+# in Paho together (here 10: SAFETYGW_TEST_WAITING_MAX lowers both limits);
+# they are owed, and their bus posts them once the broker has caught up. 40 gas alarms on one
 # converter go offline at once (the simulator stopped) while the broker is
 # stopped: 40 retained states, four times the limit. The start, with 42
 # states for an empty broker, is held to the limit too.
