@@ -559,16 +559,11 @@ static void schedule_connect(uint64_t now_ms)
     backoff_ms = backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : backoff_ms * 2;
 }
 
-void publish_count_backlog(void)
+void publish_tick(uint64_t now_ms)
 {
     size_t count = count_pending();
     atomic_store(&pending, count);
     atomic_store(&backlog, count); /* publish_send runs on this thread too: nothing is missed */
-}
-
-void publish_tick(uint64_t now_ms)
-{
-    publish_count_backlog();
     switch (atomic_load(&link_state)) {
     case LINK_UP:
         check_status_echo(now_ms);

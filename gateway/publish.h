@@ -87,9 +87,6 @@ size_t publish_pending(void);
  */
 size_t publish_backlog(void);
 
-/* Counts Paho's backlog afresh (publish_tick does at every tick); the uplink thread. */
-void publish_count_backlog(void);
-
 /* Messages Paho refused (buffer full, client error) since start. */
 uint64_t publish_dropped(void);
 

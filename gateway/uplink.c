@@ -29,9 +29,8 @@
  * slow link, a stalled node) would grow Paho's memory without end: Paho
  * queues whatever it is handed while connected. So telemetry and health are
  * not taken while WAITING_MAX messages wait, in this queue and in Paho
- * together (publish_backlog), about 10 MiB: over three seconds of a
- * 5,000-device site's readings, which its start and Paho's hiccups stay
- * under. A retained device state (QoS 1: a disk write, and Paho's memory
+ * together (publish_backlog), about 10 MiB: three seconds of a 5,000-device
+ * site's readings. A retained device state (QoS 1: a disk write, and Paho's memory
  * until the broker acknowledges it) waits from STATES_WAITING_MAX on: the
  * burst of every state after a (re)connection is paced by the broker, and an
  * alarm event posted meanwhile waits behind at most that many. The buses
@@ -39,7 +38,7 @@
  * command results are always taken: they wait on disk (mqtt_store.c).
  */
 #define WAITING_MAX 16384
-#define STATES_WAITING_MAX 4096
+#define STATES_WAITING_MAX 1024
 #define INBOX_CAPACITY 256
 #define BATCH_MAX 64
 #define TICK_MS 200 /* publish_tick: reconnect back-off steps (publish.c), Paho's pending count */
@@ -611,21 +610,27 @@ static void save_state(void)
     shelving_store_save(&uplink.shelvings, uplink.state_dir, time_wall_ms());
 }
 
-/* Says when states start waiting for a slow broker (STATES_WAITING_MAX), and when it caught up. */
+/*
+ * Says when telemetry starts waiting for a slow broker (WAITING_MAX), and when
+ * the broker has caught up. States pace themselves at STATES_WAITING_MAX in
+ * every burst of a big site: not worth a line.
+ */
 static void note_waiting(void)
 {
     static bool over; /* the uplink thread's */
     pthread_mutex_lock(&queue.lock);
     size_t waiting = waiting_locked();
     pthread_mutex_unlock(&queue.lock);
-    if (!over && waiting >= states_waiting_max)
+    if (!over && waiting >= waiting_max) {
         log_warning("mqtt: %zu messages wait for the broker, which takes them slower than they "
-                    "come; device states wait until it catches up, telemetry and health too "
-                    "from %zu on",
-                    waiting, waiting_max);
-    else if (over && waiting < states_waiting_max)
+                    "come; device states and telemetry wait until it catches up, health is "
+                    "dropped",
+                    waiting);
+        over = true;
+    } else if (over && waiting < states_waiting_max) {
         log_info("mqtt: the broker caught up (%zu messages wait)", waiting);
-    over = waiting >= states_waiting_max;
+        over = false;
+    }
 }
 
 static void tick(uint64_t now_ms)
@@ -680,9 +685,6 @@ static void *uplink_thread(void *unused)
         }
         route_commands(&batch);
         send_batch(&batch);
-        /* Near a limit, what Paho has sent meanwhile counts at once, not at the next tick. */
-        if (batch.item_count > 0 && publish_backlog() >= states_waiting_max / 2)
-            publish_count_backlog();
         tick(now_ms);
         if (batch.stop && batch.item_count == 0 && batch.command_count == 0)
             return NULL;
