@@ -1,7 +1,7 @@
 /* json_writer: compact JSON as json_dumps(JSON_COMPACT) writes it, into a reused buffer. */
 #include <float.h>
-#include <limits.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -18,9 +18,8 @@ static void reference(uint64_t wall_ms, char *text, size_t size)
     time_t seconds = (time_t)(wall_ms / 1000u);
     struct tm utc;
     gmtime_r(&seconds, &utc);
-    snprintf(text, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", utc.tm_year + 1900,
-             utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-             (unsigned)(wall_ms % 1000u));
+    snprintf(text, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", utc.tm_year + 1900, utc.tm_mon + 1,
+             utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, (unsigned)(wall_ms % 1000u));
 }
 
 static void assert_stamp(uint64_t wall_ms)
@@ -40,7 +39,7 @@ static void test_a_known_moment(void **state)
     assert_string_equal(text, "2026-11-28T08:00:01.250Z");
 }
 
-/* The text of a second is kept between calls: later, earlier and repeated seconds all read right. */
+/* A second's text is kept between calls: later, earlier and repeated seconds all read right. */
 static void test_within_across_and_back_over_seconds(void **state)
 {
     (void)state;
