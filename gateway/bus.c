@@ -744,7 +744,7 @@ static void post_owed(struct bus *bus, uint64_t now_ms)
         if (device->state_owed)
             post_state(bus, device);
         if (device->telemetry_owed)
-            bus->owed |= telemetry_after_poll(device, now_ms);
+            telemetry_after_poll(device, now_ms);
         if (device->state_owed || device->telemetry_owed) {
             bus->owed = true;
             return; /* still full: the rest wait for the next turn */

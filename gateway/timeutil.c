@@ -31,6 +31,8 @@ uint64_t time_wall_ms(void)
  */
 void time_format_rfc3339(uint64_t wall_ms, char *buf, size_t size)
 {
+    if (size == 0)
+        return;
     static _Thread_local uint64_t cached_seconds = UINT64_MAX;
     static _Thread_local char cached_text[32]; /* "2026-11-27T08:00:01" */
     static _Thread_local size_t cached_length;
@@ -55,8 +57,6 @@ void time_format_rfc3339(uint64_t wall_ms, char *buf, size_t size)
     *tail++ = (char)('0' + ms % 10u);
     *tail++ = 'Z';
     size_t length = (size_t)(tail - text);
-    if (size == 0)
-        return;
     if (length > size - 1)
         length = size - 1;
     memcpy(buf, text, length);
