@@ -28,6 +28,7 @@ static const struct {
     {"MQTTAsync_malloc", offsetof(struct paho, malloc)},
     {"MQTTAsync_destroy", offsetof(struct paho, destroy)},
     {"MQTTAsync_strerror", offsetof(struct paho, strerror)},
+    {"MQTTAsync_setTraceLevel", offsetof(struct paho, set_trace_level)},
 };
 
 _Static_assert(sizeof(struct paho) ==
@@ -63,6 +64,14 @@ int paho_open(const char *soname, char *error, size_t error_size)
         /* POSIX (dlsym) makes a function pointer and a void * the same size and form. */
         memcpy((char *)&found + functions[i].offset, &address, sizeof address);
     }
+    /*
+     * Built without PAHO_HIGH_PERFORMANCE (Debian), Paho traces every function
+     * it enters into a ring in memory, under a mutex, and formats a line for
+     * every packet: its default level, TRACE_MINIMUM. Errors only here.
+     * MQTT_C_CLIENT_TRACE_LEVEL=MAXIMUM in the environment still turns the trace
+     * on for a developer: Paho reads it when the first client is created.
+     */
+    found.set_trace_level(MQTTASYNC_TRACE_ERROR);
     table = found;
     loaded = &table;
     return 0;

@@ -49,6 +49,7 @@ struct paho {
     void *(*malloc)(size_t size);
     void (*destroy)(MQTTAsync *handle);
     const char *(*strerror)(int code);
+    void (*set_trace_level)(enum MQTTASYNC_TRACE_LEVELS level); /* paho_open's alone */
 };
 
 /*

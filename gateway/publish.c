@@ -14,6 +14,7 @@
 #include "mqtt_store.h"
 #include "paho.h"
 #include "payload.h"
+#include "text.h"
 #include "timeutil.h"
 
 #define PASSWORD_MAX 512
@@ -97,7 +98,8 @@ static uint64_t random_state;
 
 static void full_topic(char *topic, size_t size, const char *suffix)
 {
-    snprintf(topic, size, "%s/%s", mqtt.topic_prefix, suffix);
+    size_t used = text_append(topic, size, 0, mqtt.topic_prefix);
+    text_append(topic, size, text_append(topic, size, used, "/"), suffix);
 }
 
 /*

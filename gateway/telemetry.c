@@ -1,11 +1,15 @@
+/*
+ * telemetry.c — whether a device's telemetry is due after a poll, and its
+ * message (topic and payload) handed to the uplink; telemetry.h says when.
+ */
 #include "telemetry.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "payload.h"
 #include "publish.h"
+#include "text.h"
 #include "timeutil.h"
 #include "uplink.h"
 
@@ -39,7 +43,8 @@ bool telemetry_after_poll(struct device *device, uint64_t now_ms)
     if (!due(device, now_ms))
         return false;
     char topic[PUBLISH_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "telemetry/%s", device->def->id);
+    text_append(topic, sizeof topic, text_append(topic, sizeof topic, 0, "telemetry/"),
+                device->def->id);
     /* Formatted into this thread's writer and copied into the queue: no allocation. */
     struct json_writer *writer = payload_thread_writer();
     if (!writer || payload_write_telemetry(writer, device) != 0) {

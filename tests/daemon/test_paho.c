@@ -1,7 +1,7 @@
 /*
  * The Paho loader with the real libraries: plain brokers get the build
- * without TLS, ssl:// brokers the TLS build, and a
- * library that cannot be opened is named with the loader's reason.
+ * without TLS, ssl:// brokers the TLS build, a library that cannot be opened
+ * is named with the loader's reason, and Paho traces errors only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include <MQTTAsync.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <string.h>
 
 #include "config_fixture.h"
@@ -57,6 +59,54 @@ static void test_a_missing_library_is_named_with_the_loader_reason(void **state)
     assert_non_null(strstr(error, "cannot open shared object file"));
 }
 
+static int lowest_trace_level = INT_MAX;
+
+/* Paho's threads call it with its log mutex held: it only records. */
+static void record_trace_level(enum MQTTASYNC_TRACE_LEVELS level, char *message)
+{
+    (void)message;
+    if ((int)level < lowest_trace_level)
+        lowest_trace_level = (int)level;
+}
+
+static MQTTAsync create_client(const char *client_id)
+{
+    MQTTAsync client = NULL;
+    MQTTAsync_createOptions options = MQTTAsync_createOptions_initializer;
+    assert_int_equal(paho_api()->create_with_options(&client, "tcp://127.0.0.1:1883", client_id,
+                                                     MQTTCLIENT_PERSISTENCE_NONE, NULL, &options),
+                     MQTTASYNC_SUCCESS);
+    return client;
+}
+
+/*
+ * Debian builds Paho to trace every function it enters into a ring in memory
+ * (its default level, TRACE_MINIMUM), a cost on every message. The loader sets
+ * errors only: a client's creation, which enters a dozen functions, traces
+ * nothing below MQTTASYNC_TRACE_ERROR. The first client initialises Paho's
+ * trace (its banner goes to any callback), so the check is on the second.
+ */
+static void test_paho_traces_errors_only(void **state)
+{
+    load(config_fixture_load(*state, "gateway: { id: gw-1 }\n"
+                                     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"));
+    void *library = dlopen(PAHO_SONAME_PLAIN, RTLD_NOW | RTLD_NOLOAD);
+    assert_non_null(library);
+    void (*set_trace_callback)(MQTTAsync_traceCallback *callback);
+    void *address = dlsym(library, "MQTTAsync_setTraceCallback");
+    assert_non_null(address);
+    memcpy(&set_trace_callback, &address, sizeof address);
+
+    MQTTAsync first = create_client("trace-first");
+    set_trace_callback(record_trace_level);
+    MQTTAsync second = create_client("trace-second");
+    paho_api()->destroy(&second);
+    set_trace_callback(NULL);
+    paho_api()->destroy(&first);
+    dlclose(library);
+    assert_true(lowest_trace_level >= MQTTASYNC_TRACE_ERROR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -65,6 +115,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ssl_brokers_load_paho_with_tls, config_fixture_setup,
                                         config_fixture_teardown),
         cmocka_unit_test(test_a_missing_library_is_named_with_the_loader_reason),
+        cmocka_unit_test_setup_teardown(test_paho_traces_errors_only, config_fixture_setup,
+                                        config_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
