@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One row per member of struct paho: the symbol that fills it. */
@@ -67,11 +68,13 @@ int paho_open(const char *soname, char *error, size_t error_size)
     /*
      * Built without PAHO_HIGH_PERFORMANCE (Debian), Paho traces every function
      * it enters into a ring in memory, under a mutex, and formats a line for
-     * every packet: its default level, TRACE_MINIMUM. Errors only here.
-     * MQTT_C_CLIENT_TRACE_LEVEL=MAXIMUM in the environment still turns the trace
-     * on for a developer: Paho reads it when the first client is created.
+     * every packet: its default level, TRACE_MINIMUM. Errors only here, unless
+     * a developer asked for Paho's trace (MQTT_C_CLIENT_TRACE names where it
+     * goes, MQTT_C_CLIENT_TRACE_LEVEL how much): then Paho's levels stand.
      */
-    found.set_trace_level(MQTTASYNC_TRACE_ERROR);
+    const char *trace_destination = getenv("MQTT_C_CLIENT_TRACE");
+    if (!trace_destination || !*trace_destination)
+        found.set_trace_level(MQTTASYNC_TRACE_ERROR);
     table = found;
     loaded = &table;
     return 0;

@@ -1,7 +1,8 @@
 /*
  * The Paho loader with the real libraries: plain brokers get the build
  * without TLS, ssl:// brokers the TLS build, a library that cannot be opened
- * is named with the loader's reason, and Paho traces errors only.
+ * is named with the loader's reason, and Paho traces errors only unless a
+ * developer asks for its trace.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <MQTTAsync.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config_fixture.h"
@@ -79,32 +81,64 @@ static MQTTAsync create_client(const char *client_id)
     return client;
 }
 
-/*
- * Debian builds Paho to trace every function it enters into a ring in memory
- * (its default level, TRACE_MINIMUM), a cost on every message. The loader sets
- * errors only: a client's creation, which enters a dozen functions, traces
- * nothing below MQTTASYNC_TRACE_ERROR. The first client initialises Paho's
- * trace (its banner goes to any callback), so the check is on the second.
- */
-static void test_paho_traces_errors_only(void **state)
+/* One of Paho's functions the table does not hold, from the loaded plain build. */
+static void *plain_paho_function(const char *symbol)
 {
-    load(config_fixture_load(*state, "gateway: { id: gw-1 }\n"
-                                     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"));
     void *library = dlopen(PAHO_SONAME_PLAIN, RTLD_NOW | RTLD_NOLOAD);
     assert_non_null(library);
-    void (*set_trace_callback)(MQTTAsync_traceCallback *callback);
-    void *address = dlsym(library, "MQTTAsync_setTraceCallback");
+    void *address = dlsym(library, symbol);
     assert_non_null(address);
+    dlclose(library); /* the loader's own handle keeps it loaded */
+    return address;
+}
+
+/*
+ * The lowest level Paho traces while a client is created (which enters a
+ * dozen of its functions), after the plain build is loaded with the process's
+ * environment. Paho starts at its default, TRACE_MINIMUM, as a fresh process
+ * would. The first client initialises Paho's trace (its banner goes to any
+ * callback), so the count is of the second.
+ */
+static int lowest_level_traced(void **state)
+{
+    void (*set_trace_level)(enum MQTTASYNC_TRACE_LEVELS level);
+    void (*set_trace_callback)(MQTTAsync_traceCallback * callback);
+    void *address = plain_paho_function("MQTTAsync_setTraceLevel");
+    memcpy(&set_trace_level, &address, sizeof address);
+    address = plain_paho_function("MQTTAsync_setTraceCallback");
     memcpy(&set_trace_callback, &address, sizeof address);
 
+    load(config_fixture_load(*state, "gateway: { id: gw-1 }\n"
+                                     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"));
+    set_trace_level(MQTTASYNC_TRACE_MINIMUM);
+    load(config_fixture_load(*state, "gateway: { id: gw-1 }\n"
+                                     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"));
     MQTTAsync first = create_client("trace-first");
+    lowest_trace_level = INT_MAX;
     set_trace_callback(record_trace_level);
     MQTTAsync second = create_client("trace-second");
     paho_api()->destroy(&second);
     set_trace_callback(NULL);
     paho_api()->destroy(&first);
-    dlclose(library);
-    assert_true(lowest_trace_level >= MQTTASYNC_TRACE_ERROR);
+    return lowest_trace_level;
+}
+
+/*
+ * Debian builds Paho to trace every function it enters into a ring in memory
+ * (its default level), a cost on every message: the loader sets errors only.
+ */
+static void test_paho_traces_errors_only(void **state)
+{
+    assert_true(lowest_level_traced(state) >= MQTTASYNC_TRACE_ERROR);
+}
+
+/* A developer who asks for Paho's trace gets it at Paho's levels. */
+static void test_a_developer_trace_keeps_paho_levels(void **state)
+{
+    assert_int_equal(setenv("MQTT_C_CLIENT_TRACE", "/dev/null", 1), 0);
+    int lowest = lowest_level_traced(state);
+    unsetenv("MQTT_C_CLIENT_TRACE");
+    assert_int_equal(lowest, MQTTASYNC_TRACE_MINIMUM);
 }
 
 int main(void)
@@ -117,6 +151,8 @@ int main(void)
         cmocka_unit_test(test_a_missing_library_is_named_with_the_loader_reason),
         cmocka_unit_test_setup_teardown(test_paho_traces_errors_only, config_fixture_setup,
                                         config_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_developer_trace_keeps_paho_levels,
+                                        config_fixture_setup, config_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
