@@ -99,7 +99,8 @@ static uint64_t random_state;
 static void full_topic(char *topic, size_t size, const char *suffix)
 {
     size_t used = text_append(topic, size, 0, mqtt.topic_prefix);
-    text_append(topic, size, text_append(topic, size, used, "/"), suffix);
+    used = text_append(topic, size, used, "/");
+    text_append(topic, size, used, suffix);
 }
 
 /*

@@ -43,8 +43,8 @@ bool telemetry_after_poll(struct device *device, uint64_t now_ms)
     if (!due(device, now_ms))
         return false;
     char topic[PUBLISH_TOPIC_MAX];
-    text_append(topic, sizeof topic, text_append(topic, sizeof topic, 0, "telemetry/"),
-                device->def->id);
+    size_t used = text_append(topic, sizeof topic, 0, "telemetry/");
+    text_append(topic, sizeof topic, used, device->def->id);
     /* Formatted into this thread's writer and copied into the queue: no allocation. */
     struct json_writer *writer = payload_thread_writer();
     if (!writer || payload_write_telemetry(writer, device) != 0) {

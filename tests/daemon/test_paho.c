@@ -101,6 +101,10 @@ static void *plain_paho_function(const char *symbol)
  */
 static int lowest_level_traced(void **state)
 {
+    const struct config *config =
+        config_fixture_load(*state, "gateway: { id: gw-1 }\n"
+                                    "mqtt: { uri: tcp://127.0.0.1:1883 }\n");
+    load(config); /* the plain build is loaded from here on */
     void (*set_trace_level)(enum MQTTASYNC_TRACE_LEVELS level);
     void (*set_trace_callback)(MQTTAsync_traceCallback * callback);
     void *address = plain_paho_function("MQTTAsync_setTraceLevel");
@@ -108,11 +112,8 @@ static int lowest_level_traced(void **state)
     address = plain_paho_function("MQTTAsync_setTraceCallback");
     memcpy(&set_trace_callback, &address, sizeof address);
 
-    load(config_fixture_load(*state, "gateway: { id: gw-1 }\n"
-                                     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"));
     set_trace_level(MQTTASYNC_TRACE_MINIMUM);
-    load(config_fixture_load(*state, "gateway: { id: gw-1 }\n"
-                                     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"));
+    load(config); /* as the daemon loads it at start */
     MQTTAsync first = create_client("trace-first");
     lowest_trace_level = INT_MAX;
     set_trace_callback(record_trace_level);
