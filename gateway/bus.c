@@ -1,12 +1,11 @@
 /*
  * bus.c — what a bus decides: which device is polled next, what a poll's
  * outcome means (record, link watch, alarms, interlocks, bus_down, cadence,
- * telemetry), operator commands, reconnecting. One piece of logic, driven
- * two ways: an rtu bus has its own thread here, which does its I/O with
- * libmodbus and waits in between (a line is sequential); a tcp bus is served
- * by the reactor thread (tcp_reactor.h), whose calls do one non-blocking
- * step at a time (bus_tcp.c) and come back to the same decisions
- * (bus_next_work, bus_finish_poll_*, bus_begin_command: bus_internal.h).
+ * telemetry), operator commands, reconnecting. Every bus, tcp or rtu, is
+ * served by the reactor thread (reactor.h), whose calls do one
+ * non-blocking step at a time (bus_steps.c) and come back to these
+ * decisions (bus_next_work, bus_finish_poll_*, bus_begin_command:
+ * bus_internal.h).
  */
 #include "bus.h"
 #include "bus_internal.h"
@@ -34,14 +33,22 @@
 #include "publish.h"
 #include "rtu_silence.h"
 #include "schedule.h"
-#include "tcp_reactor.h"
+#include "reactor.h"
 #include "telemetry.h"
 #include "timeutil.h"
 #include "uplink.h"
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
-#define IDLE_WAKE_MS 1000 /* wake at least this often, to beat the watchdog heartbeat */
+#define IDLE_WAKE_MS 1000 /* look at the schedule at least this often */
+/*
+ * The reactor's grid (reactor.h) for a bus's deadlines: converters' polls due
+ * within 2 ms go out together; lines' silences that end within the same
+ * 0.5 ms send together, for at most 0.5 ms more a transaction (about 1 % of a
+ * 9600-baud read of 8 registers).
+ */
+#define TCP_SLOT_US 2000u
+#define RTU_SLOT_US 500u
 #define CYCLE_SMOOTHING 0.1
 /*
  * Retries of offline devices may take at most this share of a bus's time: each
@@ -113,13 +120,14 @@ void bus_link_opened(struct bus *bus, int fd)
     char address[300];
     if (bus->def->type == BUS_RTU) {
         bus->pacing.fd = modbus_get_socket(bus->ctx);
+        reactor_watch(&bus->member, bus->pacing.fd, EPOLLIN);
     } else {
         tcp_link_open(&bus->tcp, fd, bus->def->timeout_ms);
         set_tcp_keepalive(bus, fd);
-        tcp_reactor_watch(&bus->member, fd, EPOLLIN);
+        reactor_watch(&bus->member, fd, EPOLLIN);
     }
     /* We do not know when the line last fell silent: the first request waits a t3.5 too. */
-    bus->pacing.last_request_end_us = rtu_silence_now_us();
+    bus->pacing.last_request_end_us = time_monotonic_us();
     bus->connect_failures = 0;
     bus->link_failed = false;
     bus->link_up = true;
@@ -133,8 +141,8 @@ void bus_link_opened(struct bus *bus, int fd)
     pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
-/* An rtu bus's link, opened with libmodbus (blocking: the bus has its own thread). */
-static bool open_link(struct bus *bus, uint64_t now_ms)
+/* An rtu bus's link, opened and set up with libmodbus (a tty's open does not wait). */
+bool bus_open_line(struct bus *bus, uint64_t now_ms)
 {
     if (now_ms < bus->next_connect_ms)
         return false;
@@ -149,15 +157,14 @@ static bool open_link(struct bus *bus, uint64_t now_ms)
     return true;
 }
 
-/* Closes the wire: libmodbus's context on rtu, the socket (no longer watched) on tcp. */
+/* Closes the wire (no longer watched): libmodbus's context on rtu, the socket on tcp. */
 static void shut_link(struct bus *bus)
 {
-    if (bus->def->type == BUS_RTU) {
+    reactor_watch(&bus->member, -1, 0);
+    if (bus->def->type == BUS_RTU)
         modbus_close(bus->ctx);
-    } else if (bus->tcp.fd >= 0) {
-        tcp_reactor_watch(&bus->member, -1, 0);
+    else if (bus->tcp.fd >= 0)
         close(bus->tcp.fd);
-    }
     bus->pacing.fd = -1;
     bus->tcp.fd = -1;
     bus->link_up = false;
@@ -279,23 +286,19 @@ static void update_cycle(struct bus *bus, const struct device *device, uint64_t 
 }
 
 /*
- * Starts a write of the action on the device: an rtu bus writes it now, a
- * tcp bus queues it as a transaction on its connection (the reactor never
- * waits). Returns 0 (written), -1 (failed: error says why) or 1 (under way:
- * tcp_exchange_done takes the reply).
+ * Starts a write of the action on the device, as a transaction on the bus's
+ * link (the reactor never waits). Returns -1 (failed: error says why) or 1
+ * (under way: exchange_done takes the reply).
  */
 static int start_action(struct bus *bus, const struct device *device,
-                        const struct action_def *action, int param, enum tcp_purpose purpose,
+                        const struct action_def *action, int param, enum exchange_purpose purpose,
                         char *error, size_t error_size)
 {
     if (!bus->link_up) {
         snprintf(error, error_size, "bus %s is down", bus->def->name);
         return -1;
     }
-    if (bus->def->type == BUS_RTU)
-        return action_execute(bus->ctx, &bus->pacing, device->def->address, action, param, error,
-                              error_size);
-    struct tcp_exchange *exchange = &bus->exchange;
+    struct bus_exchange *exchange = &bus->exchange;
     if (action_first_address(action, param, &exchange->first_address, error, error_size) != 0)
         return -1;
     exchange->purpose = purpose;
@@ -304,7 +307,7 @@ static int start_action(struct bus *bus, const struct device *device,
     exchange->request_length =
         modbus_pdu_write_request(action->table, (uint16_t)exchange->first_address, action->count,
                                  action->value, exchange->request);
-    bus_tcp_send_when_ready(bus);
+    bus_send_when_ready(bus);
     return 1;
 }
 
@@ -602,19 +605,6 @@ bool bus_finish_poll_resume(struct bus *bus)
     return true;
 }
 
-/* One poll on an rtu bus, its I/O done here with libmodbus. */
-static void poll_one(struct bus *bus, struct device *device, uint64_t now_ms)
-{
-    uint64_t due_ms = device->next_due_ms;
-    struct poll_outcome outcome = {.result = DEVICE_POLL_FAILED,
-                                   .error_class = MODBUS_ERROR_LINK_LOST};
-    if (bus->link_up || open_link(bus, now_ms))
-        device_poll(bus->ctx, device, &bus->pacing, bus->poll_registers, bus->poll_values,
-                    &outcome);
-    bus_finish_poll_begin(bus, device, &outcome, now_ms, due_ms);
-    bus_finish_poll_resume(bus); /* an rtu bus writes its interlocks at once */
-}
-
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command)
 {
     pthread_mutex_lock(&bus->inbox_lock);
@@ -622,11 +612,10 @@ int bus_post_command(struct bus *bus, struct device *device, const struct comman
     if (!full) {
         size_t slot = (bus->command_first + bus->command_count++) % BUS_COMMAND_QUEUE;
         bus->commands[slot] = (struct pending_command){.device = device, .command = *command};
-        pthread_cond_signal(&bus->wake);
     }
     pthread_mutex_unlock(&bus->inbox_lock);
-    if (!full && bus->def->type == BUS_TCP)
-        tcp_reactor_wake(&bus->member);
+    if (!full)
+        reactor_wake(&bus->member);
     return full ? -1 : 0;
 }
 
@@ -779,7 +768,7 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
                                    .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
-/* The one choice of both drivers (the rtu thread, the reactor): commands first, then the due. */
+/* The one choice of a bus's steps: commands first, then the device due. */
 struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
 {
     republish_states(bus);
@@ -792,62 +781,6 @@ struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, 
                                  .until_ms = device ? device->next_due_ms : now_ms + IDLE_WAKE_MS};
     schedule_pop(&bus->schedule);
     return (struct bus_work){.kind = WORK_POLL, .device = device};
-}
-
-/* --- an rtu bus: its own thread, blocking I/O --- */
-
-/* Waits until deadline_ms, a command or a stop request; returns true when asked to stop. */
-static bool wait_until(struct bus *bus, uint64_t deadline_ms)
-{
-    uint64_t wake_ms = time_monotonic_ms() + IDLE_WAKE_MS;
-    if (deadline_ms < wake_ms)
-        wake_ms = deadline_ms;
-    struct timespec until = {.tv_sec = (time_t)(wake_ms / 1000u),
-                             .tv_nsec = (long)(wake_ms % 1000u) * 1000000L};
-    pthread_mutex_lock(&bus->inbox_lock);
-    while (!bus->stop_requested && bus->command_count == 0 &&
-           pthread_cond_timedwait(&bus->wake, &bus->inbox_lock, &until) == 0) {
-    }
-    bool stop = bus->stop_requested;
-    pthread_mutex_unlock(&bus->inbox_lock);
-    return stop;
-}
-
-/*
- * Test hook for the watchdog: the thread stops showing life (but still obeys
- * a stop request) as a thread stuck in a driver call would.
- */
-static void stall_for_test(struct bus *bus)
-{
-    log_bus(LOG_WARNING, bus->def->name, "bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)",
-            bus->def->name);
-    while (!wait_until(bus, UINT64_MAX)) {
-    }
-}
-
-static void *bus_thread(void *argument)
-{
-    struct bus *bus = argument;
-    if (bus->stall_for_test) {
-        stall_for_test(bus);
-        return NULL;
-    }
-    for (;;) {
-        uint64_t now_ms = time_monotonic_ms();
-        atomic_store(&bus->heartbeat_ms, now_ms);
-        struct pending_command command;
-        struct bus_work work = bus_next_work(bus, &command, now_ms);
-        if (work.kind == WORK_COMMAND) {
-            char error[256];
-            int result = bus_begin_command(bus, &command, error, sizeof error);
-            bus_complete_command(bus, &command, result, error); /* an rtu bus writes at once */
-        } else if (work.kind == WORK_POLL) {
-            poll_one(bus, work.device, now_ms);
-        } else if (wait_until(bus, work.until_ms)) {
-            break;
-        }
-    }
-    return NULL;
 }
 
 /* What one poll's scratch must hold: the bus's largest read plan, profile and rule list. */
@@ -920,18 +853,14 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
     *bus = (struct bus){.def = def, .devices = devices, .device_count = count, .connecting_fd = -1};
     atomic_init(&bus->heartbeat_ms, 0);
     atomic_init(&bus->stopping, false);
-    tcp_reactor_member_init(&bus->member, &bus_tcp_calls, bus, &bus->heartbeat_ms);
+    reactor_member_init(&bus->member, &bus_step_calls, bus, &bus->heartbeat_ms,
+                        def->type == BUS_RTU ? RTU_SLOT_US : TCP_SLOT_US);
     device_poll_pacing_init(&bus->pacing, def);
     tcp_link_open(&bus->tcp, -1, def->timeout_ms);
     if (def->type == BUS_TCP)
         bus->pacing.tcp = &bus->tcp;
     pthread_mutex_init(&bus->snapshot_lock, NULL);
     pthread_mutex_init(&bus->inbox_lock, NULL);
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&bus->wake, &attributes);
-    pthread_condattr_destroy(&attributes);
 
     struct scratch_sizes sizes = scratch_sizes(devices, count);
     bus->poll_registers = calloc(sizes.registers, sizeof *bus->poll_registers);
@@ -994,7 +923,7 @@ uint64_t bus_heartbeat_ms(struct bus *bus)
     return atomic_load(&bus->heartbeat_ms);
 }
 
-/* A tcp bus is served by the reactor thread (started with the first). */
+/* A bus is served by the reactor thread (started with the first). */
 static int join_reactor(struct bus *bus)
 {
     atomic_store(&bus->stopping, false);
@@ -1002,7 +931,7 @@ static int join_reactor(struct bus *bus)
     if (bus->stall_for_test)
         log_bus(LOG_WARNING, bus->def->name,
                 "bus %s: stalling on purpose (SAFETYGW_TEST_STALL_BUS)", bus->def->name);
-    if (tcp_reactor_join(&bus->member) != 0)
+    if (reactor_join(&bus->member) != 0)
         return -1;
     bus->joined = true;
     return 0;
@@ -1028,18 +957,8 @@ int bus_run(struct bus *bus, struct bus *predecessor)
         device->schedule_rank = i;
         schedule_push(&bus->schedule, device);
     }
-    bus->stop_requested = false;
     atomic_store(&bus->heartbeat_ms, now_ms);
-    if (bus->def->type == BUS_TCP)
-        return join_reactor(bus);
-    int rc = pthread_create(&bus->thread, NULL, bus_thread, bus);
-    if (rc != 0) {
-        log_bus(LOG_ERR, bus->def->name, "bus %s: cannot start its thread: %s", bus->def->name,
-                strerror(rc));
-        return -1;
-    }
-    bus->thread_started = true;
-    return 0;
+    return join_reactor(bus);
 }
 
 void bus_restore_down(struct bus *bus, uint64_t raised_wall_ms)
@@ -1060,16 +979,8 @@ void bus_stop(struct bus *bus, bool refuse_commands)
 {
     if (bus->joined) { /* the reactor lets go once the bus's step under way is done */
         atomic_store(&bus->stopping, true);
-        tcp_reactor_leave(&bus->member);
+        reactor_leave(&bus->member);
         bus->joined = false;
-    }
-    if (bus->thread_started) {
-        pthread_mutex_lock(&bus->inbox_lock);
-        bus->stop_requested = true;
-        pthread_cond_signal(&bus->wake);
-        pthread_mutex_unlock(&bus->inbox_lock);
-        pthread_join(bus->thread, NULL);
-        bus->thread_started = false;
     }
     struct pending_command pending;
     while (refuse_commands && take_command(bus, &pending))
@@ -1094,7 +1005,6 @@ void bus_free(struct bus *bus)
     free(bus->poll_values);
     free(bus->decided);
     free(bus->down_locations);
-    pthread_cond_destroy(&bus->wake);
     pthread_mutex_destroy(&bus->inbox_lock);
     pthread_mutex_destroy(&bus->snapshot_lock);
     free(bus);

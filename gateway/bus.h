@@ -4,7 +4,7 @@
  *
  * Who drives it: an rtu bus has a thread of its own with one libmodbus
  * context (a line is sequential; its I/O blocks). Every tcp bus is served
- * by the one reactor thread (tcp_reactor.h): non-blocking socket, its steps
+ * by the one reactor thread (reactor.h): non-blocking socket, its steps
  * (connect, send, reply, timeout) run as the reactor's calls. Both drivers
  * call the same decisions in bus.c (next_work, finish_poll_*, commands), so
  * "the bus's thread" below means the rtu bus's thread or the reactor.
@@ -23,7 +23,7 @@
  *     only to push or pop.
  * Lock order: runtime_lock (read) → inbox_lock or snapshot_lock; the two bus
  * locks are never held together, and never with the reactor's own lock
- * (tcp_reactor.h: the reactor calls a bus with its lock free; bus_stop waits
+ * (reactor.h: the reactor calls a bus with its lock free; bus_stop waits
  * for the reactor to let go with no bus lock held).
  * Alarm events, states, telemetry and command results leave through the
  * uplink's queue (uplink.h).

@@ -1,8 +1,8 @@
 /*
- * bus_internal.h — what bus.c (the decisions, the rtu bus thread) and
- * bus_tcp.c (a tcp bus's non-blocking steps on the reactor thread) share:
- * struct bus and the decisions both drivers call. Not for other modules:
- * they see a bus through bus.h.
+ * bus_internal.h — what bus.c (the decisions) and bus_steps.c (a bus's
+ * non-blocking steps on the reactor thread) share: struct bus and the
+ * decisions the steps call. Not for other modules: they see a bus through
+ * bus.h.
  */
 #ifndef SAFETYGW_BUS_INTERNAL_H
 #define SAFETYGW_BUS_INTERNAL_H
@@ -19,7 +19,7 @@
 #include "link_watch.h"
 #include "modbus_pdu.h"
 #include "schedule.h"
-#include "tcp_reactor.h"
+#include "reactor.h"
 
 #define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
 
@@ -28,29 +28,30 @@ struct pending_command {
     struct command command;
 };
 
-/* A tcp bus's step under way (the reactor thread's). */
-enum tcp_stage {
-    TCP_IDLE,       /* nothing on the wire */
-    TCP_CONNECTING, /* a non-blocking connect, waiting for EPOLLOUT */
-    TCP_GAP,        /* a request waits for gap_ms since the last one */
-    TCP_AWAITING,   /* a request sent, its reply awaited until the deadline */
+/* A bus's step under way (the reactor thread's). */
+enum exchange_stage {
+    EXCHANGE_IDLE,       /* nothing on the wire */
+    EXCHANGE_CONNECTING, /* tcp: a non-blocking connect, waiting for EPOLLOUT */
+    EXCHANGE_GAP,        /* a request waits for gap_ms since the last one (rtu: and t3.5) */
+    EXCHANGE_AWAITING,   /* a request sent, its reply awaited until the deadline */
 };
 
-/* Why a tcp request is on the wire. */
-enum tcp_purpose {
+/* Why a request is on the wire. */
+enum exchange_purpose {
     FOR_POLL,      /* one read of the polled device's plan */
     FOR_INTERLOCK, /* the interlock of an alarm the last poll raised */
     FOR_COMMAND,   /* an operator's action */
 };
 
-/* A tcp bus's one request on the wire. */
-struct tcp_exchange {
-    enum tcp_stage stage;
-    enum tcp_purpose purpose;
+/* A bus's one request on the wire. */
+struct bus_exchange {
+    enum exchange_stage stage;
+    enum exchange_purpose purpose;
     uint8_t unit;
     uint8_t request[MODBUS_PDU_MAX];
     size_t request_length;
     uint8_t reply[MODBUS_PDU_MAX];
+    uint64_t ready_since_us; /* when it was ready to go, but for the gap */
     uint64_t started_us;
     int send_error; /* the request could not go out: answered at the next turn */
     /* a write's */
@@ -58,7 +59,7 @@ struct tcp_exchange {
     int first_address;
 };
 
-/* A poll under way on a tcp bus: its plan's reads, one after another. */
+/* A poll under way: its plan's reads, one after another. */
 struct poll_run {
     bool active;
     struct device *device;
@@ -70,7 +71,7 @@ struct poll_run {
 };
 
 /*
- * What follows a poll's I/O, kept so that a tcp bus can leave it while an
+ * What follows a poll's I/O, kept so that a bus can leave it while an
  * interlock's write is on the wire and take it up again at its reply.
  */
 struct finishing {
@@ -92,7 +93,7 @@ struct bus {
     struct device **devices; /* this bus's devices (owned by the runtime) */
     size_t device_count;
 
-    /* the bus thread's alone */
+    /* the reactor thread's alone, while the bus is joined (main's before and after) */
     size_t offline_count; /* devices offline now */
     struct schedule schedule;
     uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
@@ -110,11 +111,10 @@ struct bus {
     struct bus_pacing pacing;
     struct tcp_link tcp; /* a tcp bus's transactions (pacing.tcp points here) */
     struct finishing finishing;
-    /* a tcp bus's, on the reactor thread */
-    struct tcp_reactor_member member;
+    struct reactor_member member;
     bool joined; /* main's: the reactor serves the bus */
     atomic_bool stopping;
-    struct tcp_exchange exchange;
+    struct bus_exchange exchange;
     struct poll_run poll;
     int connecting_fd; /* a connect under way, or -1 */
     bool command_running;
@@ -132,14 +132,10 @@ struct bus {
     struct bus_stats stats; /* under snapshot_lock */
 
     pthread_mutex_t inbox_lock;
-    pthread_cond_t wake;
-    bool stop_requested;                                /* under inbox_lock */
     struct pending_command commands[BUS_COMMAND_QUEUE]; /* ring, under inbox_lock */
     size_t command_first;
     size_t command_count;
 
-    pthread_t thread;
-    bool thread_started;
     _Atomic uint64_t heartbeat_ms; /* monotonic; the watchdog checks it */
 };
 
@@ -156,6 +152,9 @@ struct bus_work {
 
 /* The link is open (fd: a tcp bus's connected socket): pacing, state, statistics. */
 void bus_link_opened(struct bus *bus, int fd);
+
+/* Opens an rtu bus's tty (it does not wait): true when it is open, else a reconnect is due. */
+bool bus_open_line(struct bus *bus, uint64_t now_ms);
 
 /* The link cannot be opened (error_number says why): logged, reconnect scheduled. */
 void bus_link_open_failed(struct bus *bus, uint64_t now_ms, int error_number);
@@ -177,7 +176,7 @@ void bus_interlock_done(const struct device *device, struct alarm_event *event, 
 /* Commands first, then the device due, else how long to wait. */
 struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms);
 
-/* Starts a command: 0 done, -1 failed (error says why), 1 under way (a tcp bus's write). */
+/* Starts a command: 0 done, -1 failed (error says why), 1 under way (a write on the wire). */
 int bus_begin_command(struct bus *bus, const struct pending_command *pending, char *error,
                       size_t error_size);
 
@@ -185,12 +184,12 @@ int bus_begin_command(struct bus *bus, const struct pending_command *pending, ch
 void bus_complete_command(struct bus *bus, const struct pending_command *pending, int result,
                           const char *error);
 
-/* --- bus_tcp.c: a tcp bus's steps on the reactor thread --- */
+/* --- bus_steps.c: a bus's steps on the reactor thread --- */
 
-/* The reactor's calls for a tcp bus (tcp_reactor.h). */
-extern const struct tcp_reactor_calls bus_tcp_calls;
+/* The reactor's calls for a bus (reactor.h). */
+extern const struct reactor_calls bus_step_calls;
 
 /* Sends bus->exchange's request once gap_ms has passed (a write queued by bus.c). */
-void bus_tcp_send_when_ready(struct bus *bus);
+void bus_send_when_ready(struct bus *bus);
 
 #endif

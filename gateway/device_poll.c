@@ -9,10 +9,16 @@
 #include "modbus_error.h"
 #include "modbus_pdu.h"
 #include "rtu_silence.h"
+#include "timeutil.h"
 
 static uint64_t monotonic_us(void)
 {
-    return rtu_silence_now_us();
+    return time_monotonic_us();
+}
+
+static uint64_t later(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
 }
 
 void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bus)
@@ -24,14 +30,6 @@ void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bu
         pacing->rtu_framed = true;
         rtu_link_init(&pacing->rtu, bus);
     }
-}
-
-struct rtu_link *device_poll_rtu(struct bus_pacing *pacing)
-{
-    if (pacing->silence_us == 0 || !pacing->rtu_framed)
-        return NULL;
-    pacing->rtu.fd = pacing->fd; /* the bus opens and closes the tty */
-    return &pacing->rtu;
 }
 
 static void wait_gap_only(const struct bus_pacing *pacing)
@@ -57,17 +55,22 @@ void device_poll_wait_gap(struct bus_pacing *pacing)
     struct rtu_stray stray = {.first_byte = -1};
     rtu_silence_keep(pacing->fd, pacing->silence_us + pacing->gap_ms * 1000u,
                      &pacing->last_request_end_us, 0, &stray);
-    if (stray.bytes == 0)
+    device_poll_note_stray(pacing, &stray);
+}
+
+void device_poll_note_stray(struct bus_pacing *pacing, const struct rtu_stray *stray)
+{
+    if (stray->bytes == 0)
         return;
     /* Bytes on a line nobody asked: most likely the reply of the slave that timed out last. */
     pacing->late_replies++;
-    pacing->late_address = stray.first_byte >= 1 && stray.first_byte <= 247
-                               ? (uint8_t)stray.first_byte
+    pacing->late_address = stray->first_byte >= 1 && stray->first_byte <= 247
+                               ? (uint8_t)stray->first_byte
                                : pacing->unanswered_address;
     log_debug("rtu line: dropped %u bytes that arrived after their request's timeout (first "
               "byte 0x%02x)%s",
-              stray.bytes, (unsigned)stray.first_byte,
-              stray.gave_up ? "; the line never fell silent, sending anyway" : "");
+              stray->bytes, (unsigned)stray->first_byte,
+              stray->gave_up ? "; the line never fell silent, sending anyway" : "");
 }
 
 /* Replies the tcp link dropped (to transactions that had timed out) are late replies too. */
@@ -104,7 +107,10 @@ void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,
         pacing->last_request_end_us = monotonic_us();
         break;
     case REQUEST_UNANSWERED:
-        pacing->last_request_end_us = rtu_silence_sent(pacing->fd);
+        /* The daemon never waits for the tty: its link knows when the request left the wire. */
+        pacing->last_request_end_us = pacing->rtu_framed
+                                          ? later(monotonic_us(), pacing->rtu.request_end_us)
+                                          : rtu_silence_sent(pacing->fd);
         pacing->unanswered_address = slave_address;
         break;
     }
@@ -192,9 +198,6 @@ static int read_request(modbus_t *ctx, struct bus_pacing *pacing, uint8_t unit,
     if (pacing->tcp != NULL)
         return tcp_link_read(pacing->tcp, unit, request->table, request->address, request->count,
                              regs);
-    struct rtu_link *rtu = device_poll_rtu(pacing);
-    if (rtu != NULL)
-        return rtu_link_read(rtu, unit, request->table, request->address, request->count, regs);
     switch (request->table) {
     case TABLE_HOLDING:
         return modbus_read_registers(ctx, request->address, request->count, regs);

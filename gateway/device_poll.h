@@ -14,6 +14,7 @@
 #include "modbus_error.h"
 #include "poll_outcome.h"
 #include "rtu_link.h"
+#include "rtu_silence.h"
 #include "tcp_link.h"
 
 /*
@@ -51,17 +52,14 @@ enum request_end {
 void device_poll_pacing_init(struct bus_pacing *pacing, const struct bus_def *bus);
 
 /*
- * The line's transactions when the gateway frames an rtu bus itself, on the
- * tty fd holds now; NULL when libmodbus frames (a tcp bus, probe, scan).
- */
-struct rtu_link *device_poll_rtu(struct bus_pacing *pacing);
-
-/*
  * Waits until the bus may carry the next request: gap_ms since the last
  * request's end, and on rtu t3.5 of silence on the line on top of it,
  * dropping (and counting as late replies) bytes that arrive meanwhile.
  */
 void device_poll_wait_gap(struct bus_pacing *pacing);
+
+/* Bytes found on an rtu line while it should have been silent: counted as a late reply. */
+void device_poll_note_stray(struct bus_pacing *pacing, const struct rtu_stray *stray);
 
 /* Marks the end of a request to slave_address on the bus (poll or write). */
 void device_poll_request_done(struct bus_pacing *pacing, enum request_end end,

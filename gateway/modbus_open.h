@@ -4,7 +4,7 @@
  * line a bus_def describes (a serial port with its settings, or a converter's
  * host and port), the response and byte timeouts set to timeout_ms, RS-485
  * mode when asked, nothing left to read. The daemon's tcp buses connect
- * without libmodbus (non-blocking, tcp_reactor.h) but name their address and
+ * without libmodbus (non-blocking, reactor.h) but name their address and
  * compare their lines here too.
  *
  * No state: the caller owns the context it gets.

@@ -2,14 +2,13 @@
 
 #include <errno.h>
 #include <modbus.h>
-#include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "modbus_pdu.h"
 #include "rtu_silence.h"
+#include "timeutil.h"
 
 #define US_PER_S 1000000u
 #define ADDRESS_MAX 247 /* 0 is broadcast (never answered), 248..255 reserved (§2.2) */
@@ -17,7 +16,6 @@
 #define EXCEPTION_LENGTH 5  /* address, function | 0x80, code, CRC */
 #define WRITE_ECHO_LENGTH 8 /* address, function, address, value or quantity, CRC */
 #define BYTE_COUNT_MAX 250  /* FC01..04 carry at most 2000 bits or 125 registers */
-#define RX_SIZE (2 * RTU_LINK_ADU_MAX)
 
 void rtu_link_init(struct rtu_link *link, const struct bus_def *line)
 {
@@ -156,167 +154,8 @@ int rtu_link_parse(const uint8_t *bytes, size_t length, uint8_t slave, uint8_t f
     return 0;
 }
 
-static uint64_t now_us(void)
-{
-    return rtu_silence_now_us();
-}
-
-static void sleep_us(uint64_t wait_us)
-{
-    struct timespec wait = {.tv_sec = (time_t)(wait_us / US_PER_S),
-                            .tv_nsec = (long)(wait_us % US_PER_S) * 1000L};
-    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
-    }
-}
-
-/* Waits up to wait_us for fd to be ready for events. 1 ready, 0 not, -1 with errno. */
-static int wait_for(int fd, short events, uint64_t wait_us)
-{
-    struct pollfd watch = {.fd = fd, .events = events};
-    struct timespec wait = {.tv_sec = (time_t)(wait_us / US_PER_S),
-                            .tv_nsec = (long)(wait_us % US_PER_S) * 1000L};
-    int ready = ppoll(&watch, 1, &wait, NULL);
-    if (ready < 0)
-        return errno == EINTR ? 0 : -1;
-    if (ready > 0 && (watch.revents & POLLNVAL)) {
-        errno = EBADF;
-        return -1;
-    }
-    return ready > 0;
-}
-
-static int send_request(struct rtu_link *link, const uint8_t *adu, size_t length)
-{
-    uint64_t deadline_us = now_us() + link->timeout_us;
-    size_t sent = 0;
-    while (sent < length) {
-        ssize_t wrote = write(link->fd, adu + sent, length - sent);
-        if (wrote > 0) {
-            sent += (size_t)wrote;
-            continue;
-        }
-        if (wrote == 0)
-            errno = EIO;
-        if (errno != EAGAIN && errno != EINTR)
-            return -1;
-        uint64_t now = now_us();
-        if (now >= deadline_us) {
-            errno = ETIMEDOUT; /* the tty took nothing for a whole timeout: a stuck line */
-            return -1;
-        }
-        if (wait_for(link->fd, POLLOUT, deadline_us - now) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The reply being read: the bytes so far, and when the last of them came. */
-struct reply_rx {
-    uint8_t bytes[RX_SIZE];
-    size_t length;
-    uint64_t last_byte_us;
-    bool slept; /* for the rest of the frame begun, since the last bytes came */
-};
-
-/* Reads up to want bytes (what is there). >0 read, 0 nothing there, -1 with errno. */
-static ssize_t read_more(struct rtu_link *link, struct reply_rx *rx, size_t want)
-{
-    if (rx->length == sizeof rx->bytes) { /* noise only: keep the newest half */
-        memmove(rx->bytes, rx->bytes + RTU_LINK_ADU_MAX, rx->length - RTU_LINK_ADU_MAX);
-        rx->length -= RTU_LINK_ADU_MAX;
-        link->noise_bytes += RTU_LINK_ADU_MAX;
-    }
-    size_t room = sizeof rx->bytes - rx->length;
-    ssize_t got = read(link->fd, rx->bytes + rx->length, want < room ? want : room);
-    if (got > 0) {
-        rx->length += (size_t)got;
-        rx->last_byte_us = now_us();
-        rx->slept = false;
-        return got;
-    }
-    if (got < 0 && (errno == EAGAIN || errno == EINTR))
-        return 0;
-    return got;
-}
-
-/* Takes what one parse found: late frames and noise counted, consumed bytes dropped. */
-static void take_scan(struct rtu_link *link, struct reply_rx *rx, const struct rtu_link_scan *scan)
-{
-    if (scan->late_frames > 0) {
-        link->late_replies += scan->late_frames;
-        link->late_address = scan->late_address;
-        log_debug("rtu line: dropped %u frame(s) of another slave or request (the last from "
-                  "address %u) while waiting for a reply",
-                  scan->late_frames, scan->late_address);
-    }
-    link->noise_bytes += scan->noise_bytes;
-    memmove(rx->bytes, rx->bytes + scan->consumed, rx->length - scan->consumed);
-    rx->length -= scan->consumed;
-}
-
-/*
- * Waits for the reply of slave to function: once for its first bytes, then,
- * while a frame is begun, the rest of its wire time before reading again.
- */
-static int receive_reply(struct rtu_link *link, uint8_t slave, uint8_t function,
-                         size_t expected_length, uint8_t *reply, size_t reply_size)
-{
-    struct reply_rx rx = {.length = 0};
-    uint64_t deadline_us = now_us() + link->timeout_us;
-    /* The longest frame begun just before the deadline, and no later: a babbling line ends it. */
-    uint64_t last_us = deadline_us + (uint64_t)RTU_LINK_ADU_MAX * link->char_us + link->straggle_us;
-    bool bad_crc = false;
-    for (;;) {
-        struct rtu_link_scan scan;
-        int found = rtu_link_parse(rx.bytes, rx.length, slave, function, expected_length, &scan);
-        bad_crc |= scan.bad_crc;
-        if (found) {
-            size_t length = scan.pdu_length < reply_size ? scan.pdu_length : reply_size;
-            memcpy(reply, scan.pdu, length);
-            take_scan(link, &rx, &scan);
-            return (int)length;
-        }
-        take_scan(link, &rx, &scan);
-        /* A frame begun before the deadline may end after it; a garbled reply ends the wait. */
-        uint64_t until_us = deadline_us;
-        if (rx.length > 0 && rx.last_byte_us + link->straggle_us > until_us)
-            until_us = rx.last_byte_us + link->straggle_us;
-        if (bad_crc)
-            until_us = rx.length > 0 ? rx.last_byte_us + link->straggle_us : 0;
-        if (until_us > last_us)
-            until_us = last_us;
-        uint64_t now = now_us();
-        if (now >= until_us) {
-            errno = bad_crc ? EMBBADCRC : ETIMEDOUT;
-            return -1;
-        }
-        ssize_t got;
-        if (scan.missing > 0 && !rx.slept) {
-            /* The rest is on the wire at a known rate: one sleep, then one read takes it. */
-            uint64_t rest_us = (uint64_t)scan.missing * link->char_us;
-            sleep_us(rest_us < until_us - now ? rest_us : until_us - now);
-            rx.slept = true;
-            got = read_more(link, &rx, scan.missing);
-        } else {
-            int ready = wait_for(link->fd, POLLIN, until_us - now);
-            if (ready <= 0) {
-                if (ready < 0)
-                    return -1;
-                continue;
-            }
-            got = read_more(link, &rx, scan.missing > 0 ? scan.missing : expected_length);
-            if (got == 0) { /* readable but empty: hung up (a USB adapter unplugged) */
-                errno = ECONNRESET;
-                return -1;
-            }
-        }
-        if (got < 0)
-            return -1;
-    }
-}
-
-int rtu_link_transact(struct rtu_link *link, uint8_t slave, const uint8_t *request,
-                      size_t request_length, uint8_t *reply, size_t reply_size)
+int rtu_link_send(struct rtu_link *link, uint8_t slave, const uint8_t *request,
+                  size_t request_length)
 {
     if (link->fd < 0) {
         errno = ENOTCONN;
@@ -328,32 +167,133 @@ int rtu_link_transact(struct rtu_link *link, uint8_t slave, const uint8_t *reque
         return -1;
     }
     uint8_t adu[RTU_LINK_ADU_MAX];
+    size_t adu_length = request_length + 3;
     adu[0] = slave;
     memcpy(adu + 1, request, request_length);
     uint16_t crc = rtu_link_crc16(adu, request_length + 1);
     adu[request_length + 1] = (uint8_t)(crc & 0xff);
     adu[request_length + 2] = (uint8_t)(crc >> 8);
-    if (send_request(link, adu, request_length + 3) != 0)
+    ssize_t wrote = write(link->fd, adu, adu_length);
+    if (wrote < 0 && errno != EAGAIN && errno != EINTR)
         return -1;
-    if (slave == 0)
+    uint64_t now_us = time_monotonic_us();
+    link->slave = slave;
+    link->function = request[0];
+    link->expected_length = expected_length;
+    link->unsent = wrote != (ssize_t)adu_length;
+    link->request_end_us = now_us + adu_length * link->char_us;
+    link->deadline_us = now_us + link->timeout_us;
+    /* The longest frame begun just before the deadline, and no later: a babbling line ends it. */
+    link->last_us =
+        link->deadline_us + (uint64_t)RTU_LINK_ADU_MAX * link->char_us + link->straggle_us;
+    link->bad_crc = false;
+    link->rx_length = 0;
+    link->missing = 0;
+    link->rested = false;
+    link->wait_until_us = link->deadline_us;
+    link->wait_readable = !link->unsent;
+    return 0;
+}
+
+/*
+ * Reads up to want bytes (what is there). >0 read, 0 nothing there, -1 with
+ * errno. The tty returns at once with VMIN 0 and VTIME 0, an empty read
+ * included: after the tty said it was readable, that is a hang-up.
+ */
+static ssize_t read_more(struct rtu_link *link, bool readable, size_t want)
+{
+    if (link->rx_length == sizeof link->rx) { /* noise only: keep the newest half */
+        memmove(link->rx, link->rx + RTU_LINK_ADU_MAX, link->rx_length - RTU_LINK_ADU_MAX);
+        link->rx_length -= RTU_LINK_ADU_MAX;
+        link->noise_bytes += RTU_LINK_ADU_MAX;
+    }
+    size_t room = sizeof link->rx - link->rx_length;
+    ssize_t got = read(link->fd, link->rx + link->rx_length, want < room ? want : room);
+    if (got > 0) {
+        link->rx_length += (size_t)got;
+        link->last_byte_us = time_monotonic_us();
+        link->rested = false;
+        return got;
+    }
+    if (got == 0 && readable) { /* readable but empty: hung up (a USB adapter unplugged) */
+        errno = ECONNRESET;
+        return -1;
+    }
+    return got == 0 || errno == EAGAIN || errno == EINTR ? 0 : -1;
+}
+
+/* Takes what one parse found: late frames and noise counted, consumed bytes dropped. */
+static void take_scan(struct rtu_link *link, const struct rtu_link_scan *scan)
+{
+    if (scan->late_frames > 0) {
+        link->late_replies += scan->late_frames;
+        link->late_address = scan->late_address;
+        log_debug("rtu line: dropped %u frame(s) of another slave or request (the last from "
+                  "address %u) while waiting for a reply",
+                  scan->late_frames, scan->late_address);
+    }
+    link->noise_bytes += scan->noise_bytes;
+    memmove(link->rx, link->rx + scan->consumed, link->rx_length - scan->consumed);
+    link->rx_length -= scan->consumed;
+    link->missing = scan->missing;
+}
+
+/* Until when the wait for the reply may go on, from what has come so far. */
+static uint64_t wait_ends_us(const struct rtu_link *link)
+{
+    /* A frame begun before the deadline may end after it; a garbled reply ends the wait. */
+    uint64_t until_us = link->deadline_us;
+    if (link->rx_length > 0 && link->last_byte_us + link->straggle_us > until_us)
+        until_us = link->last_byte_us + link->straggle_us;
+    if (link->bad_crc)
+        until_us = link->rx_length > 0 ? link->last_byte_us + link->straggle_us : 0;
+    return until_us < link->last_us ? until_us : link->last_us;
+}
+
+/* Not yet: what to wait for before rtu_link_receive is called again. */
+static int wait_more(struct rtu_link *link, uint64_t now_us, uint64_t until_us)
+{
+    link->wait_readable = link->missing == 0 || link->rested;
+    link->wait_until_us = until_us;
+    if (!link->wait_readable) { /* the rest is on the wire at a known rate: then one read */
+        uint64_t rest_us = now_us + (uint64_t)link->missing * link->char_us;
+        if (rest_us < until_us)
+            link->wait_until_us = rest_us;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
+int rtu_link_receive(struct rtu_link *link, bool readable, uint8_t *reply, size_t reply_size)
+{
+    if (link->slave == 0)
         return 0; /* a broadcast: nobody answers */
-    return receive_reply(link, slave, request[0], expected_length, reply, reply_size);
-}
-
-static int transact(void *link, uint8_t slave, const uint8_t *request, size_t request_length,
-                    uint8_t *reply, size_t reply_size)
-{
-    return rtu_link_transact(link, slave, request, request_length, reply, reply_size);
-}
-
-int rtu_link_read(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
-                  uint16_t count, uint16_t *out)
-{
-    return modbus_pdu_read(transact, link, slave, table, address, count, out);
-}
-
-int rtu_link_write(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
-                   uint16_t count, uint16_t value)
-{
-    return modbus_pdu_write(transact, link, slave, table, address, count, value);
+    uint64_t now_us = time_monotonic_us();
+    if (link->unsent) {
+        if (now_us < link->deadline_us)
+            return wait_more(link, now_us, link->deadline_us);
+        errno = ETIMEDOUT; /* the tty took not all of the request: a stuck line */
+        return -1;
+    }
+    if (!link->wait_readable && now_us >= link->wait_until_us)
+        link->rested = true; /* else a hang-up came while the rest was on the wire */
+    if (read_more(link, readable, link->missing > 0 ? link->missing : link->expected_length) < 0)
+        return -1;
+    struct rtu_link_scan scan;
+    int found = rtu_link_parse(link->rx, link->rx_length, link->slave, link->function,
+                               link->expected_length, &scan);
+    link->bad_crc |= scan.bad_crc;
+    if (found) {
+        size_t length = scan.pdu_length < reply_size ? scan.pdu_length : reply_size;
+        memcpy(reply, scan.pdu, length);
+        take_scan(link, &scan);
+        return (int)length;
+    }
+    take_scan(link, &scan);
+    uint64_t until_us = wait_ends_us(link);
+    if (time_monotonic_us() >= until_us) {
+        errno = link->bad_crc ? EMBBADCRC : ETIMEDOUT;
+        return -1;
+    }
+    return wait_more(link, now_us, until_us);
 }

@@ -6,12 +6,16 @@
  *
  * Why not libmodbus's read and write calls: its receive select()s and read()s
  * a reply piece by piece (address and function, then the byte count, then the
- * rest), three waits and three reads a reply, where the length of the reply
- * is known from the request. Here a transaction writes the request, waits
- * once for the reply's first bytes, and reads the expected length; when the
- * reply is still on the wire (a real UART hands bytes over as they come) it
- * sleeps for the rest of the frame's wire time, computed from the baud rate
- * and framing, and reads again. Bytes that straggle in later (a USB adapter
+ * rest), three waits and three reads a reply, and it blocks its thread, where
+ * the daemon serves every line from one thread (reactor.h). Here a
+ * transaction is two calls that never wait: rtu_link_send writes the request;
+ * rtu_link_receive, called when the tty is readable or the time the link
+ * names comes, reads and frames what is there and says what to wait for
+ * next. The reply's length is known from the request: the first bytes are
+ * waited for once, the expected length read; when the reply is still on the
+ * wire (a real UART hands bytes over as they come) the link asks to be called
+ * after the rest of the frame's wire time, computed from the baud rate and
+ * framing, and reads again. Bytes that straggle in later (a USB adapter
  * delivers in chunks) are waited for, within RTU_LINK_STRAGGLE_MIN_US of the
  * last one.
  *
@@ -22,8 +26,9 @@
  * after the reply is left on the tty for the silence before the next request
  * (rtu_silence.h) to drain and count.
  *
- * Owner: the bus thread of the line. fd is the tty, non-blocking as libmodbus
- * opens it (VMIN 0, VTIME 0); the link never closes it.
+ * Owner: the thread that serves the line (the reactor's). fd is the tty,
+ * non-blocking as libmodbus opens it (VMIN 0, VTIME 0); the link never
+ * closes it.
  */
 #ifndef SAFETYGW_RTU_LINK_H
 #define SAFETYGW_RTU_LINK_H
@@ -41,6 +46,8 @@
  */
 #define RTU_LINK_STRAGGLE_MIN_US 20000u
 
+#define RTU_LINK_RX_SIZE (2 * RTU_LINK_ADU_MAX)
+
 struct rtu_link {
     int fd;               /* the open tty, -1 when closed */
     uint32_t timeout_us;  /* from the request's last byte written to the reply's first */
@@ -50,6 +57,25 @@ struct rtu_link {
     uint32_t late_replies;
     uint8_t late_address; /* the address of the last of them */
     uint32_t noise_bytes; /* bytes that formed no frame, since the link started */
+    /* The transaction under way (rtu_link_send, then rtu_link_receive). */
+    uint8_t slave;
+    uint8_t function;
+    size_t expected_length;
+    bool unsent;             /* the tty took not all of the request: a stuck line */
+    uint64_t request_end_us; /* when the request's last byte leaves the wire (monotonic) */
+    uint64_t deadline_us;    /* the reply's first byte is due by then */
+    uint64_t last_us;        /* the wait ends by then, whatever comes (a babbling line) */
+    bool bad_crc;            /* a frame of slave and function came with a wrong CRC */
+    uint8_t rx[RTU_LINK_RX_SIZE];
+    size_t rx_length;
+    uint64_t last_byte_us; /* when the last bytes were read */
+    size_t missing;        /* bytes still to come of the frame begun, at the last parse */
+    bool rested;           /* the rest of that frame was waited for since the last bytes */
+    /* After rtu_link_receive said EAGAIN: call it again at wait_until_us, or sooner
+     * when the tty is readable if wait_readable (false: the rest of a frame is on
+     * the wire and is read at once after its wire time). */
+    uint64_t wait_until_us;
+    bool wait_readable;
 };
 
 /* The link of an rtu bus: its timing from the line's settings, no tty yet (fd -1). */
@@ -88,31 +114,25 @@ int rtu_link_parse(const uint8_t *bytes, size_t length, uint8_t slave, uint8_t f
                    size_t expected_length, struct rtu_link_scan *scan);
 
 /*
- * One transaction: the request PDU (function code and data) to slave, the
- * reply PDU back into reply. Returns the reply PDU's length (an exception's
- * too: modbus_pdu.h checks it), or -1 with errno: ETIMEDOUT (no reply of
- * slave in time), EMBBADCRC (the reply of slave came with a wrong CRC),
- * ECONNRESET or the read's errno (EIO: the tty is gone; reopen it), EMBMDATA
- * (a request this link cannot frame). To slave 0 (broadcast) it only sends.
+ * Starts a transaction: the request PDU (function code and data) to slave,
+ * written to the tty without waiting. Returns 0 (then rtu_link_receive), or
+ * -1 with errno: ENOTCONN (no tty), EMBMDATA (a request this link cannot
+ * frame), the write's errno (EIO: the tty is gone; reopen it). A tty that
+ * takes not all of the request (a stuck line) is answered as a timeout.
  */
-int rtu_link_transact(struct rtu_link *link, uint8_t slave, const uint8_t *request,
-                      size_t request_length, uint8_t *reply, size_t reply_size);
+int rtu_link_send(struct rtu_link *link, uint8_t slave, const uint8_t *request,
+                  size_t request_length);
 
 /*
- * Reads count registers (or coils and discrete inputs, as 0/1 each) of table
- * from address into out, as modbus_read_registers & co. Returns count, or -1
- * with errno as above, MODBUS_ENOBASE + the code for an exception reply, or
- * EMBBADDATA for a reply that does not fit the request.
+ * The transaction's reply, as far as it has come: reads what is there and
+ * frames it (readable: called because the tty said so, else at the time the
+ * link named). Returns the reply PDU's length (an exception's too: modbus_pdu.h
+ * checks it) into reply, or -1 with errno: EAGAIN (not yet: call again as
+ * wait_until_us and wait_readable say), ETIMEDOUT (no reply of slave in
+ * time), EMBBADCRC (the reply of slave came with a wrong CRC), ECONNRESET or
+ * the read's errno (EIO: the tty is gone; reopen it). A broadcast (slave 0)
+ * has no reply: 0 at once.
  */
-int rtu_link_read(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
-                  uint16_t count, uint16_t *out);
-
-/*
- * Writes count coils or holding registers from address, each set to value
- * (FC05/FC06 for one, FC15/FC16 for more). Returns 0, or -1 with errno as
- * rtu_link_read.
- */
-int rtu_link_write(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
-                   uint16_t count, uint16_t value);
+int rtu_link_receive(struct rtu_link *link, bool readable, uint8_t *reply, size_t reply_size);
 
 #endif

@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timeutil.h"
+
 #define US_PER_S 1000000u
 #define T35_FIXED_US 1750u /* above 19200 baud the spec fixes t3.5 (§2.5.1.1, note) */
 #define DRAIN_CHUNK 256
@@ -33,13 +35,6 @@ uint32_t rtu_t35_us(uint32_t baud, char parity, unsigned data_bits, unsigned sto
     return (uint32_t)((7u * bits * US_PER_S + 2u * baud - 1) / (2u * baud));
 }
 
-uint64_t rtu_silence_now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * US_PER_S + (uint64_t)now.tv_nsec / 1000u;
-}
-
 /* Sleeps until the monotonic microsecond until_us (an absolute time: no drift on EINTR). */
 static void sleep_until_us(uint64_t until_us)
 {
@@ -49,8 +44,7 @@ static void sleep_until_us(uint64_t until_us)
     }
 }
 
-/* Reads what is there (the tty is non-blocking). Returns the count, 0 when nothing. */
-static uint32_t drop_bytes(int fd, int *first_byte)
+uint32_t rtu_silence_drain(int fd, struct rtu_stray *stray)
 {
     uint8_t chunk[DRAIN_CHUNK];
     uint32_t dropped = 0;
@@ -59,10 +53,14 @@ static uint32_t drop_bytes(int fd, int *first_byte)
         if (got <= 0)
             break;
         if (dropped == 0)
-            *first_byte = chunk[0];
+            stray->first_byte = chunk[0];
         dropped += (uint32_t)got;
         if ((size_t)got < sizeof chunk)
             break;
+    }
+    if (dropped > 0) {
+        stray->bytes += dropped;
+        stray->bursts++;
     }
     return dropped;
 }
@@ -79,22 +77,17 @@ static uint32_t drop_bytes(int fd, int *first_byte)
 void rtu_silence_keep(int fd, uint32_t silence_us, uint64_t *last_frame_end_us,
                       uint64_t not_before_us, struct rtu_stray *stray)
 {
-    uint64_t started_us = rtu_silence_now_us();
+    uint64_t started_us = time_monotonic_us();
     for (;;) {
         uint64_t end_us = *last_frame_end_us > not_before_us ? *last_frame_end_us : not_before_us;
         uint64_t ready_us = end_us + silence_us;
-        if (ready_us > rtu_silence_now_us())
+        if (ready_us > time_monotonic_us())
             sleep_until_us(ready_us);
         if (fd < 0)
             return;
-        int first = -1;
-        uint32_t dropped = drop_bytes(fd, &first);
-        if (dropped == 0)
+        if (rtu_silence_drain(fd, stray) == 0)
             return; /* silent (or hung up: the request will say what is wrong) */
-        stray->bytes += dropped;
-        stray->bursts++;
-        stray->first_byte = first;
-        *last_frame_end_us = rtu_silence_now_us();
+        *last_frame_end_us = time_monotonic_us();
         if (*last_frame_end_us - started_us >= RTU_SILENCE_MAX_WAIT_US) {
             stray->gave_up = true;
             return;
@@ -106,5 +99,5 @@ uint64_t rtu_silence_sent(int fd)
 {
     if (fd >= 0)
         tcdrain(fd);
-    return rtu_silence_now_us();
+    return time_monotonic_us();
 }

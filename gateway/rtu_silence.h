@@ -13,7 +13,10 @@
  * line. An empty tty at the end proves the silence (the reply before it was
  * read), so the wait is one timed sleep: no watch, no tty poll.
  *
- * Owner: the bus thread of the line (or a CLI command that opened it).
+ * The daemon's reactor waits out the silence with a deadline of its own and
+ * drains with rtu_silence_drain; a CLI command waits with rtu_silence_keep.
+ *
+ * Owner: the thread that serves the line (or a CLI command that opened it).
  */
 #ifndef SAFETYGW_RTU_SILENCE_H
 #define SAFETYGW_RTU_SILENCE_H
@@ -42,6 +45,13 @@ struct rtu_stray {
 #define RTU_SILENCE_MAX_WAIT_US 1000000u
 
 /*
+ * Reads and drops what came on the tty fd (non-blocking) since it was last
+ * read, counted in stray as one burst. Returns how many bytes: 0 proves the
+ * line silent since then (the reply before it was read).
+ */
+uint32_t rtu_silence_drain(int fd, struct rtu_stray *stray);
+
+/*
  * Returns once the tty fd has been silent for silence_us since the end of the
  * last frame: the later of *last_frame_end_us and not_before_us (monotonic
  * microseconds; 0: none). Bytes found on the tty then are read, dropped and
@@ -57,8 +67,5 @@ void rtu_silence_keep(int fd, uint32_t silence_us, uint64_t *last_frame_end_us,
  * tty to finish sending it (tcdrain) and returns the time it ended, now.
  */
 uint64_t rtu_silence_sent(int fd);
-
-/* Monotonic microseconds. */
-uint64_t rtu_silence_now_us(void);
 
 #endif

@@ -15,7 +15,7 @@
  *
  * Two ways to use it, one framing: tcp_link_transact waits for the reply
  * (the CLI), tcp_link_send and tcp_link_receive never wait (the daemon's
- * reactor, tcp_reactor.h, calls receive when the socket is readable).
+ * reactor, reactor.h, calls receive when the socket is readable).
  *
  * Owner: the reactor thread while its bus runs (or a CLI command). fd is the
  * connected socket; the link never closes it.

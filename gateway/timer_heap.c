@@ -4,7 +4,7 @@
 
 void timer_entry_init(struct timer_entry *entry)
 {
-    *entry = (struct timer_entry){.deadline_ms = UINT64_MAX, .index = TIMER_HEAP_NONE};
+    *entry = (struct timer_entry){.deadline_us = UINT64_MAX, .index = TIMER_HEAP_NONE};
 }
 
 void timer_heap_init(struct timer_heap *heap)
@@ -41,7 +41,7 @@ static void sift_up(struct timer_heap *heap, size_t index)
     struct timer_entry *entry = heap->entries[index];
     while (index > 0) {
         size_t parent = (index - 1) / 2;
-        if (heap->entries[parent]->deadline_ms <= entry->deadline_ms)
+        if (heap->entries[parent]->deadline_us <= entry->deadline_us)
             break;
         place(heap, index, heap->entries[parent]);
         index = parent;
@@ -57,9 +57,9 @@ static void sift_down(struct timer_heap *heap, size_t index)
         if (child >= heap->count)
             break;
         if (child + 1 < heap->count &&
-            heap->entries[child + 1]->deadline_ms < heap->entries[child]->deadline_ms)
+            heap->entries[child + 1]->deadline_us < heap->entries[child]->deadline_us)
             child++;
-        if (entry->deadline_ms <= heap->entries[child]->deadline_ms)
+        if (entry->deadline_us <= heap->entries[child]->deadline_us)
             break;
         place(heap, index, heap->entries[child]);
         index = child;
@@ -67,21 +67,21 @@ static void sift_down(struct timer_heap *heap, size_t index)
     place(heap, index, entry);
 }
 
-void timer_heap_set(struct timer_heap *heap, struct timer_entry *entry, uint64_t deadline_ms)
+void timer_heap_set(struct timer_heap *heap, struct timer_entry *entry, uint64_t deadline_us)
 {
     if (entry->index == TIMER_HEAP_NONE) {
         if (heap->count == heap->capacity)
             return; /* room is reserved when an owner joins */
-        entry->deadline_ms = deadline_ms;
+        entry->deadline_us = deadline_us;
         place(heap, heap->count++, entry);
         sift_up(heap, entry->index);
         return;
     }
-    uint64_t before = entry->deadline_ms;
-    entry->deadline_ms = deadline_ms;
-    if (deadline_ms < before)
+    uint64_t before = entry->deadline_us;
+    entry->deadline_us = deadline_us;
+    if (deadline_us < before)
         sift_up(heap, entry->index);
-    else if (deadline_ms > before)
+    else if (deadline_us > before)
         sift_down(heap, entry->index);
 }
 

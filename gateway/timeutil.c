@@ -18,6 +18,13 @@ uint64_t time_monotonic_ms(void)
     return clock_ms(CLOCK_MONOTONIC);
 }
 
+uint64_t time_monotonic_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
 uint64_t time_wall_ms(void)
 {
     return clock_ms(CLOCK_REALTIME);

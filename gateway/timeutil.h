@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 uint64_t time_monotonic_ms(void);
+uint64_t time_monotonic_us(void); /* the same clock, in microseconds (line timing) */
 uint64_t time_wall_ms(void);
 
 /* Milliseconds since the epoch as "2026-11-27T08:00:01.250Z"; buf needs 25 bytes. */

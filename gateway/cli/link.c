@@ -12,6 +12,7 @@
 
 #include "modbus_open.h"
 #include "rtu_silence.h"
+#include "timeutil.h"
 
 int cli_link_number(const char *command, const char *option, const char *text, long min, long max,
                     long *out)
@@ -140,6 +141,6 @@ void cli_link_pacing(const struct cli_link *link, modbus_t *ctx, struct bus_paci
     } else {
         pacing->rtu_framed = false; /* libmodbus's blocking calls fit a one-off probe or scan */
         pacing->fd = modbus_get_socket(ctx);
-        pacing->last_request_end_us = rtu_silence_now_us();
+        pacing->last_request_end_us = time_monotonic_us();
     }
 }

@@ -3,11 +3,14 @@
  * holds the slave side as it holds a tty, the test plays the line): a reply
  * is read whole, in chunks, as an exception; a bad CRC, a silent line, a
  * late reply of another slave and noise before the reply are each told apart,
- * and none of them leaves anything for the next request to trip on.
+ * and none of them leaves anything for the next request to trip on. Each
+ * transaction is driven as the reactor drives it: a wait on the tty or the
+ * clock, as the link asks, between its steps.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <modbus.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,8 +24,10 @@
 #include <cmocka.h>
 
 #include "device_poll.h"
+#include "modbus_pdu.h"
 #include "rtu_link.h"
 #include "rtu_silence.h"
+#include "timeutil.h"
 
 struct line {
     int gateway; /* the tty end the link reads and writes */
@@ -86,6 +91,39 @@ static void say_two_registers(struct line *line, uint8_t address)
     device_says(line, reply, frame(reply, address, two_registers, sizeof two_registers));
 }
 
+/* One transaction, each step after the wait the link asked for. */
+static int transact(void *context, uint8_t slave, const uint8_t *request, size_t request_length,
+                    uint8_t *reply, size_t reply_size)
+{
+    struct rtu_link *link = context;
+    if (rtu_link_send(link, slave, request, request_length) != 0)
+        return -1;
+    bool readable = false;
+    for (;;) {
+        int length = rtu_link_receive(link, readable, reply, reply_size);
+        if (length >= 0 || errno != EAGAIN)
+            return length;
+        uint64_t now_us = time_monotonic_us();
+        uint64_t wait_us = link->wait_until_us > now_us ? link->wait_until_us - now_us : 0;
+        struct timespec wait = {.tv_sec = (time_t)(wait_us / 1000000u),
+                                .tv_nsec = (long)(wait_us % 1000000u) * 1000L};
+        struct pollfd tty = {.fd = link->fd, .events = POLLIN};
+        readable = ppoll(&tty, link->wait_readable ? 1 : 0, &wait, NULL) > 0;
+    }
+}
+
+static int line_read(struct rtu_link *link, uint8_t slave, enum point_table table,
+                     uint16_t address, uint16_t count, uint16_t *out)
+{
+    return modbus_pdu_read(transact, link, slave, table, address, count, out);
+}
+
+static int line_write(struct rtu_link *link, uint8_t slave, enum point_table table,
+                      uint16_t address, uint16_t count, uint16_t value)
+{
+    return modbus_pdu_write(transact, link, slave, table, address, count, value);
+}
+
 /* What the gateway sent, as the line (the device side) reads it. */
 static size_t line_carries(struct line *line, uint8_t *out, size_t size)
 {
@@ -101,7 +139,7 @@ static void test_a_reply_is_read_whole_after_the_request_goes_out_with_its_crc(v
     open_line(&line);
     say_two_registers(&line, 9); /* waiting on the pty before the request: read just the same */
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0x10, 2, registers), 2);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0x10, 2, registers), 2);
     assert_int_equal(registers[0], 42);
     assert_int_equal(registers[1], 256);
     uint8_t sent[16];
@@ -167,7 +205,7 @@ static void test_a_reply_in_chunks_is_put_together(void **state)
     pthread_t device;
     assert_int_equal(pthread_create(&device, NULL, say_in_chunks, &chunks), 0);
     uint16_t registers[2];
-    int count = rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
+    int count = line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
     pthread_join(device, NULL);
     assert_int_equal(count, 2);
     assert_int_equal(registers[0], 42);
@@ -185,7 +223,7 @@ static void test_a_reply_byte_by_byte_at_the_line_rate_is_read(void **state)
     pthread_t device;
     assert_int_equal(pthread_create(&device, NULL, say_in_chunks, &chunks), 0);
     uint16_t registers[2];
-    int count = rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
+    int count = line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
     pthread_join(device, NULL);
     assert_int_equal(count, 2);
     assert_int_equal(registers[1], 256);
@@ -201,7 +239,7 @@ static void test_an_exception_reply_gives_its_code_as_libmodbus_does(void **stat
     uint8_t reply[8];
     device_says(&line, reply, frame(reply, 9, illegal_address, sizeof illegal_address));
     uint16_t registers[8];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 8, registers), -1);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 8, registers), -1);
     assert_int_equal(errno, EMBXILADD);
     close_line(&line);
 }
@@ -216,10 +254,10 @@ static void test_a_reply_with_a_bad_crc_fails_as_a_crc_error_at_once(void **stat
     reply[length - 1] ^= 0x55;
     device_says(&line, reply, length);
     uint16_t registers[2];
-    uint64_t started_us = rtu_silence_now_us();
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
+    uint64_t started_us = time_monotonic_us();
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
     assert_int_equal(errno, EMBBADCRC);
-    assert_true(rtu_silence_now_us() - started_us < 100000); /* not the whole 200 ms timeout */
+    assert_true(time_monotonic_us() - started_us < 100000); /* not the whole 200 ms timeout */
     close_line(&line);
 }
 
@@ -229,10 +267,10 @@ static void test_a_silent_line_times_out_after_the_response_timeout(void **state
     struct line line;
     open_line(&line);
     uint16_t registers[2];
-    uint64_t started_us = rtu_silence_now_us();
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
+    uint64_t started_us = time_monotonic_us();
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
     assert_int_equal(errno, ETIMEDOUT);
-    uint64_t waited_us = rtu_silence_now_us() - started_us;
+    uint64_t waited_us = time_monotonic_us() - started_us;
     assert_true(waited_us >= 200000);
     assert_true(waited_us < 400000);
     close_line(&line);
@@ -265,10 +303,10 @@ static void test_a_babbling_line_cannot_hold_a_request_past_its_timeout(void **s
     pthread_t device;
     assert_int_equal(pthread_create(&device, NULL, babble, &noise), 0);
     uint16_t registers[2];
-    uint64_t started_us = rtu_silence_now_us();
-    int count = rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
+    uint64_t started_us = time_monotonic_us();
+    int count = line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers);
     int error_number = errno;
-    uint64_t waited_us = rtu_silence_now_us() - started_us;
+    uint64_t waited_us = time_monotonic_us() - started_us;
     pthread_join(device, NULL);
     assert_int_equal(count, -1);
     assert_true(error_number == ETIMEDOUT || error_number == EMBBADCRC); /* noise, garbled */
@@ -287,7 +325,7 @@ static void test_a_late_reply_of_another_slave_is_counted_and_ours_still_read(vo
     device_says(&line, late, frame(late, 5, stale, sizeof stale));
     say_two_registers(&line, 9);
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), 2);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), 2);
     assert_int_equal(registers[0], 42);
     assert_int_equal(line.link.late_replies, 1);
     assert_int_equal(line.link.late_address, 5);
@@ -302,7 +340,7 @@ static void test_only_a_late_reply_of_another_slave_is_a_timeout_for_ours(void *
     uint8_t late[16];
     device_says(&line, late, frame(late, 5, two_registers, sizeof two_registers));
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
     assert_int_equal(errno, ETIMEDOUT);
     assert_int_equal(line.link.late_replies, 1);
     assert_int_equal(line.link.late_address, 5);
@@ -319,7 +357,7 @@ static void test_noise_before_the_reply_is_dropped(void **state)
     device_says(&line, noise, sizeof noise);
     say_two_registers(&line, 9);
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), 2);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), 2);
     assert_int_equal(registers[0], 42);
     assert_int_equal(registers[1], 256);
     assert_int_equal(line.link.late_replies, 0);
@@ -337,10 +375,10 @@ static void test_after_a_garbled_reply_the_next_request_reads_its_own(void **sta
     reply[3] ^= 0x01;
     device_says(&line, reply, length);
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
     assert_int_equal(errno, EMBBADCRC);
     say_two_registers(&line, 9);
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), 2);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), 2);
     assert_int_equal(registers[0], 42);
     close_line(&line);
 }
@@ -353,10 +391,10 @@ static void test_a_write_is_answered_by_its_echo(void **state)
     static const uint8_t close_valve_echo[] = {0x05, 0x00, 0x00, 0xff, 0x00};
     uint8_t reply[16];
     device_says(&line, reply, frame(reply, 9, close_valve_echo, sizeof close_valve_echo));
-    assert_int_equal(rtu_link_write(&line.link, 9, TABLE_COIL, 0, 1, 1), 0);
+    assert_int_equal(line_write(&line.link, 9, TABLE_COIL, 0, 1, 1), 0);
     /* a wrong echo is no success */
     device_says(&line, reply, frame(reply, 9, close_valve_echo, sizeof close_valve_echo));
-    assert_int_equal(rtu_link_write(&line.link, 9, TABLE_COIL, 1, 1, 1), -1);
+    assert_int_equal(line_write(&line.link, 9, TABLE_COIL, 1, 1, 1), -1);
     assert_int_equal(errno, EMBBADDATA);
     close_line(&line);
 }
@@ -368,7 +406,7 @@ static void test_a_closed_line_is_a_lost_link(void **state)
     open_line(&line);
     close(line.device); /* the other end hangs up: the tty reads EIO */
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
+    assert_int_equal(line_read(&line.link, 9, TABLE_HOLDING, 0, 2, registers), -1);
     assert_true(errno == EIO || errno == ECONNRESET);
     close(line.gateway);
 }
@@ -380,29 +418,56 @@ static void test_the_pacing_of_an_rtu_bus_frames_on_its_tty_and_counts_late_fram
     open_line(&line);
     struct bus_pacing pacing;
     device_poll_pacing_init(&pacing, &line_9600);
-    struct rtu_link *closed = device_poll_rtu(&pacing);
-    assert_non_null(closed);
-    uint16_t nothing[1];
-    assert_int_equal(rtu_link_read(closed, 9, TABLE_HOLDING, 0, 1, nothing), -1);
+    uint8_t read_one[] = {0x03, 0x00, 0x00, 0x00, 0x01};
+    assert_int_equal(rtu_link_send(&pacing.rtu, 9, read_one, sizeof read_one), -1);
     assert_int_equal(errno, ENOTCONN); /* no tty open: a lost link, reopened by the bus */
-    pacing.fd = line.gateway;
-    struct rtu_link *link = device_poll_rtu(&pacing);
-    assert_non_null(link);
-    assert_int_equal(link->fd, line.gateway);
+    pacing.rtu.fd = line.gateway;
     uint8_t late[16];
     device_says(&line, late, frame(late, 5, two_registers, sizeof two_registers));
     say_two_registers(&line, 9);
     uint16_t registers[2];
-    assert_int_equal(rtu_link_read(link, 9, TABLE_HOLDING, 0, 2, registers), 2);
+    assert_int_equal(line_read(&pacing.rtu, 9, TABLE_HOLDING, 0, 2, registers), 2);
     device_poll_request_done(&pacing, REQUEST_ANSWERED, 9);
     assert_int_equal(pacing.late_replies, 1);
     assert_int_equal(pacing.late_address, 5);
-    /* libmodbus frames where the pacing says so (the CLI's probe and scan), and on tcp */
-    pacing.rtu_framed = false;
-    assert_null(device_poll_rtu(&pacing));
-    struct bus_def tcp = {.type = BUS_TCP, .timeout_ms = 200};
-    device_poll_pacing_init(&pacing, &tcp);
-    assert_null(device_poll_rtu(&pacing));
+    /* Unanswered, the request ended when its last byte left the wire: known, not waited for. */
+    assert_int_equal(rtu_link_send(&pacing.rtu, 7, read_one, sizeof read_one), 0);
+    device_poll_request_done(&pacing, REQUEST_UNANSWERED, 7);
+    assert_true(pacing.last_request_end_us >= pacing.rtu.request_end_us);
+    assert_int_equal(pacing.unanswered_address, 7);
+    close_line(&line);
+}
+
+static void test_the_rest_of_a_reply_begun_is_read_after_its_wire_time(void **state)
+{
+    (void)state;
+    struct line line;
+    open_line(&line);
+    uint8_t read_two[] = {0x03, 0x00, 0x00, 0x00, 0x02};
+    assert_int_equal(rtu_link_send(&line.link, 9, read_two, sizeof read_two), 0);
+    uint8_t reply[MODBUS_PDU_MAX];
+    assert_int_equal(rtu_link_receive(&line.link, false, reply, sizeof reply), -1);
+    assert_int_equal(errno, EAGAIN); /* nothing yet: the tty is watched until the deadline */
+    assert_true(line.link.wait_readable);
+    assert_int_equal(line.link.wait_until_us, line.link.deadline_us);
+    uint8_t whole[16];
+    size_t length = frame(whole, 9, two_registers, sizeof two_registers);
+    device_says(&line, whole, 3);
+    struct pollfd tty = {.fd = line.gateway, .events = POLLIN};
+    assert_int_equal(poll(&tty, 1, 1000), 1);
+    uint64_t before_us = time_monotonic_us();
+    assert_int_equal(rtu_link_receive(&line.link, true, reply, sizeof reply), -1);
+    assert_int_equal(errno, EAGAIN); /* begun: the rest is on the wire, read after its time */
+    assert_false(line.link.wait_readable);
+    uint64_t rest_us = (uint64_t)(length - 3) * line.link.char_us;
+    assert_true(line.link.wait_until_us >= before_us + rest_us);
+    assert_true(line.link.wait_until_us <= time_monotonic_us() + rest_us);
+    device_says(&line, whole + 3, length - 3);
+    assert_int_equal(poll(&tty, 1, 1000), 1);
+    usleep((useconds_t)rest_us);
+    assert_int_equal(rtu_link_receive(&line.link, false, reply, sizeof reply),
+                     (int)sizeof two_registers);
+    assert_memory_equal(reply, two_registers, sizeof two_registers);
     close_line(&line);
 }
 
@@ -449,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_a_closed_line_is_a_lost_link),
         cmocka_unit_test(test_the_parser_finds_ours_between_noise_and_late_frames),
         cmocka_unit_test(test_the_pacing_of_an_rtu_bus_frames_on_its_tty_and_counts_late_frames),
+        cmocka_unit_test(test_the_rest_of_a_reply_begun_is_read_after_its_wire_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

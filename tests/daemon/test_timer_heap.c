@@ -29,8 +29,8 @@ static size_t drain_in_order(struct timer_heap *heap)
     size_t count = 0;
     struct timer_entry *first;
     while ((first = timer_heap_first(heap))) {
-        assert_true(first->deadline_ms >= previous);
-        previous = first->deadline_ms;
+        assert_true(first->deadline_us >= previous);
+        previous = first->deadline_us;
         timer_heap_remove(heap, first);
         assert_int_equal(first->index, TIMER_HEAP_NONE);
         count++;
@@ -113,13 +113,13 @@ static void test_the_first_is_always_the_smallest_deadline(void **state)
             timer_heap_set(&heap, entry, (uint64_t)(rand() % 1000));
         uint64_t smallest = UINT64_MAX;
         for (size_t i = 0; i < MANY; i++)
-            if (entries[i].index != TIMER_HEAP_NONE && entries[i].deadline_ms < smallest)
-                smallest = entries[i].deadline_ms;
+            if (entries[i].index != TIMER_HEAP_NONE && entries[i].deadline_us < smallest)
+                smallest = entries[i].deadline_us;
         struct timer_entry *first = timer_heap_first(&heap);
         if (smallest == UINT64_MAX)
             assert_null(first);
         else
-            assert_int_equal(first->deadline_ms, smallest);
+            assert_int_equal(first->deadline_us, smallest);
     }
     timer_heap_free(&heap);
 }

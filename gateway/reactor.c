@@ -1,4 +1,4 @@
-#include "tcp_reactor.h"
+#include "reactor.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -13,13 +13,15 @@
 #include "timeutil.h"
 
 #define EVENTS_PER_WAIT 128
-#define IDLE_WAKE_MS 250 /* round the loop at least this often: the heartbeats */
+#define IDLE_WAKE_US 250000u /* round the loop at least this often: the heartbeats */
+#define NS_PER_US 1000L
+#define US_PER_S 1000000u
 
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t left; /* a member left */
     /* under lock */
-    struct tcp_reactor_member *joining;
+    struct reactor_member *joining;
     size_t leave_requests;
     bool stop;
     /* main's (the one thread that joins and leaves) */
@@ -30,7 +32,7 @@ static struct {
     int epoll_fd;
     atomic_int wake_fd;
     /* the reactor thread's */
-    struct tcp_reactor_member **members;
+    struct reactor_member **members;
     size_t count;
     size_t capacity;
     struct timer_heap timers;
@@ -39,12 +41,14 @@ static struct {
              .epoll_fd = -1,
              .wake_fd = -1};
 
-void tcp_reactor_member_init(struct tcp_reactor_member *member,
-                             const struct tcp_reactor_calls *calls, void *owner,
-                             _Atomic uint64_t *heartbeat_ms)
+void reactor_member_init(struct reactor_member *member, const struct reactor_calls *calls,
+                         void *owner, _Atomic uint64_t *heartbeat_ms, uint32_t slot_us)
 {
-    *member = (struct tcp_reactor_member){
-        .calls = calls, .owner = owner, .heartbeat_ms = heartbeat_ms, .fd = -1};
+    *member = (struct reactor_member){.calls = calls,
+                                      .owner = owner,
+                                      .heartbeat_ms = heartbeat_ms,
+                                      .slot_us = slot_us,
+                                      .fd = -1};
     timer_entry_init(&member->timer);
     atomic_init(&member->woken, false);
 }
@@ -55,7 +59,7 @@ static void poke(void)
     int fd = atomic_load(&reactor.wake_fd);
     /* A full counter (never, in practice) still wakes the reactor. */
     if (fd >= 0 && write(fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        log_error("tcp reactor: cannot wake its thread: %s", strerror(errno));
+        log_error("reactor: cannot wake its thread: %s", strerror(errno));
 }
 
 static void drain_wake_fd(void)
@@ -65,13 +69,13 @@ static void drain_wake_fd(void)
     }
 }
 
-void tcp_reactor_wake(struct tcp_reactor_member *member)
+void reactor_wake(struct reactor_member *member)
 {
     atomic_store(&member->woken, true);
     poke();
 }
 
-void tcp_reactor_watch(struct tcp_reactor_member *member, int fd, uint32_t events)
+void reactor_watch(struct reactor_member *member, int fd, uint32_t events)
 {
     if (fd == member->fd && events == member->events)
         return;
@@ -82,17 +86,19 @@ void tcp_reactor_watch(struct tcp_reactor_member *member, int fd, uint32_t event
     struct epoll_event event = {.events = events, .data.ptr = member};
     int operation = member->fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (fd >= 0 && epoll_ctl(reactor.epoll_fd, operation, fd, &event) != 0)
-        log_error("tcp reactor: cannot watch socket %d: %s", fd, strerror(errno));
+        log_error("reactor: cannot watch descriptor %d: %s", fd, strerror(errno));
     member->fd = fd;
     member->events = fd >= 0 ? events : 0;
 }
 
-void tcp_reactor_at(struct tcp_reactor_member *member, uint64_t deadline_ms)
+void reactor_at(struct reactor_member *member, uint64_t deadline_us)
 {
-    if (deadline_ms == TCP_REACTOR_NO_DEADLINE)
+    if (deadline_us == REACTOR_NO_DEADLINE) {
         timer_heap_remove(&reactor.timers, &member->timer);
-    else
-        timer_heap_set(&reactor.timers, &member->timer, deadline_ms);
+        return;
+    }
+    uint64_t slot_us = member->slot_us ? member->slot_us : 1;
+    timer_heap_set(&reactor.timers, &member->timer, (deadline_us + slot_us - 1) / slot_us * slot_us);
 }
 
 /* --- the reactor thread --- */
@@ -104,13 +110,13 @@ static void beat(uint64_t now_ms)
             atomic_store(reactor.members[i]->heartbeat_ms, now_ms);
 }
 
-static int add_member(struct tcp_reactor_member *member)
+static int add_member(struct reactor_member *member)
 {
     if (reactor.count == reactor.capacity) {
         size_t capacity = reactor.capacity ? 2 * reactor.capacity : 16;
         if (timer_heap_reserve(&reactor.timers, capacity) != 0)
             return -1;
-        struct tcp_reactor_member **grown = realloc(reactor.members, capacity * sizeof *grown);
+        struct reactor_member **grown = realloc(reactor.members, capacity * sizeof *grown);
         if (!grown)
             return -1;
         reactor.members = grown;
@@ -121,9 +127,9 @@ static int add_member(struct tcp_reactor_member *member)
     return 0;
 }
 
-static void drop_member(struct tcp_reactor_member *member)
+static void drop_member(struct reactor_member *member)
 {
-    tcp_reactor_watch(member, -1, 0);
+    reactor_watch(member, -1, 0);
     timer_heap_remove(&reactor.timers, &member->timer);
     for (size_t i = 0; i < reactor.count; i++)
         if (reactor.members[i] == member) {
@@ -134,7 +140,7 @@ static void drop_member(struct tcp_reactor_member *member)
 }
 
 /* Members that joined since last looked; true when the thread is to end. */
-static bool take_joining(struct tcp_reactor_member **joined)
+static bool take_joining(struct reactor_member **joined)
 {
     pthread_mutex_lock(&reactor.lock);
     *joined = reactor.joining;
@@ -144,18 +150,18 @@ static bool take_joining(struct tcp_reactor_member **joined)
     return stop;
 }
 
-static void welcome(struct tcp_reactor_member *joined, uint64_t now_ms)
+static void welcome(struct reactor_member *joined, uint64_t now_us)
 {
     while (joined) {
-        struct tcp_reactor_member *member = joined;
+        struct reactor_member *member = joined;
         joined = member->next;
         if (add_member(member) != 0) {
-            log_error("tcp reactor: out of memory: a bus cannot be served");
+            log_error("reactor: out of memory: a bus cannot be served");
             continue;
         }
-        atomic_store(member->heartbeat_ms, now_ms);
+        atomic_store(member->heartbeat_ms, now_us / 1000u);
         if (!member->stalled)
-            member->calls->wake(member, now_ms);
+            member->calls->wake(member, now_us);
     }
 }
 
@@ -168,7 +174,7 @@ static void let_leave(void)
     if (requests == 0)
         return;
     for (size_t i = 0; i < reactor.count;) {
-        struct tcp_reactor_member *member = reactor.members[i];
+        struct reactor_member *member = reactor.members[i];
         pthread_mutex_lock(&reactor.lock);
         bool asked = member->leave_requested;
         pthread_mutex_unlock(&reactor.lock);
@@ -185,60 +191,56 @@ static void let_leave(void)
     }
 }
 
-static void run_deadlines(uint64_t now_ms)
+static void run_deadlines(uint64_t now_us)
 {
     struct timer_entry *first;
-    while ((first = timer_heap_first(&reactor.timers)) && first->deadline_ms <= now_ms) {
-        struct tcp_reactor_member *member =
-            (struct tcp_reactor_member *)((char *)first -
-                                          offsetof(struct tcp_reactor_member, timer));
+    while ((first = timer_heap_first(&reactor.timers)) && first->deadline_us <= now_us) {
+        struct reactor_member *member =
+            (struct reactor_member *)((char *)first -
+                                          offsetof(struct reactor_member, timer));
         timer_heap_remove(&reactor.timers, first);
         if (!member->stalled)
-            member->calls->deadline(member, now_ms);
+            member->calls->deadline(member, now_us);
     }
 }
 
-static void run_wakes(uint64_t now_ms)
+static void run_wakes(uint64_t now_us)
 {
     for (size_t i = 0; i < reactor.count; i++) {
-        struct tcp_reactor_member *member = reactor.members[i];
+        struct reactor_member *member = reactor.members[i];
         if (atomic_load(&member->woken) && atomic_exchange(&member->woken, false) &&
             !member->stalled)
-            member->calls->wake(member, now_ms);
+            member->calls->wake(member, now_us);
     }
 }
 
-/*
- * How long epoll_wait may sleep: to the first deadline rounded up to the
- * slot grid, so that deadlines close together are served by one wake-up.
- */
-static int wait_ms(uint64_t now_ms)
+/* How long epoll_pwait2 may sleep: to the first deadline (on its member's grid already). */
+static struct timespec wait_for(uint64_t now_us)
 {
     struct timer_entry *first = timer_heap_first(&reactor.timers);
-    uint64_t until_ms = now_ms + IDLE_WAKE_MS;
-    if (first && first->deadline_ms < until_ms) {
-        uint64_t slot_ms = (first->deadline_ms + TCP_REACTOR_SLOT_MS - 1) / TCP_REACTOR_SLOT_MS *
-                           TCP_REACTOR_SLOT_MS;
-        until_ms = slot_ms > now_ms ? slot_ms : now_ms;
-    }
-    return (int)(until_ms - now_ms);
+    uint64_t until_us = now_us + IDLE_WAKE_US;
+    if (first && first->deadline_us < until_us)
+        until_us = first->deadline_us > now_us ? first->deadline_us : now_us;
+    uint64_t wait_us = until_us - now_us;
+    return (struct timespec){.tv_sec = (time_t)(wait_us / US_PER_S),
+                             .tv_nsec = (long)(wait_us % US_PER_S) * NS_PER_US};
 }
 
-static void serve(const struct epoll_event *events, int count, uint64_t now_ms)
+static void serve(const struct epoll_event *events, int count, uint64_t now_us)
 {
     bool woken = false;
     for (int i = 0; i < count; i++) {
-        struct tcp_reactor_member *member = events[i].data.ptr;
+        struct reactor_member *member = events[i].data.ptr;
         if (!member) {
             woken = true;
             continue;
         }
         if (!member->stalled && member->fd >= 0)
-            member->calls->ready(member, events[i].events, now_ms);
+            member->calls->ready(member, events[i].events, now_us);
     }
     if (woken) {
         drain_wake_fd();
-        run_wakes(now_ms);
+        run_wakes(now_us);
     }
 }
 
@@ -247,22 +249,23 @@ static void *reactor_thread(void *unused)
     (void)unused;
     struct epoll_event events[EVENTS_PER_WAIT];
     for (;;) {
-        uint64_t now_ms = time_monotonic_ms();
-        struct tcp_reactor_member *joined;
+        uint64_t now_us = time_monotonic_us();
+        struct reactor_member *joined;
         if (take_joining(&joined))
             break;
-        welcome(joined, now_ms);
+        welcome(joined, now_us);
         let_leave();
-        beat(now_ms);
-        int count = epoll_wait(reactor.epoll_fd, events, EVENTS_PER_WAIT, wait_ms(now_ms));
+        beat(now_us / 1000u);
+        struct timespec wait = wait_for(now_us);
+        int count = epoll_pwait2(reactor.epoll_fd, events, EVENTS_PER_WAIT, &wait, NULL);
         if (count < 0 && errno != EINTR) {
-            log_error("tcp reactor: epoll_wait: %s", strerror(errno));
+            log_error("reactor: epoll_pwait2: %s", strerror(errno));
             count = 0;
         }
         /* Replies first: one that came while the loop was held up is taken, not timed out. */
-        now_ms = time_monotonic_ms();
-        serve(events, count < 0 ? 0 : count, now_ms);
-        run_deadlines(now_ms);
+        now_us = time_monotonic_us();
+        serve(events, count < 0 ? 0 : count, now_us);
+        run_deadlines(now_us);
     }
     return NULL;
 }
@@ -278,7 +281,7 @@ static int make_fds(void)
     int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event wake = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_fd < 0 || wake_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) != 0) {
-        log_error("tcp reactor: cannot set up epoll: %s", strerror(errno));
+        log_error("reactor: cannot set up epoll: %s", strerror(errno));
         if (epoll_fd >= 0)
             close(epoll_fd);
         if (wake_fd >= 0)
@@ -298,7 +301,7 @@ static int start_thread(void)
     reactor.stop = false;
     int rc = pthread_create(&reactor.thread, NULL, reactor_thread, NULL);
     if (rc != 0) {
-        log_error("tcp reactor: cannot start its thread: %s", strerror(rc));
+        log_error("reactor: cannot start its thread: %s", strerror(rc));
         return -1;
     }
     reactor.running = true;
@@ -319,7 +322,7 @@ static void stop_thread(void)
     timer_heap_free(&reactor.timers);
 }
 
-int tcp_reactor_join(struct tcp_reactor_member *member)
+int reactor_join(struct reactor_member *member)
 {
     if (!reactor.running && start_thread() != 0)
         return -1;
@@ -334,7 +337,7 @@ int tcp_reactor_join(struct tcp_reactor_member *member)
     return 0;
 }
 
-void tcp_reactor_leave(struct tcp_reactor_member *member)
+void reactor_leave(struct reactor_member *member)
 {
     pthread_mutex_lock(&reactor.lock);
     member->leave_requested = true;

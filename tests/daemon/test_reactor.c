@@ -17,69 +17,74 @@
 
 #include <cmocka.h>
 
-#include "tcp_reactor.h"
+#include "reactor.h"
 #include "timeutil.h"
 
 struct probe {
-    struct tcp_reactor_member member;
+    struct reactor_member member;
     _Atomic uint64_t heartbeat_ms;
     atomic_int wakes;
     atomic_int deadlines;
     atomic_int readable;
-    _Atomic uint64_t deadline_came_ms;
-    _Atomic uint64_t set_deadline_ms; /* set on the next wake */
+    _Atomic uint64_t deadline_came_us;
+    _Atomic uint64_t set_deadline_us; /* set on the next wake */
     atomic_bool busy;                 /* can_leave says no */
     int fd;                           /* watched from the first wake */
 };
 
-static void on_ready(struct tcp_reactor_member *member, uint32_t events, uint64_t now_ms)
+static void on_ready(struct reactor_member *member, uint32_t events, uint64_t now_us)
 {
-    (void)now_ms;
+    (void)now_us;
     struct probe *probe = member->owner;
     char byte;
     if ((events & EPOLLIN) && read(probe->fd, &byte, 1) == 1)
         atomic_fetch_add(&probe->readable, 1);
 }
 
-static void on_deadline(struct tcp_reactor_member *member, uint64_t now_ms)
+static void on_deadline(struct reactor_member *member, uint64_t now_us)
 {
     struct probe *probe = member->owner;
-    atomic_store(&probe->deadline_came_ms, now_ms);
+    atomic_store(&probe->deadline_came_us, now_us);
     atomic_fetch_add(&probe->deadlines, 1);
 }
 
-static void on_wake(struct tcp_reactor_member *member, uint64_t now_ms)
+static void on_wake(struct reactor_member *member, uint64_t now_us)
 {
-    (void)now_ms;
+    (void)now_us;
     struct probe *probe = member->owner;
     if (probe->fd >= 0)
-        tcp_reactor_watch(member, probe->fd, EPOLLIN);
-    uint64_t deadline = atomic_exchange(&probe->set_deadline_ms, 0);
+        reactor_watch(member, probe->fd, EPOLLIN);
+    uint64_t deadline = atomic_exchange(&probe->set_deadline_us, 0);
     if (deadline)
-        tcp_reactor_at(member, deadline);
+        reactor_at(member, deadline);
     atomic_fetch_add(&probe->wakes, 1);
 }
 
-static bool can_leave(struct tcp_reactor_member *member)
+static bool can_leave(struct reactor_member *member)
 {
     struct probe *probe = member->owner;
     return !atomic_load(&probe->busy);
 }
 
-static const struct tcp_reactor_calls calls = {
+static const struct reactor_calls calls = {
     .ready = on_ready, .deadline = on_deadline, .wake = on_wake, .can_leave = can_leave};
 
-static void probe_init(struct probe *probe, int fd)
+static void probe_on_grid(struct probe *probe, int fd, uint32_t slot_us)
 {
     atomic_init(&probe->heartbeat_ms, 0);
     atomic_init(&probe->wakes, 0);
     atomic_init(&probe->deadlines, 0);
     atomic_init(&probe->readable, 0);
-    atomic_init(&probe->deadline_came_ms, 0);
-    atomic_init(&probe->set_deadline_ms, 0);
+    atomic_init(&probe->deadline_came_us, 0);
+    atomic_init(&probe->set_deadline_us, 0);
     atomic_init(&probe->busy, false);
     probe->fd = fd;
-    tcp_reactor_member_init(&probe->member, &calls, probe, &probe->heartbeat_ms);
+    reactor_member_init(&probe->member, &calls, probe, &probe->heartbeat_ms, slot_us);
+}
+
+static void probe_init(struct probe *probe, int fd)
+{
+    probe_on_grid(probe, fd, 1);
 }
 
 static void pause_ms(long ms)
@@ -104,11 +109,11 @@ static void test_a_member_is_woken_when_it_joins_and_when_asked(void **state)
     (void)state;
     struct probe probe;
     probe_init(&probe, -1);
-    assert_int_equal(tcp_reactor_join(&probe.member), 0);
+    assert_int_equal(reactor_join(&probe.member), 0);
     assert_true(reaches(&probe.wakes, 1));
-    tcp_reactor_wake(&probe.member);
+    reactor_wake(&probe.member);
     assert_true(reaches(&probe.wakes, 2));
-    tcp_reactor_leave(&probe.member);
+    reactor_leave(&probe.member);
 }
 
 static void test_a_deadline_calls_the_member_no_earlier_than_it_was_set(void **state)
@@ -116,14 +121,27 @@ static void test_a_deadline_calls_the_member_no_earlier_than_it_was_set(void **s
     (void)state;
     struct probe probe;
     probe_init(&probe, -1);
-    uint64_t deadline_ms = time_monotonic_ms() + 50;
-    atomic_store(&probe.set_deadline_ms, deadline_ms);
-    assert_int_equal(tcp_reactor_join(&probe.member), 0);
+    uint64_t deadline_us = time_monotonic_us() + 50000;
+    atomic_store(&probe.set_deadline_us, deadline_us);
+    assert_int_equal(reactor_join(&probe.member), 0);
     assert_true(reaches(&probe.deadlines, 1));
-    assert_true(atomic_load(&probe.deadline_came_ms) >= deadline_ms);
+    assert_true(atomic_load(&probe.deadline_came_us) >= deadline_us);
     pause_ms(60);
     assert_int_equal(atomic_load(&probe.deadlines), 1); /* once: a deadline is not repeated */
-    tcp_reactor_leave(&probe.member);
+    reactor_leave(&probe.member);
+}
+
+static void test_a_deadline_comes_at_the_end_of_its_slot_on_the_members_grid(void **state)
+{
+    (void)state;
+    struct probe probe;
+    probe_on_grid(&probe, -1, 2000);
+    uint64_t deadline_us = time_monotonic_us() / 2000 * 2000 + 50001; /* 1 us into a slot */
+    atomic_store(&probe.set_deadline_us, deadline_us);
+    assert_int_equal(reactor_join(&probe.member), 0);
+    assert_true(reaches(&probe.deadlines, 1));
+    assert_true(atomic_load(&probe.deadline_came_us) >= deadline_us - 1 + 2000);
+    reactor_leave(&probe.member);
 }
 
 static void test_a_readable_socket_calls_the_member(void **state)
@@ -133,11 +151,11 @@ static void test_a_readable_socket_calls_the_member(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
     struct probe probe;
     probe_init(&probe, fds[0]);
-    assert_int_equal(tcp_reactor_join(&probe.member), 0);
+    assert_int_equal(reactor_join(&probe.member), 0);
     assert_true(reaches(&probe.wakes, 1));
     assert_int_equal(write(fds[1], "ab", 2), 2);
     assert_true(reaches(&probe.readable, 2));
-    tcp_reactor_leave(&probe.member);
+    reactor_leave(&probe.member);
     close(fds[0]);
     close(fds[1]);
 }
@@ -150,7 +168,7 @@ struct leaver {
 static void *leave_in_thread(void *argument)
 {
     struct leaver *leaver = argument;
-    tcp_reactor_leave(&leaver->probe->member);
+    reactor_leave(&leaver->probe->member);
     atomic_store(&leaver->left, true);
     return NULL;
 }
@@ -162,8 +180,8 @@ static void test_leave_waits_until_the_member_can_leave(void **state)
     probe_init(&probe, -1);
     probe_init(&other, -1);
     atomic_store(&probe.busy, true);
-    assert_int_equal(tcp_reactor_join(&probe.member), 0);
-    assert_int_equal(tcp_reactor_join(&other.member), 0);
+    assert_int_equal(reactor_join(&probe.member), 0);
+    assert_int_equal(reactor_join(&other.member), 0);
     assert_true(reaches(&probe.wakes, 1));
     struct leaver leaver = {.probe = &probe};
     atomic_init(&leaver.left, false);
@@ -172,10 +190,10 @@ static void test_leave_waits_until_the_member_can_leave(void **state)
     pause_ms(100);
     assert_false(atomic_load(&leaver.left)); /* its step is under way */
     atomic_store(&probe.busy, false);
-    tcp_reactor_wake(&other.member); /* any turn of the loop lets it go */
+    reactor_wake(&other.member); /* any turn of the loop lets it go */
     pthread_join(thread, NULL);
     assert_true(atomic_load(&leaver.left));
-    tcp_reactor_leave(&other.member);
+    reactor_leave(&other.member);
 }
 
 static void test_heartbeats_are_refreshed_but_not_a_stalled_member_s(void **state)
@@ -185,19 +203,19 @@ static void test_heartbeats_are_refreshed_but_not_a_stalled_member_s(void **stat
     probe_init(&live, -1);
     probe_init(&stalled, -1);
     stalled.member.stalled = true;
-    assert_int_equal(tcp_reactor_join(&live.member), 0);
-    assert_int_equal(tcp_reactor_join(&stalled.member), 0);
+    assert_int_equal(reactor_join(&live.member), 0);
+    assert_int_equal(reactor_join(&stalled.member), 0);
     assert_true(reaches(&live.wakes, 1));
     uint64_t joined_ms = atomic_load(&stalled.heartbeat_ms);
     pause_ms(30);
-    tcp_reactor_wake(&live.member);
+    reactor_wake(&live.member);
     assert_true(reaches(&live.wakes, 2));
     pause_ms(10);
     assert_true(atomic_load(&live.heartbeat_ms) > joined_ms);
     assert_int_equal(atomic_load(&stalled.heartbeat_ms), joined_ms);
     assert_int_equal(atomic_load(&stalled.wakes), 0);
-    tcp_reactor_leave(&stalled.member);
-    tcp_reactor_leave(&live.member);
+    reactor_leave(&stalled.member);
+    reactor_leave(&live.member);
 }
 
 int main(void)
@@ -205,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_member_is_woken_when_it_joins_and_when_asked),
         cmocka_unit_test(test_a_deadline_calls_the_member_no_earlier_than_it_was_set),
+        cmocka_unit_test(test_a_deadline_comes_at_the_end_of_its_slot_on_the_members_grid),
         cmocka_unit_test(test_a_readable_socket_calls_the_member),
         cmocka_unit_test(test_leave_waits_until_the_member_can_leave),
         cmocka_unit_test(test_heartbeats_are_refreshed_but_not_a_stalled_member_s),
