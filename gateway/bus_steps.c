@@ -69,20 +69,35 @@ static uint64_t ready_us(const struct bus *bus)
 }
 
 /*
- * rtu: bytes found on the line while it should have been silent are dropped
- * and counted, and the silence starts again from now: true then, unless the
- * line has babbled for RTU_SILENCE_MAX_WAIT_US (the request goes anyway).
+ * rtu: bytes found on the line while it should have been silent, dropped
+ * (stray says what they were) and counted as a late reply: the silence starts
+ * again from now, unless a request has waited RTU_SILENCE_MAX_WAIT_US for a
+ * babbling line to fall silent (it goes anyway).
  */
-static bool line_babbled(struct bus *bus, uint64_t now_us)
+static void stray_bytes(struct bus *bus, struct rtu_stray *stray, uint64_t now_us)
+{
+    bool waits_on = bus->exchange.stage == EXCHANGE_IDLE ||
+                    now_us - bus->exchange.ready_since_us < RTU_SILENCE_MAX_WAIT_US;
+    stray->gave_up = !waits_on;
+    device_poll_note_stray(&bus->pacing, stray);
+    if (waits_on)
+        bus->pacing.last_request_end_us = now_us;
+}
+
+/*
+ * rtu: the silence proven before a request. A tty watched since the last
+ * frame showed every byte that came (rtu_ready); one that was not (after
+ * stray bytes on an idle line, so that a noisy line wakes nobody) is drained
+ * now: empty, it was silent. True when bytes came and the silence restarts.
+ */
+static bool line_not_silent(struct bus *bus, uint64_t now_us)
 {
     struct rtu_stray stray = {.first_byte = -1};
-    if (bus->pacing.fd < 0 || rtu_silence_drain(bus->pacing.fd, &stray) == 0)
+    if (bus->member.events & EPOLLIN || bus->pacing.fd < 0 ||
+        rtu_silence_drain(bus->pacing.fd, &stray) == 0)
         return false;
-    bool waits_on = now_us - bus->exchange.ready_since_us < RTU_SILENCE_MAX_WAIT_US;
-    stray.gave_up = !waits_on;
-    device_poll_note_stray(&bus->pacing, &stray);
-    bus->pacing.last_request_end_us = now_us;
-    return waits_on;
+    stray_bytes(bus, &stray, now_us);
+    return now_us < ready_us(bus);
 }
 
 /* The exchange's request to the link: 0, or -1 with errno. */
@@ -117,7 +132,7 @@ static void await_reply(struct bus *bus, uint64_t now_us)
 static void send_if_ready(struct bus *bus, uint64_t now_us)
 {
     struct bus_exchange *exchange = &bus->exchange;
-    if (now_us < ready_us(bus) || (bus->def->type == BUS_RTU && line_babbled(bus, now_us))) {
+    if (now_us < ready_us(bus) || (bus->def->type == BUS_RTU && line_not_silent(bus, now_us))) {
         exchange->stage = EXCHANGE_GAP;
         reactor_at(&bus->member, ready_us(bus));
         return;
@@ -442,7 +457,8 @@ static void rtu_take_reply(struct bus *bus, bool readable, uint64_t now_us)
 
 /*
  * An rtu bus's tty is readable (or hung up): the reply awaited, or bytes
- * nobody asked for, dropped and counted, which start the silence again.
+ * nobody asked for, dropped and counted, which start the silence again. An
+ * idle line is not watched again till its next request (which drains it).
  */
 static void rtu_ready(struct bus *bus, uint32_t events, uint64_t now_us)
 {
@@ -454,10 +470,11 @@ static void rtu_ready(struct bus *bus, uint32_t events, uint64_t now_us)
     }
     struct rtu_stray stray = {.first_byte = -1};
     if (rtu_silence_drain(bus->pacing.fd, &stray) > 0) {
-        device_poll_note_stray(&bus->pacing, &stray);
-        bus->pacing.last_request_end_us = now_us;
+        stray_bytes(bus, &stray, now_us);
         if (exchange->stage == EXCHANGE_GAP)
             reactor_at(&bus->member, ready_us(bus));
+        else
+            reactor_watch(&bus->member, bus->pacing.fd, 0);
         return;
     }
     if (!(events & (EPOLLHUP | EPOLLERR)))
