@@ -1,11 +1,11 @@
 /*
- * alarm.h — alarm decisions, made on the bus thread that owns the device:
+ * alarm.h — alarm decisions, made on the reactor thread for the device's bus:
  * runs a device's rules after each poll and turns every raise or clear into
  * an event record (struct alarm_event) for the uplink to number and send.
  *
- * Nothing here does I/O or takes a lock: the bus thread calls it while it
- * holds its snapshot lock, then runs the interlocks the events ask for on its
- * own wire and posts the events (bus.c).
+ * Nothing here does I/O or takes a lock: the reactor thread calls it while it
+ * holds the bus's snapshot lock, then runs the interlocks the events ask for
+ * on the bus's own wire and posts the events (bus.c).
  */
 #ifndef SAFETYGW_ALARM_H
 #define SAFETYGW_ALARM_H

@@ -2,12 +2,11 @@
  * bus.h — one bus (RS-485 line or Modbus TCP converter): requests on it are
  * strictly serialised and each carries its device's slave address.
  *
- * Who drives it: an rtu bus has a thread of its own with one libmodbus
- * context (a line is sequential; its I/O blocks). Every tcp bus is served
- * by the one reactor thread (reactor.h): non-blocking socket, its steps
- * (connect, send, reply, timeout) run as the reactor's calls. Both drivers
- * call the same decisions in bus.c (next_work, finish_poll_*, commands), so
- * "the bus's thread" below means the rtu bus's thread or the reactor.
+ * Who drives it: every bus, rtu or tcp, is served by the one reactor thread
+ * (reactor.h): a non-blocking tty or socket, its steps (open or connect,
+ * the silence or gap, send, reply, timeout) run as the reactor's calls
+ * (bus_steps.c), which come back to the decisions in bus.c (next_work,
+ * finish_poll_*, commands). "The bus's thread" below is the reactor.
  *
  * Ownership: the bus's thread alone owns the link, the schedule and its
  * devices (struct device); it alone writes them, and it runs its devices'
@@ -19,8 +18,7 @@
  *     rule states and counters, and `stats`. The bus's thread holds it only
  *     while it records a poll (copying values, running the pure rules);
  *     readers hold it only while they copy (bus_snapshot_device).
- *   - inbox_lock guards the command queue and the stop request; it is held
- *     only to push or pop.
+ *   - inbox_lock guards the command queue; it is held only to push or pop.
  * Lock order: runtime_lock (read) → inbox_lock or snapshot_lock; the two bus
  * locks are never held together, and never with the reactor's own lock
  * (reactor.h: the reactor calls a bus with its lock free; bus_stop waits
@@ -64,22 +62,21 @@ void bus_snapshot_device(struct bus *bus, const struct device *device,
                          struct device_snapshot *out);
 struct bus_stats bus_snapshot_stats(struct bus *bus);
 
-/* The bus's bus_down alarm, for a reload once the thread has stopped. */
+/* The bus's bus_down alarm, for a reload once the bus has stopped. */
 const struct bus_down *bus_down_stopped(const struct bus *bus);
 
 /*
  * When the bus's thread last showed life (monotonic ms): the watchdog checks
- * it. The reactor refreshes the heartbeats of every tcp bus it serves each
- * time round its loop.
+ * it. The reactor refreshes the heartbeats of every bus it serves each time
+ * round its loop.
  */
 uint64_t bus_heartbeat_ms(struct bus *bus);
 
 /*
- * Starts the bus: an rtu bus's thread, or a tcp bus joins the reactor (whose
- * thread starts with the first). Devices keep their next_due_ms if set (a
- * reload), else are due at once. With a stopped predecessor on the same
- * wire, the bus takes over its open connection. Returns -1 with the reason
- * logged.
+ * Starts the bus: it joins the reactor (whose thread starts with the first).
+ * Devices keep their next_due_ms if set (a reload), else are due at once.
+ * With a stopped predecessor on the same wire, the bus takes over its open
+ * tty or connection. Returns -1 with the reason logged.
  */
 int bus_run(struct bus *bus, struct bus *predecessor);
 
@@ -90,16 +87,16 @@ void bus_restore_down(struct bus *bus, uint64_t raised_wall_ms);
 void bus_give_back(struct bus *bus, struct bus *predecessor);
 
 /*
- * Queues an operator command for the bus thread, which writes it before its
- * next poll and publishes the result. Returns -1 when the queue is full.
+ * Queues an operator command for the bus, which writes it before its next
+ * poll and publishes the result. Returns -1 when the queue is full.
  */
 int bus_post_command(struct bus *bus, struct device *device, const struct command *command);
 
 /*
- * Asks the bus to stop and waits until it has: an rtu bus's thread is
- * joined; the reactor lets a tcp bus go once its step under way (a poll, an
- * interlock's or a command's write) is done, and watches its socket no
- * more. The bus can still be read, its connection handed on. With
+ * Asks the bus to stop and waits until it has: the reactor lets it go once
+ * its step under way (a poll, an interlock's or a command's write) is done,
+ * and watches its tty or socket no more. The bus can still be read, its
+ * tty or connection handed on. With
  * refuse_commands, commands that never reached the wire are answered with a
  * refusal instead of waiting for a restart of the bus.
  */
@@ -109,7 +106,7 @@ void bus_stop(struct bus *bus, bool refuse_commands);
  * The whole bus is gone, not one device on it: its link cannot be opened, or
  * every device's last poll timed out and nothing answered for the bus's
  * link_timeout_ms (link_watch.h): a converter or its network gone, an RS-485
- * line cut or unpowered. False again at the first answer. For the bus thread
+ * line cut or unpowered. False again at the first answer. For the reactor thread
  * (its stats.link_silent carries a copy for other threads).
  */
 bool bus_link_silent(const struct bus *bus);

@@ -13,7 +13,7 @@
  * exception 0x0B (gateway target failed to respond), is not silence of the
  * bus: it gets its own `offline`.
  *
- * Pure: judged by the bus thread from its devices' state after each poll.
+ * Pure: judged by the reactor thread from its devices' state after each poll.
  */
 #ifndef SAFETYGW_BUS_DOWN_H
 #define SAFETYGW_BUS_DOWN_H

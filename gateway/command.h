@@ -6,7 +6,7 @@
  * reason on P/cmd-result/<device-id>, never acted on.
  *
  * Everything here is pure (tested with hostile payloads). command_route.h
- * hands a valid command to the device's bus thread, which writes it between
+ * hands a valid command to the reactor thread, which writes it between
  * two polls and answers with command_reply (command_reply.h).
  */
 #ifndef SAFETYGW_COMMAND_H

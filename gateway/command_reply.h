@@ -1,6 +1,6 @@
 /*
- * command_reply.h — a command's result on its way out: the bus thread that
- * ran (or refused) a command posts P/cmd-result/<device-id> to the uplink
+ * command_reply.h — a command's result on its way out: the bus that ran (or
+ * refused) a command posts P/cmd-result/<device-id> to the uplink
  * queue. Below the buses and above the uplink, so a bus's answer goes down.
  */
 #ifndef SAFETYGW_COMMAND_REPLY_H

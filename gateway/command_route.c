@@ -1,5 +1,5 @@
 /*
- * command_route.c — routes an operator's command to the bus thread that owns
+ * command_route.c — routes an operator's command to the bus that owns
  * its device, under the runtime's read lock (a reload may be swapping the
  * devices), and words the refusals. It owns nothing: the command is copied
  * into the bus's ring, the refusal handed back to the uplink to publish.
@@ -33,7 +33,7 @@ char *command_route(struct runtime *runtime, const char *device_id, const char *
         int posted = bus_post_command(runtime_bus_of(runtime, device), device, &command);
         if (posted == 0) {
             runtime_unlock();
-            return NULL; /* the bus thread answers once it has written */
+            return NULL; /* the reactor thread answers once it has written */
         }
         snprintf(error, sizeof error, "busy: too many commands waiting for bus %s; send it again",
                  runtime->config->buses[device->def->bus_index].name);

@@ -510,7 +510,7 @@ static int parse_filter(struct control_answer *answer, json_t *request,
  * {"cmd":"shelve","id":DEVICE,"alarm":A,"for":"2h","reason":R} and
  * {"cmd":"unshelve","id":DEVICE,"alarm":A}: checked as the same command from
  * the operations center would be (command_parse), then handed to the
- * device's bus thread, which applies it between two polls. The control
+ * device's bus, which applies it between two polls. The control
  * thread never waits for a bus: "ok" means accepted.
  */
 static json_t *answer_shelving(struct control_answer *answer, json_t *request, const char *cmd)

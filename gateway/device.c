@@ -2,7 +2,8 @@
  * device.c — one device's live state (device.h): taking in a poll's
  * outcome (values, counters, online/offline), its failures in words, and
  * when it is polled next (cadence, back-off, the quiet after a timeout).
- * Pure: the bus thread that owns the device calls it under its snapshot lock.
+ * Pure: the reactor thread calls it for the device's bus, under the bus's
+ * snapshot lock.
  */
 #include "device.h"
 

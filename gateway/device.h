@@ -2,11 +2,11 @@
  * device.h — the live state of one polled device: last values, rule states,
  * online/offline, back-off and health counters.
  *
- * Ownership: each struct device belongs to the bus thread that polls it; only
- * that thread writes it. Other threads (health, control socket) read the
- * counters, values and rule states only while holding the bus's
- * snapshot_lock, which the bus thread also holds while it updates them (see
- * bus.h); nothing here does I/O, so that lock is held for a copy's time.
+ * Ownership: each struct device belongs to its bus, which the reactor thread
+ * serves; only that thread writes it. Other threads (health, control socket)
+ * read the counters, values and rule states only while holding the bus's
+ * snapshot_lock, which the reactor thread also holds while it updates them
+ * (see bus.h); nothing here does I/O, so that lock is held for a copy's time.
  */
 #ifndef SAFETYGW_DEVICE_H
 #define SAFETYGW_DEVICE_H

@@ -1,8 +1,10 @@
 /*
- * device_poll.h — one poll of one device: the read plan's requests on the
- * bus's libmodbus context, decoded into a caller's array of values. It writes
- * nothing shared: the bus thread then records the outcome under its snapshot
- * lock (device_record_poll), so readers never see a half-written poll.
+ * device_poll.h — one poll of one device, waiting for each reply: the read
+ * plan's requests on a libmodbus context (rtu) or tcp_link.h (tcp), decoded
+ * into a caller's array of values; the CLI's probe and scan poll this way.
+ * The daemon never waits: its buses poll in steps on the reactor
+ * (bus_steps.c), and share with this file the pacing of a bus (the silence
+ * and the gap, late replies counted) and the decoding.
  */
 #ifndef SAFETYGW_DEVICE_POLL_H
 #define SAFETYGW_DEVICE_POLL_H
@@ -23,9 +25,9 @@
  * and whatever arrives meanwhile is dropped and counted as a late reply; on
  * a tcp bus requests are spaced by gap_ms and framed by tcp_link.h, which
  * drops replies to transactions nobody waits for any more (late replies
- * too). The daemon frames rtu requests itself too (rtu_link.h, on fd); the
- * CLI's probe and scan leave them to libmodbus. Owned by the bus thread (or a
- * CLI command); fd and tcp follow the link's opening and closing.
+ * too). The daemon frames rtu requests itself (rtu_link.h, on fd); the
+ * CLI's probe and scan leave them to libmodbus. Owned by the reactor thread
+ * (or a CLI command); fd and tcp follow the link's opening and closing.
  */
 struct bus_pacing {
     uint32_t gap_ms;

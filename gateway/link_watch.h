@@ -14,7 +14,7 @@
  * rebooted or dropped off the network can look alive forever), then again
  * after 2, 4, 8 and 16 × link_timeout_ms while it stays silent.
  *
- * Pure: the bus thread feeds it polls and the time; nothing here does I/O.
+ * Pure: the reactor thread feeds it polls and the time; nothing here does I/O.
  */
 #ifndef SAFETYGW_LINK_WATCH_H
 #define SAFETYGW_LINK_WATCH_H

@@ -223,7 +223,7 @@ int main(int argc, char **argv)
     block_signals(&signals);
 
     /*
-     * Bus threads allocate almost nothing (alarm payloads): one malloc arena for
+     * The reactor allocates almost nothing (alarm payloads): one malloc arena for
      * all of them instead of one each saves megabytes with a hundred buses.
      */
     mallopt(M_ARENA_MAX, 1);

@@ -70,7 +70,7 @@ const char *payload_event_source(const struct alarm_event *event);
  */
 int payload_write_status(struct json_writer *writer, bool online, uint64_t started_wall_ms);
 int payload_write_alarm_event(struct json_writer *writer, const struct alarm_event *event);
-/* Reads the device: on its bus thread, or on a copy. */
+/* Reads the device: on the reactor thread, or on a copy. */
 int payload_write_device_state(struct json_writer *writer, const struct device *device);
 /* P/telemetry/<id>: {"ts":..,"values":{..}} with the device's current values. */
 int payload_write_telemetry(struct json_writer *writer, const struct device *device);

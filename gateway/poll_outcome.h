@@ -1,7 +1,8 @@
 /*
- * poll_outcome.h — how one poll of one device ended: the result the bus thread
- * acts on (keep going, or reopen the link), the kind of failure a crew can act
- * on, and the time on the wire. device_poll.c fills it, device.c records it,
+ * poll_outcome.h — how one poll of one device ended: the result the bus acts
+ * on (keep going, or reopen the link), the kind of failure a crew can act
+ * on, and the time on the wire. bus_steps.c (the daemon) and device_poll.c
+ * (the CLI) fill it, device.c records it,
  * the CLI's probe and scan explain it; a type of its own so that the device
  * need not know how a poll is made.
  */

@@ -3,7 +3,7 @@
  * neighbouring points merged into as few requests as the profile allows.
  *
  * Pure: built once per profile when the configuration loads, then read-only,
- * so every bus thread polling devices of that profile may share it. The plan
+ * so every bus polling devices of that profile may share it. The plan
  * owns its arrays; readplan_free releases them.
  *
  * The poll loop reads each request into one buffer of buffer_count elements

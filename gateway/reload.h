@@ -12,7 +12,7 @@
  * broker session, the store and the topics hang on them): such a file is
  * refused with a request to restart.
  *
- * Runs on the main thread; the bus threads are stopped and restarted around
+ * Runs on the main thread; the buses leave the reactor and join it again around
  * the swap (a pause of milliseconds, not a missed poll).
  */
 #ifndef SAFETYGW_RELOAD_H

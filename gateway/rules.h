@@ -5,7 +5,7 @@
  *
  * Pure: the caller passes the value and the time; nothing here reads a clock,
  * touches a bus or allocates. One struct rule_state per (device, rule), owned
- * by the bus thread that polls the device.
+ * by the reactor thread as it polls the device.
  */
 #ifndef SAFETYGW_RULES_H
 #define SAFETYGW_RULES_H

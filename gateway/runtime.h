@@ -56,7 +56,7 @@ void runtime_restore_shelvings(struct runtime *runtime, const struct shelving_st
 int runtime_start_buses(struct runtime *runtime, struct runtime *predecessor);
 
 /*
- * Threads that read the runtime from outside the bus threads (control socket,
+ * Threads that read the runtime from outside the reactor thread (control socket,
  * MQTT commands) hold the read lock while they do; a reload holds the write
  * lock while it swaps one runtime for another.
  */
@@ -65,7 +65,7 @@ void runtime_lock_write(void);
 void runtime_unlock(void);
 
 /*
- * Stops every bus thread and refuses the commands they had not run; devices
+ * Stops every bus and refuses the commands they had not run; devices
  * and buses can still be read afterwards.
  */
 void runtime_stop(struct runtime *runtime);
@@ -82,7 +82,7 @@ struct bus *runtime_bus_named(struct runtime *runtime, const char *name);
 /* The bus that polls device. */
 struct bus *runtime_bus_of(struct runtime *runtime, const struct device *device);
 
-/* True when every bus thread has shown life within max_silence_ms (for the watchdog). */
+/* True when every bus has shown life within max_silence_ms (for the watchdog). */
 bool runtime_buses_alive(struct runtime *runtime, uint64_t now_ms, uint64_t max_silence_ms);
 
 #endif

@@ -3,7 +3,7 @@
  * the monotonic time they are due. Offline devices are simply due later (their
  * back-off), so they interleave with the healthy ones and never eat the cycle.
  *
- * Owned by one bus thread; not thread-safe.
+ * Owned by the reactor thread (one bus's schedule); not thread-safe.
  */
 #ifndef SAFETYGW_SCHEDULE_H
 #define SAFETYGW_SCHEDULE_H

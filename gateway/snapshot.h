@@ -1,6 +1,6 @@
 /*
  * snapshot.h — what the control socket may know of the live gateway, copied
- * out of the bus threads' state under each bus's lock.
+ * out of the buses' state under each bus's lock.
  *
  * This is the one type that carries live state across threads to the control
  * thread: bus_snapshot_device() holds the device's bus lock only while it copies

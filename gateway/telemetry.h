@@ -6,7 +6,7 @@
  * the uplink queue turns away (full, in a burst of polls) is owed instead of
  * lost: its bus posts the device's latest values again when there is room.
  *
- * Runs on the device's bus thread after a good poll.
+ * Runs on the reactor thread after a good poll.
  */
 #ifndef SAFETYGW_TELEMETRY_H
 #define SAFETYGW_TELEMETRY_H

@@ -108,7 +108,7 @@ struct batch {
 
 /*
  * The queue: guarded by `lock`, which is held only to push (and copy a
- * message's text in) or pop. Bus threads, the main thread and Paho's threads
+ * message's text in) or pop. The reactor, the main thread and Paho's threads
  * push; the uplink thread pops.
  */
 static struct {

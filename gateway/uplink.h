@@ -2,7 +2,7 @@
  * uplink.h — the one thread that talks to the broker.
  *
  * Every other thread hands the uplink what it wants sent through one bounded
- * queue and returns at once: bus threads post alarm events (records, not yet
+ * queue and returns at once: the reactor posts alarm events (records, not yet
  * numbered), retained device states, telemetry and command results; the main
  * thread posts health. Paho's callbacks post what they received (commands,
  * connection up or down) into the same queue's inbox and return.
@@ -95,7 +95,7 @@ int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool r
 
 /*
  * The retained P/device/<id>/state of device, formatted on the calling thread
- * (the device's bus thread) into its writer and queued: no allocation. Never
+ * (the reactor thread) into its writer and queued: no allocation. Never
  * waits (a wait would hold up every bus of the tcp reactor): returns -1 when
  * the queue is full, and the bus posts the state again later (only the
  * latest state of a device matters).
