@@ -18,8 +18,8 @@
 #include "device_poll.h"
 #include "link_watch.h"
 #include "modbus_pdu.h"
-#include "schedule.h"
 #include "reactor.h"
+#include "schedule.h"
 
 #define BUS_COMMAND_QUEUE 16 /* operator commands waiting for their bus */
 
@@ -96,16 +96,16 @@ struct bus {
     /* the reactor thread's alone, while the bus is joined (main's before and after) */
     size_t offline_count; /* devices offline now */
     struct schedule schedule;
-    uint16_t *poll_registers; /* scratch for one poll, sized for the largest read plan */
-    double *poll_values;      /* ... and profile */
+    uint16_t *poll_registers;    /* scratch for one poll, sized for the largest read plan */
+    double *poll_values;         /* ... and profile */
     struct alarm_event *decided; /* one poll's alarm events, room for the most rules */
     modbus_t *ctx;
     bool link_up;
     uint32_t connect_failures; /* in a row */
     struct bus_down down;
     char *down_locations; /* the locations bus_down named when raised (its clear repeats them) */
-    bool recovering; /* bus_down just cleared: every device is polled again at once */
-    double fast_share; /* of the bus's time, taken by devices polled fast (alarm.h) */
+    bool recovering;      /* bus_down just cleared: every device is polled again at once */
+    double fast_share;    /* of the bus's time, taken by devices polled fast (alarm.h) */
     uint32_t reconnect_backoff_ms;
     uint64_t next_connect_ms;
     struct bus_pacing pacing;

@@ -42,7 +42,7 @@ static int link_fd(const struct bus *bus)
     return bus->def->type == BUS_RTU ? bus->pacing.fd : bus->tcp.fd;
 }
 
-/* Between exchanges and while a reply is awaited, the link is watched for what comes. */
+/* The link watched for what comes: a socket while open, a tty after a reply till stray bytes. */
 static void listen_on_link(struct bus *bus)
 {
     if (link_fd(bus) >= 0)
@@ -158,7 +158,7 @@ void bus_send_when_ready(struct bus *bus)
 
 /* A write's reply (or its failure, error_number): 0 or -1 with the reason in error. */
 static int write_result(struct bus *bus, int length, int error_number, char *error,
-                            size_t error_size)
+                        size_t error_size)
 {
     struct bus_exchange *exchange = &bus->exchange;
     int result = -1;
@@ -229,14 +229,14 @@ static void exchange_done(struct bus *bus, int length, int error_number, uint64_
         break;
     case FOR_INTERLOCK: {
         int result = write_result(bus, length, error_number, finishing->action_error,
-                                      sizeof finishing->action_error);
+                                  sizeof finishing->action_error);
         bus_interlock_done(finishing->device, &finishing->decisions.events[finishing->next_event],
                            result == 0, finishing->action_error);
         break;
     }
     case FOR_COMMAND: {
-        int result = write_result(bus, length, error_number, bus->command_error,
-                                      sizeof bus->command_error);
+        int result =
+            write_result(bus, length, error_number, bus->command_error, sizeof bus->command_error);
         bus->command_running = false;
         bus_complete_command(bus, &bus->command, result, bus->command_error);
         break;

@@ -543,7 +543,7 @@ char *payload_telemetry(const struct device *device)
     return handed_over(&writer, payload_write_telemetry(&writer, device));
 }
 
-/* Each thread's writer, freed with the thread (a reload may end the reactor thread and start it again). */
+/* Each thread's writer, freed with the thread (a reload may end the reactor and start it again). */
 static pthread_key_t thread_writer_key;
 static pthread_once_t thread_writer_once = PTHREAD_ONCE_INIT;
 

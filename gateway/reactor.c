@@ -44,11 +44,8 @@ static struct {
 void reactor_member_init(struct reactor_member *member, const struct reactor_calls *calls,
                          void *owner, _Atomic uint64_t *heartbeat_ms, uint32_t slot_us)
 {
-    *member = (struct reactor_member){.calls = calls,
-                                      .owner = owner,
-                                      .heartbeat_ms = heartbeat_ms,
-                                      .slot_us = slot_us,
-                                      .fd = -1};
+    *member = (struct reactor_member){
+        .calls = calls, .owner = owner, .heartbeat_ms = heartbeat_ms, .slot_us = slot_us, .fd = -1};
     timer_entry_init(&member->timer);
     atomic_init(&member->woken, false);
 }
@@ -98,7 +95,8 @@ void reactor_at(struct reactor_member *member, uint64_t deadline_us)
         return;
     }
     uint64_t slot_us = member->slot_us ? member->slot_us : 1;
-    timer_heap_set(&reactor.timers, &member->timer, (deadline_us + slot_us - 1) / slot_us * slot_us);
+    timer_heap_set(&reactor.timers, &member->timer,
+                   (deadline_us + slot_us - 1) / slot_us * slot_us);
 }
 
 /* --- the reactor thread --- */
@@ -196,8 +194,7 @@ static void run_deadlines(uint64_t now_us)
     struct timer_entry *first;
     while ((first = timer_heap_first(&reactor.timers)) && first->deadline_us <= now_us) {
         struct reactor_member *member =
-            (struct reactor_member *)((char *)first -
-                                          offsetof(struct reactor_member, timer));
+            (struct reactor_member *)((char *)first - offsetof(struct reactor_member, timer));
         timer_heap_remove(&reactor.timers, first);
         if (!member->stalled)
             member->calls->deadline(member, now_us);

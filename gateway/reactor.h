@@ -63,10 +63,10 @@ struct reactor_member {
     int fd;          /* watched, or -1 */
     uint32_t events; /* what fd is watched for */
     atomic_bool woken;
-    bool leave_requested;            /* under the reactor's lock */
-    bool left;                       /* under the reactor's lock */
+    bool leave_requested;        /* under the reactor's lock */
+    bool left;                   /* under the reactor's lock */
     struct reactor_member *next; /* the joining list, under the reactor's lock */
-    bool reactor_knows;              /* the reactor thread's: in its member array */
+    bool reactor_knows;          /* the reactor thread's: in its member array */
 };
 
 /* Before reactor_join: nothing watched, no deadline; deadlines on a grid of slot_us. */

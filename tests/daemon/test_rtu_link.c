@@ -112,8 +112,8 @@ static int transact(void *context, uint8_t slave, const uint8_t *request, size_t
     }
 }
 
-static int line_read(struct rtu_link *link, uint8_t slave, enum point_table table,
-                     uint16_t address, uint16_t count, uint16_t *out)
+static int line_read(struct rtu_link *link, uint8_t slave, enum point_table table, uint16_t address,
+                     uint16_t count, uint16_t *out)
 {
     return modbus_pdu_read(transact, link, slave, table, address, count, out);
 }
