@@ -824,6 +824,7 @@ static void move_link(struct bus *to, struct bus *from)
     to->pacing.late_address = from->pacing.late_address;
     to->late_replies_seen = from->late_replies_seen;
     to->tcp = from->tcp;
+    to->tcp.timeout_ms = to->def->timeout_ms; /* the connection moves, the timeout is the bus's */
     from->tcp.fd = -1;
     tcp_link_abandon(&to->tcp); /* what was awaited when the predecessor stopped comes late */
     pthread_mutex_lock(&to->snapshot_lock);
@@ -831,16 +832,6 @@ static void move_link(struct bus *to, struct bus *from)
     pthread_mutex_unlock(&to->snapshot_lock);
     to->state_epoch = from->state_epoch;
     to->connect_failures = from->connect_failures;
-}
-
-static void set_timeouts(struct bus *bus)
-{
-    const struct bus_def *def = bus->def;
-    bus->tcp.timeout_ms = def->timeout_ms;
-    if (!bus->ctx)
-        return;
-    modbus_set_response_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
-    modbus_set_byte_timeout(bus->ctx, def->timeout_ms / 1000, (def->timeout_ms % 1000) * 1000);
 }
 
 struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size_t count)
@@ -876,7 +867,6 @@ struct bus *bus_prepare(const struct bus_def *def, struct device **devices, size
         bus_free(bus);
         return NULL;
     }
-    set_timeouts(bus);
     const char *stall = getenv("SAFETYGW_TEST_STALL_BUS");
     bus->stall_for_test = stall && strcmp(stall, def->name) == 0;
     return bus;
@@ -941,10 +931,8 @@ int bus_run(struct bus *bus, struct bus *predecessor)
 {
     if (predecessor && predecessor->down.active) /* the alarm belongs to the bus's name */
         bus_restore_down(bus, predecessor->down.raised_wall_ms);
-    if (predecessor && modbus_open_same_line(bus->def, predecessor->def)) {
+    if (predecessor && modbus_open_same_line(bus->def, predecessor->def))
         move_link(bus, predecessor);
-        set_timeouts(bus);
-    }
     uint64_t now_ms = time_monotonic_ms();
     schedule_clear(&bus->schedule);
     bus->offline_count = 0;
