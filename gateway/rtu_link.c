@@ -10,7 +10,6 @@
 #include "rtu_silence.h"
 #include "timeutil.h"
 
-#define US_PER_S 1000000u
 #define ADDRESS_MAX 247 /* 0 is broadcast (never answered), 248..255 reserved (§2.2) */
 #define EXCEPTION_BIT 0x80
 #define EXCEPTION_LENGTH 5  /* address, function | 0x80, code, CRC */
