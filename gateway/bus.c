@@ -568,7 +568,7 @@ void bus_finish_poll_begin(struct bus *bus, struct device *device,
 
 /*
  * Queues the device's retained state. A full queue never holds the bus up
- * (on the reactor that would hold up every tcp bus): the state is owed and
+ * (on the reactor that would hold up every bus): the state is owed and
  * posted again from bus_next_work; only a device's latest state matters.
  */
 static void post_state(struct bus *bus, struct device *device)
@@ -595,7 +595,7 @@ static void finish_poll_end(struct bus *bus)
         poll_everyone_now(bus, time_monotonic_ms());
 }
 
-/* Takes the poll's finishing on; false while an interlock's write is under way (tcp). */
+/* Takes the poll's finishing on; false while an interlock's write is under way. */
 bool bus_finish_poll_resume(struct bus *bus)
 {
     if (!hand_over_events(bus))

@@ -166,7 +166,7 @@ void bus_close_link(struct bus *bus, uint64_t now_ms);
 void bus_finish_poll_begin(struct bus *bus, struct device *device,
                            const struct poll_outcome *outcome, uint64_t now_ms, uint64_t due_ms);
 
-/* The rest of the poll's finishing; false while an interlock's write is under way (tcp). */
+/* The rest of the poll's finishing; false while an interlock's write is under way. */
 bool bus_finish_poll_resume(struct bus *bus);
 
 /* The alarm event's interlock is done (ok, or failed for error). */

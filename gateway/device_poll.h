@@ -80,9 +80,9 @@ int device_poll_read_on(modbus_t *ctx, struct bus_pacing *pacing, uint8_t slave,
                         uint64_t deadline_us, uint8_t *pdu, size_t size);
 
 /*
- * The two ends of a poll, for the tcp buses that frame their requests
- * themselves (bus.c, served by the reactor): every point decoded from the
- * registers of the plan, and a failed request's errno sorted into outcome.
+ * The two ends of a poll, for the daemon's buses, which poll in steps on the
+ * reactor (bus_steps.c): every point decoded from the registers of the plan,
+ * and a failed request's errno sorted into outcome.
  */
 void device_poll_decode(const struct device *device, const uint16_t *registers, double *values);
 void device_poll_note_failure(struct poll_outcome *outcome, int error_number);
