@@ -141,22 +141,6 @@ void bus_link_opened(struct bus *bus, int fd)
     pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
-/* An rtu bus's link, opened and set up with libmodbus (a tty's open does not wait). */
-bool bus_open_line(struct bus *bus, uint64_t now_ms)
-{
-    if (now_ms < bus->next_connect_ms)
-        return false;
-    char warning[300];
-    if (modbus_open_connect(bus->ctx, bus->def, warning, sizeof warning) != 0) {
-        bus_link_open_failed(bus, now_ms, errno);
-        return false;
-    }
-    if (warning[0])
-        log_bus(LOG_WARNING, bus->def->name, "bus %s: %s", bus->def->name, warning);
-    bus_link_opened(bus, -1);
-    return true;
-}
-
 /* Closes the wire (no longer watched): libmodbus's context on rtu, the socket on tcp. */
 static void shut_link(struct bus *bus)
 {

@@ -16,6 +16,7 @@
 #include "alarm.h"
 #include "bus.h"
 #include "device_poll.h"
+#include "line_open.h"
 #include "link_watch.h"
 #include "modbus_pdu.h"
 #include "reactor.h"
@@ -116,7 +117,8 @@ struct bus {
     atomic_bool stopping;
     struct bus_exchange exchange;
     struct poll_run poll;
-    int connecting_fd; /* a connect under way, or -1 */
+    int connecting_fd;          /* tcp: a connect under way, or -1 */
+    struct line_open line_open; /* rtu: the tty's opening, off the reactor thread */
     bool command_running;
     struct pending_command command; /* the one running */
     char command_error[256];
@@ -152,9 +154,6 @@ struct bus_work {
 
 /* The link is open (fd: a tcp bus's connected socket): pacing, state, statistics. */
 void bus_link_opened(struct bus *bus, int fd);
-
-/* Opens an rtu bus's tty (it does not wait): true when it is open, else a reconnect is due. */
-bool bus_open_line(struct bus *bus, uint64_t now_ms);
 
 /* The link cannot be opened (error_number says why): logged, reconnect scheduled. */
 void bus_link_open_failed(struct bus *bus, uint64_t now_ms, int error_number);

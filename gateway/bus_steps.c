@@ -26,6 +26,7 @@
 
 #include "action.h"
 #include "bus_internal.h"
+#include "line_open.h"
 #include "log.h"
 #include "modbus_error.h"
 #include "rtu_silence.h"
@@ -322,23 +323,16 @@ static bool tcp_connect_begin(struct bus *bus, uint64_t now_ms)
     return true;
 }
 
-/* The connect ended (error_number 0: ask the socket how): the poll goes on, or fails. */
-static void tcp_connect_done(struct bus *bus, int error_number, uint64_t now_ms)
+/* The link's opening ended (error_number 0: open; fd: tcp's socket): the poll goes on, or fails. */
+static void link_open_done(struct bus *bus, int fd, int error_number, uint64_t now_ms)
 {
-    int fd = bus->connecting_fd;
-    bus->connecting_fd = -1;
     bus->exchange.stage = EXCHANGE_IDLE;
     reactor_at(&bus->member, REACTOR_NO_DEADLINE);
-    socklen_t length = sizeof error_number;
-    if (error_number == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error_number, &length) != 0)
-        error_number = errno;
     if (error_number == 0) {
         bus_link_opened(bus, fd);
         poll_send(bus);
         return;
     }
-    reactor_watch(&bus->member, -1, 0);
-    close(fd);
     bus_link_open_failed(bus, now_ms, error_number);
     bus->poll.outcome =
         (struct poll_outcome){.result = DEVICE_POLL_FAILED, .error_class = MODBUS_ERROR_LINK_LOST};
@@ -346,13 +340,47 @@ static void tcp_connect_done(struct bus *bus, int error_number, uint64_t now_ms)
     steps_continue(bus, now_ms);
 }
 
-/* Opens the link for the poll under way: true while a connect is under way (tcp). */
+/* The connect ended (error_number 0: ask the socket how). */
+static void tcp_connect_done(struct bus *bus, int error_number, uint64_t now_ms)
+{
+    int fd = bus->connecting_fd;
+    bus->connecting_fd = -1;
+    socklen_t length = sizeof error_number;
+    if (error_number == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error_number, &length) != 0)
+        error_number = errno;
+    if (error_number != 0) {
+        reactor_watch(&bus->member, -1, 0);
+        close(fd);
+        fd = -1;
+    }
+    link_open_done(bus, fd, error_number, now_ms);
+}
+
+/* The line's opener is done (line_open.h), or not yet: then nothing. */
+static void rtu_open_done(struct bus *bus, uint64_t now_ms)
+{
+    int error_number;
+    if (!line_open_take(&bus->line_open, &error_number))
+        return;
+    bus->member.held = false;
+    if (error_number == 0 && bus->line_open.warning[0])
+        log_bus(LOG_WARNING, bus->def->name, "bus %s: %s", bus->def->name, bus->line_open.warning);
+    link_open_done(bus, -1, error_number, now_ms);
+}
+
+/* Opens the link for the poll under way: true while the opening is under way. */
 static bool link_open_begin(struct bus *bus, uint64_t now_ms)
 {
     if (bus->def->type == BUS_TCP)
         return tcp_connect_begin(bus, now_ms);
-    bus_open_line(bus, now_ms); /* opening a tty does not wait */
-    return false;
+    if (line_open_begin(&bus->line_open, bus->ctx, bus->def, &bus->member) != 0) {
+        bus_link_open_failed(bus, now_ms, errno);
+        return false;
+    }
+    bus->exchange.stage = EXCHANGE_CONNECTING; /* the opener wakes the bus when it is done */
+    bus->member.held = true; /* an open that never ends stops the bus's heartbeat: the watchdog */
+    reactor_at(&bus->member, REACTOR_NO_DEADLINE);
+    return true;
 }
 
 /* Starts a poll of the device: true while its I/O is under way. */
@@ -530,7 +558,7 @@ static void on_deadline(struct reactor_member *member, uint64_t now_us)
     case EXCHANGE_AWAITING:
         reply_deadline(bus, now_us);
         break;
-    case EXCHANGE_CONNECTING:
+    case EXCHANGE_CONNECTING: /* tcp: an rtu opening has no deadline */
         tcp_connect_done(bus, ETIMEDOUT, now_us / US_PER_MS);
         break;
     case EXCHANGE_IDLE:
@@ -542,6 +570,10 @@ static void on_deadline(struct reactor_member *member, uint64_t now_us)
 static void on_wake(struct reactor_member *member, uint64_t now_us)
 {
     struct bus *bus = member->owner;
+    if (bus->exchange.stage == EXCHANGE_CONNECTING && bus->def->type == BUS_RTU) {
+        rtu_open_done(bus, now_us / US_PER_MS);
+        return;
+    }
     if (bus->link_up && member->fd != link_fd(bus)) /* joined with a link handed over */
         listen_on_link(bus);
     steps_continue(bus, now_us / US_PER_MS);

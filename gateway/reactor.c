@@ -104,7 +104,7 @@ void reactor_at(struct reactor_member *member, uint64_t deadline_us)
 static void beat(uint64_t now_ms)
 {
     for (size_t i = 0; i < reactor.count; i++)
-        if (!reactor.members[i]->stalled)
+        if (!reactor.members[i]->stalled && !reactor.members[i]->held)
             atomic_store(reactor.members[i]->heartbeat_ms, now_ms);
 }
 

@@ -58,6 +58,7 @@ struct reactor_member {
     _Atomic uint64_t *heartbeat_ms; /* refreshed every loop */
     uint32_t slot_us;               /* its deadlines are rounded up to this grid (0, 1: none) */
     bool stalled;                   /* a test: joined, never served, no heartbeat */
+    bool held; /* set by its calls while it waits on a thread of its own: no heartbeat */
     /* the reactor's */
     struct timer_entry timer;
     int fd;          /* watched, or -1 */

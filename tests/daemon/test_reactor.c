@@ -29,6 +29,7 @@ struct probe {
     _Atomic uint64_t deadline_came_us;
     _Atomic uint64_t set_deadline_us; /* set on the next wake */
     atomic_bool busy;                 /* can_leave says no */
+    bool hold;                        /* held from the first wake on */
     int fd;                           /* watched from the first wake */
 };
 
@@ -54,6 +55,7 @@ static void on_wake(struct reactor_member *member, uint64_t now_us)
     struct probe *probe = member->owner;
     if (probe->fd >= 0)
         reactor_watch(member, probe->fd, EPOLLIN);
+    member->held = probe->hold;
     uint64_t deadline = atomic_exchange(&probe->set_deadline_us, 0);
     if (deadline)
         reactor_at(member, deadline);
@@ -78,6 +80,7 @@ static void probe_on_grid(struct probe *probe, int fd, uint32_t slot_us)
     atomic_init(&probe->deadline_came_us, 0);
     atomic_init(&probe->set_deadline_us, 0);
     atomic_init(&probe->busy, false);
+    probe->hold = false;
     probe->fd = fd;
     reactor_member_init(&probe->member, &calls, probe, &probe->heartbeat_ms, slot_us);
 }
@@ -218,6 +221,29 @@ static void test_heartbeats_are_refreshed_but_not_a_stalled_member_s(void **stat
     reactor_leave(&live.member);
 }
 
+static void test_a_held_member_is_served_but_shows_no_life(void **state)
+{
+    (void)state;
+    struct probe live, held;
+    probe_init(&live, -1);
+    probe_init(&held, -1);
+    held.hold = true;
+    assert_int_equal(reactor_join(&live.member), 0);
+    assert_int_equal(reactor_join(&held.member), 0);
+    assert_true(reaches(&held.wakes, 1));
+    uint64_t joined_ms = atomic_load(&held.heartbeat_ms);
+    pause_ms(30);
+    reactor_wake(&live.member);
+    reactor_wake(&held.member);
+    assert_true(reaches(&live.wakes, 2));
+    assert_true(reaches(&held.wakes, 2)); /* still served */
+    pause_ms(10);
+    assert_true(atomic_load(&live.heartbeat_ms) > joined_ms);
+    assert_int_equal(atomic_load(&held.heartbeat_ms), joined_ms);
+    reactor_leave(&held.member);
+    reactor_leave(&live.member);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_a_readable_socket_calls_the_member),
         cmocka_unit_test(test_leave_waits_until_the_member_can_leave),
         cmocka_unit_test(test_heartbeats_are_refreshed_but_not_a_stalled_member_s),
+        cmocka_unit_test(test_a_held_member_is_served_but_shows_no_life),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
