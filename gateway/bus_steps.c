@@ -70,19 +70,23 @@ static uint64_t ready_us(const struct bus *bus)
 }
 
 /*
- * rtu: bytes found on the line while it should have been silent, dropped
- * (stray says what they were) and counted as a late reply: the silence starts
+ * rtu: drains what came on the line while it should have been silent; true
+ * when bytes came. They are counted as a late reply and the silence starts
  * again from now, unless a request has waited RTU_SILENCE_MAX_WAIT_US for a
  * babbling line to fall silent (it goes anyway).
  */
-static void stray_bytes(struct bus *bus, struct rtu_stray *stray, uint64_t now_us)
+static bool stray_bytes_drained(struct bus *bus, uint64_t now_us)
 {
+    struct rtu_stray stray = {.first_byte = -1};
+    if (bus->pacing.fd < 0 || rtu_silence_drain(bus->pacing.fd, &stray) == 0)
+        return false;
     bool waits_on = bus->exchange.stage == EXCHANGE_IDLE ||
                     now_us - bus->exchange.ready_since_us < RTU_SILENCE_MAX_WAIT_US;
-    stray->gave_up = !waits_on;
-    device_poll_note_stray(&bus->pacing, stray);
+    stray.gave_up = !waits_on;
+    device_poll_note_stray(&bus->pacing, &stray);
     if (waits_on)
         bus->pacing.last_request_end_us = now_us;
+    return true;
 }
 
 /*
@@ -93,12 +97,8 @@ static void stray_bytes(struct bus *bus, struct rtu_stray *stray, uint64_t now_u
  */
 static bool line_not_silent(struct bus *bus, uint64_t now_us)
 {
-    struct rtu_stray stray = {.first_byte = -1};
-    if (bus->member.events & EPOLLIN || bus->pacing.fd < 0 ||
-        rtu_silence_drain(bus->pacing.fd, &stray) == 0)
-        return false;
-    stray_bytes(bus, &stray, now_us);
-    return now_us < ready_us(bus);
+    return !(bus->member.events & EPOLLIN) && stray_bytes_drained(bus, now_us) &&
+           now_us < ready_us(bus);
 }
 
 /* The exchange's request to the link: 0, or -1 with errno. */
@@ -496,9 +496,7 @@ static void rtu_ready(struct bus *bus, uint32_t events, uint64_t now_us)
             rtu_take_reply(bus, true, now_us);
         return;
     }
-    struct rtu_stray stray = {.first_byte = -1};
-    if (rtu_silence_drain(bus->pacing.fd, &stray) > 0) {
-        stray_bytes(bus, &stray, now_us);
+    if (stray_bytes_drained(bus, now_us)) {
         if (exchange->stage == EXCHANGE_GAP)
             reactor_at(&bus->member, ready_us(bus));
         else

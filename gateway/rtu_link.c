@@ -268,11 +268,9 @@ int rtu_link_receive(struct rtu_link *link, bool readable, uint8_t *reply, size_
     if (link->slave == 0)
         return 0; /* a broadcast: nobody answers */
     uint64_t now_us = time_monotonic_us();
-    if (link->unsent) {
-        if (now_us < link->deadline_us)
-            return wait_more(link, now_us, link->deadline_us);
-        errno = ETIMEDOUT; /* the tty took not all of the request: a stuck line */
-        return -1;
+    if (link->unsent) { /* the tty took not all of the request: a stuck line, not watched */
+        errno = readable ? ECONNRESET : now_us < link->deadline_us ? EAGAIN : ETIMEDOUT;
+        return -1; /* readable: watched for nothing, the tty hung up */
     }
     if (!link->wait_readable && now_us >= link->wait_until_us)
         link->rested = true; /* else a hang-up came while the rest was on the wire */

@@ -464,7 +464,8 @@ static void test_the_rest_of_a_reply_begun_is_read_after_its_wire_time(void **st
     assert_true(line.link.wait_until_us <= time_monotonic_us() + rest_us);
     device_says(&line, whole + 3, length - 3);
     assert_int_equal(poll(&tty, 1, 1000), 1);
-    usleep((useconds_t)rest_us);
+    while (time_monotonic_us() < line.link.wait_until_us) /* the time the link named */
+        usleep(100);
     assert_int_equal(rtu_link_receive(&line.link, false, reply, sizeof reply),
                      (int)sizeof two_registers);
     assert_memory_equal(reply, two_registers, sizeof two_registers);
@@ -494,6 +495,32 @@ static void test_the_parser_finds_ours_between_noise_and_late_frames(void **stat
     assert_int_equal(scan.missing, 4);
 }
 
+static void test_a_stuck_line_is_a_timeout_and_a_hang_up_meanwhile_a_lost_link(void **state)
+{
+    (void)state;
+    struct line line;
+    open_line(&line);
+    uint8_t filler[64] = {0};
+    while (write(line.gateway, filler, sizeof filler) > 0) { /* nobody reads the line */
+    }
+    uint8_t read_two[] = {0x03, 0x00, 0x00, 0x00, 0x02};
+    assert_int_equal(rtu_link_send(&line.link, 9, read_two, sizeof read_two), 0);
+    assert_true(line.link.unsent);
+    assert_false(line.link.wait_readable); /* nothing can come: only the deadline */
+    uint8_t reply[MODBUS_PDU_MAX];
+    assert_int_equal(rtu_link_receive(&line.link, false, reply, sizeof reply), -1);
+    assert_int_equal(errno, EAGAIN);
+    while (time_monotonic_us() < line.link.deadline_us)
+        usleep(1000);
+    assert_int_equal(rtu_link_receive(&line.link, false, reply, sizeof reply), -1);
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(rtu_link_send(&line.link, 9, read_two, sizeof read_two), 0);
+    close(line.device); /* the other end hangs up: the tty says so */
+    assert_int_equal(rtu_link_receive(&line.link, true, reply, sizeof reply), -1);
+    assert_int_equal(errno, ECONNRESET);
+    close(line.gateway);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_the_parser_finds_ours_between_noise_and_late_frames),
         cmocka_unit_test(test_the_pacing_of_an_rtu_bus_frames_on_its_tty_and_counts_late_frames),
         cmocka_unit_test(test_the_rest_of_a_reply_begun_is_read_after_its_wire_time),
+        cmocka_unit_test(test_a_stuck_line_is_a_timeout_and_a_hang_up_meanwhile_a_lost_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
