@@ -41,6 +41,7 @@
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
 #define IDLE_WAKE_MS 1000 /* look at the schedule at least this often */
+#define ROOM_RETRY_MS 10  /* an uplink without room looked at again (uplink_has_room) */
 /*
  * The reactor's grid (reactor.h) for a bus's deadlines: converters' polls due
  * within 2 ms go out together; lines' silences that end within the same
@@ -752,9 +753,15 @@ static struct backoff_limits backoff_limits(const struct bus *bus)
                                    .quiet_after_timeout_ms = quiet_after_timeout_ms(bus->def)};
 }
 
-/* The one choice of a bus's steps: commands first, then the device due. */
+/*
+ * The one choice of a bus's steps: commands first, then the device due;
+ * neither while the uplink has as many alarm events and command results
+ * waiting as it keeps room for (uplink.h): it would take theirs past that.
+ */
 struct bus_work bus_next_work(struct bus *bus, struct pending_command *command, uint64_t now_ms)
 {
+    if (!uplink_has_room())
+        return (struct bus_work){.kind = WORK_WAIT, .until_ms = now_ms + ROOM_RETRY_MS};
     republish_states(bus);
     post_owed(bus, now_ms);
     if (take_command(bus, command))

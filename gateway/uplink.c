@@ -22,8 +22,18 @@
  * through the queue while the uplink drains it, so the queue need not hold a
  * whole site; 1024 items are about 170 KB. The inbox holds commands that
  * arrived while the uplink was busy; past that Paho keeps them for us.
+ *
+ * What must never be lost (alarm events, command results, shelvings: kept
+ * items) is taken even when QUEUE_CAPACITY items wait: the ring grows for it,
+ * and shrinks back once the uplink has emptied it. No poster waits for room
+ * (on the reactor a wait would hold up every bus). What bounds the growth is
+ * the buses: none starts a poll or a command while KEPT_WAITING_MAX kept
+ * items wait (uplink_has_room), so past that come at most the events of one
+ * poll and the result of one command a bus, and what the main thread posts
+ * at a reload. Telemetry and states filling the queue stop no poll.
  */
 #define QUEUE_CAPACITY 1024
+#define KEPT_WAITING_MAX 1024
 /*
  * A broker that stays connected but takes less than the gateway sends (a
  * slow link, a stalled node) would grow Paho's memory without end: Paho
@@ -80,6 +90,7 @@ struct shelving_change {
 struct item {
     enum item_kind kind;
     bool urgent; /* wakes the uplink at once (see BATCH_WAIT_MS) */
+    bool kept;   /* never dropped: taken past QUEUE_CAPACITY (push_kept) */
     union {
         struct alarm_event event; /* action_error and locations_json, when set, are ours */
         struct {
@@ -116,8 +127,9 @@ static struct {
     pthread_cond_t filled; /* something to do for the uplink */
     pthread_cond_t room;   /* the ring (or the text ring) has room again */
     pthread_cond_t synced; /* a fence was passed */
-    struct item ring[QUEUE_CAPACITY];
-    size_t first, count;
+    struct item *ring;     /* ring_size items: QUEUE_CAPACITY, more while kept items overflow it */
+    size_t ring_size, first, count;
+    size_t kept_count; /* of count: kept items (KEPT_WAITING_MAX) */
     size_t in_hand; /* items of the uplink's batch: taken from the ring, maybe not yet in Paho's */
     /*
      * Message texts, in the order of their items. Counted in bytes since the
@@ -189,7 +201,7 @@ static void wake_if_due_locked(bool urgent, uint64_t now_ms)
 
 static void push_locked(const struct item *item, uint64_t now_ms)
 {
-    queue.ring[(queue.first + queue.count++) % QUEUE_CAPACITY] = *item;
+    queue.ring[(queue.first + queue.count++) % queue.ring_size] = *item;
     wake_if_due_locked(item->urgent, now_ms);
 }
 
@@ -229,20 +241,21 @@ static void copy_text(char *to, const struct text *text)
     to[text_size(text) - 1] = '\0';
 }
 
-/*
- * Room for item (and for text, when it goes into the text ring): false when
- * there is none now.
- */
-static bool has_room_locked(const struct item *item, const struct text *text)
+/* Room for a message's text in the text ring (always for a text on the heap, or none). */
+static bool text_fits_locked(const struct item *item, const struct text *text)
 {
-    if (queue.count == QUEUE_CAPACITY)
-        return false;
     if (!text || item->message.malloced)
         return true;
     size_t size = text_size(text);
     size_t offset = (size_t)(queue.text_reserved % TEXT_RING_SIZE);
     size_t skipped = offset + size > TEXT_RING_SIZE ? TEXT_RING_SIZE - offset : 0;
     return queue.text_reserved + skipped + size - queue.text_released <= TEXT_RING_SIZE;
+}
+
+/* Room within QUEUE_CAPACITY for item and its text: false when there is none now. */
+static bool has_room_locked(const struct item *item, const struct text *text)
+{
+    return queue.count < QUEUE_CAPACITY && text_fits_locked(item, text);
 }
 
 static void push_with_text_locked(struct item *item, const struct text *text, uint64_t now_ms)
@@ -254,23 +267,69 @@ static void push_with_text_locked(struct item *item, const struct text *text, ui
     push_locked(item, now_ms);
 }
 
+/* The ring's items, in order, moved to the start of a new ring of size items; false: no memory. */
+static bool resize_ring_locked(size_t size)
+{
+    struct item *ring = malloc(size * sizeof *ring);
+    if (!ring)
+        return false;
+    for (size_t i = 0; i < queue.count; i++)
+        ring[i] = queue.ring[(queue.first + i) % queue.ring_size];
+    free(queue.ring);
+    queue.ring = ring;
+    queue.ring_size = size;
+    queue.first = 0;
+    return true;
+}
+
 /*
- * For what must never be lost: waits for room. False only once the uplink
- * has stopped (nothing posts then, but a mistake must not hang the exit).
- * text: a message's text to copy into the text ring, or NULL.
+ * Room for an item that must never be lost: the ring grown when it is full,
+ * its text put on the heap when the text ring is. False only when memory ran
+ * out for either.
  */
-static bool push_waiting(struct item *item, const struct text *text)
+static bool make_kept_room_locked(struct item *item, const struct text *text)
+{
+    if (queue.count == queue.ring_size && !resize_ring_locked(2 * queue.ring_size))
+        return false;
+    if (text_fits_locked(item, text))
+        return true;
+    item->message.text = malloc(text_size(text));
+    if (!item->message.text)
+        return false;
+    item->message.malloced = true;
+    copy_text(item->message.text, text);
+    return true;
+}
+
+/*
+ * For what must never be lost: taken at once, past QUEUE_CAPACITY if need be
+ * (see there). Waits for room only when memory runs out. False only once the
+ * uplink has stopped (nothing posts then, but a mistake must not hang the
+ * exit). text: a message's text to copy into the text ring, or NULL.
+ */
+static bool push_kept(struct item *item, const struct text *text)
 {
     pthread_mutex_lock(&queue.lock);
-    while (!has_room_locked(item, text) && !queue.stop) {
-        wake_locked(); /* a full queue is due now */
+    while (!queue.stop && !make_kept_room_locked(item, text)) {
+        wake_locked();
         pthread_cond_wait(&queue.room, &queue.lock);
     }
     bool taken = !queue.stop;
-    if (taken)
+    if (taken) {
+        item->kept = true;
+        queue.kept_count++;
         push_with_text_locked(item, text, time_monotonic_ms());
+    }
     pthread_mutex_unlock(&queue.lock);
     return taken;
+}
+
+bool uplink_has_room(void)
+{
+    pthread_mutex_lock(&queue.lock);
+    bool room = queue.kept_count < KEPT_WAITING_MAX;
+    pthread_mutex_unlock(&queue.lock);
+    return room;
 }
 
 /*
@@ -321,7 +380,7 @@ void uplink_post_event(const struct alarm_event *event)
     item.event.action_error = event->action_error ? strdup(event->action_error) : NULL;
     item.event.locations_json = event->locations_json ? strdup(event->locations_json) : NULL;
     item.event.shelved_as = copy_shelving(event->shelved_as);
-    if (push_waiting(&item, NULL))
+    if (push_kept(&item, NULL))
         return;
     log_error("uplink: event %s of %s after the uplink stopped; not sent", event->rule->name,
               payload_event_source(event));
@@ -348,7 +407,7 @@ int uplink_post_text(const char *topic_suffix, const char *payload, size_t lengt
         }
         copy_text(item.message.text, &text);
     }
-    bool taken = kind == PUBLISH_KEPT ? push_waiting(&item, &text) : push_unless_full(&item, &text);
+    bool taken = kind == PUBLISH_KEPT ? push_kept(&item, &text) : push_unless_full(&item, &text);
     if (taken)
         return 0;
     if (item.message.malloced)
@@ -403,7 +462,7 @@ void uplink_post_shelving(const char *device_id, const char *alarm, const struct
         return;
     }
     struct item item = {.kind = ITEM_SHELVING, .urgent = true, .shelving_change = change};
-    if (!push_waiting(&item, NULL))
+    if (!push_kept(&item, NULL))
         free_shelving_change(change);
 }
 
@@ -411,7 +470,7 @@ void uplink_sync(void)
 {
     pthread_mutex_lock(&queue.lock);
     uint64_t ticket = ++queue.fences_posted;
-    while (queue.count == QUEUE_CAPACITY) {
+    while (queue.count >= QUEUE_CAPACITY) {
         wake_locked();
         pthread_cond_wait(&queue.room, &queue.lock);
     }
@@ -485,10 +544,13 @@ static void take(struct batch *batch, uint64_t timeout_ms)
         if (item->kind == ITEM_MESSAGE && !item->message.malloced)
             batch->text_end = item->message.text_end;
         batch->items[batch->item_count++] = *item;
-        queue.first = (queue.first + 1) % QUEUE_CAPACITY;
+        queue.first = (queue.first + 1) % queue.ring_size;
         queue.count--;
+        queue.kept_count -= item->kept;
     }
-    queue.in_hand = batch->item_count; /* the batch before was handed over in full */
+    if (queue.count == 0 && queue.ring_size > QUEUE_CAPACITY)
+        resize_ring_locked(QUEUE_CAPACITY); /* an overflow passed: its memory back */
+    queue.in_hand = batch->item_count;      /* the batch before was handed over in full */
     batch->command_count = 0;
     while (queue.inbox_count > 0) {
         batch->commands[batch->command_count++] = queue.inbox[queue.inbox_first];
@@ -747,6 +809,12 @@ int uplink_open(const struct config *config, uint64_t started_wall_ms,
         log_error("uplink: out of memory");
         return -1;
     }
+    queue.ring = malloc(QUEUE_CAPACITY * sizeof *queue.ring);
+    queue.ring_size = QUEUE_CAPACITY;
+    if (!queue.ring) {
+        log_error("uplink: out of memory");
+        return -1;
+    }
     if (read_saved_state(config) != 0)
         return -1;
     return publish_start(config, started_wall_ms, &hooks);
@@ -808,6 +876,12 @@ void uplink_stop(uint32_t drain_ms)
         pthread_join(uplink.thread, NULL);
         uplink.running = false;
     }
+    pthread_mutex_lock(&queue.lock);
+    queue.stop = true; /* also when the thread never ran: nothing is taken any more */
+    free(queue.ring);
+    queue.ring = NULL;
+    queue.ring_size = queue.count = queue.kept_count = 0;
+    pthread_mutex_unlock(&queue.lock);
     if (uplink.active_alarms)
         save_state();
     publish_stop(drain_ms);

@@ -17,11 +17,15 @@
  *   - hands received commands to the handler main gave it (command_route.h).
  *
  * The queue's lock is held only to push (copying a message's text in) or
- * pop. Alarm events, command results and retained states are never dropped:
- * a thread that finds the queue full waits for room (the uplink never waits
- * for a bus, so this cannot deadlock, and the watchdog sees an uplink that
- * stops draining). Telemetry and health are replaced by the next ones, so a
- * full queue drops them (counted in publish_dropped()).
+ * pop, and no poster waits for room (unless memory runs out): on the reactor
+ * a wait would hold up every bus. Alarm events, command results and shelvings are never
+ * dropped: the queue takes them past its capacity. What bounds them is the
+ * buses, which start no poll and no command while 1024 of them wait
+ * (uplink_has_room), so that past that come at most one poll's events and
+ * one command's result a bus. Retained states are posted again by their bus when
+ * they were not taken; telemetry and health are replaced by the next ones,
+ * so a full queue drops them (counted in publish_dropped()). An uplink that
+ * stops draining is the watchdog's (uplink_heartbeat_ms).
  */
 #ifndef SAFETYGW_UPLINK_H
 #define SAFETYGW_UPLINK_H
@@ -67,15 +71,23 @@ int uplink_run(void);
 /*
  * Hands an alarm event over to be numbered and sent. The event's pointers
  * into the configuration must stay valid until uplink_sync() returns (a
- * reload syncs before it frees the old configuration). Waits for room when the
- * queue is full; never drops.
+ * reload syncs before it frees the old configuration). Taken also when the
+ * queue is full; never waits, never drops.
  */
 void uplink_post_event(const struct alarm_event *event);
 
 /*
+ * False while 1024 alarm events, command results and shelvings wait in the
+ * queue: a bus then starts no poll and no command (whose events and results
+ * the queue would take) until the uplink has taken some. Telemetry and
+ * states filling the queue do not count: they are turned away instead.
+ */
+bool uplink_has_room(void);
+
+/*
  * Hands over a message for P/<topic_suffix>: its payload's length bytes are
  * copied into the queue (no allocation: format it into a reused writer,
- * payload_thread_writer()). PUBLISH_KEPT waits for room like an event;
+ * payload_thread_writer()). PUBLISH_KEPT is always taken, like an event;
  * PUBLISH_LATEST and PUBLISH_VOLATILE are not taken when the queue is full,
  * nor while too many messages wait in it and in Paho together (a slow
  * broker: WAITING_MAX, STATES_WAITING_MAX in uplink.c); a volatile one is
@@ -96,7 +108,7 @@ int uplink_post_message(const char *topic_suffix, char *payload, int qos, bool r
 /*
  * The retained P/device/<id>/state of device, formatted on the calling thread
  * (the reactor thread) into its writer and queued: no allocation. Never
- * waits (a wait would hold up every bus of the tcp reactor): returns -1 when
+ * waits (a wait would hold up every bus of the reactor): returns -1 when
  * the queue is full, and the bus posts the state again later (only the
  * latest state of a device matters).
  */
