@@ -129,7 +129,7 @@ static struct {
     pthread_cond_t synced; /* a fence was passed */
     struct item *ring;     /* ring_size items: QUEUE_CAPACITY, more while kept items overflow it */
     size_t ring_size, first, count;
-    size_t kept_count; /* of count: kept items (KEPT_WAITING_MAX) */
+    _Atomic size_t kept_count; /* of count: kept items; changed under lock, read without */
     size_t in_hand; /* items of the uplink's batch: taken from the ring, maybe not yet in Paho's */
     /*
      * Message texts, in the order of their items. Counted in bytes since the
@@ -317,7 +317,7 @@ static bool push_kept(struct item *item, const struct text *text)
     bool taken = !queue.stop;
     if (taken) {
         item->kept = true;
-        queue.kept_count++;
+        atomic_fetch_add(&queue.kept_count, 1);
         push_with_text_locked(item, text, time_monotonic_ms());
     }
     pthread_mutex_unlock(&queue.lock);
@@ -326,10 +326,7 @@ static bool push_kept(struct item *item, const struct text *text)
 
 bool uplink_has_room(void)
 {
-    pthread_mutex_lock(&queue.lock);
-    bool room = queue.kept_count < KEPT_WAITING_MAX;
-    pthread_mutex_unlock(&queue.lock);
-    return room;
+    return atomic_load(&queue.kept_count) < KEPT_WAITING_MAX; /* asked before every poll */
 }
 
 /*
@@ -546,7 +543,8 @@ static void take(struct batch *batch, uint64_t timeout_ms)
         batch->items[batch->item_count++] = *item;
         queue.first = (queue.first + 1) % queue.ring_size;
         queue.count--;
-        queue.kept_count -= item->kept;
+        if (item->kept)
+            atomic_fetch_sub(&queue.kept_count, 1);
     }
     if (queue.count == 0 && queue.ring_size > QUEUE_CAPACITY)
         resize_ring_locked(QUEUE_CAPACITY); /* an overflow passed: its memory back */
@@ -880,7 +878,8 @@ void uplink_stop(uint32_t drain_ms)
     queue.stop = true; /* also when the thread never ran: nothing is taken any more */
     free(queue.ring);
     queue.ring = NULL;
-    queue.ring_size = queue.count = queue.kept_count = 0;
+    queue.ring_size = queue.count = 0;
+    atomic_store(&queue.kept_count, 0);
     pthread_mutex_unlock(&queue.lock);
     if (uplink.active_alarms)
         save_state();
