@@ -130,6 +130,7 @@ static struct {
     struct item *ring;     /* ring_size items: QUEUE_CAPACITY, more while kept items overflow it */
     size_t ring_size, first, count;
     _Atomic size_t kept_count; /* of count: kept items; changed under lock, read without */
+    bool storm;                /* kept_count reached kept_waiting_max and has not been 0 since */
     size_t in_hand; /* items of the uplink's batch: taken from the ring, maybe not yet in Paho's */
     /*
      * Message texts, in the order of their items. Counted in bytes since the
@@ -174,6 +175,7 @@ static struct {
 /* Set before the threads that read them start. */
 static size_t waiting_max = WAITING_MAX;
 static size_t states_waiting_max = STATES_WAITING_MAX;
+static size_t kept_waiting_max = KEPT_WAITING_MAX;
 static _Atomic uint64_t shown_next_seq;
 static _Atomic uint64_t heartbeat_ms;
 
@@ -314,19 +316,25 @@ static bool push_kept(struct item *item, const struct text *text)
         wake_locked();
         pthread_cond_wait(&queue.room, &queue.lock);
     }
-    bool taken = !queue.stop;
+    bool taken = !queue.stop, storm_began = false;
     if (taken) {
         item->kept = true;
-        atomic_fetch_add(&queue.kept_count, 1);
+        storm_began =
+            atomic_fetch_add(&queue.kept_count, 1) + 1 == kept_waiting_max && !queue.storm;
+        queue.storm |= storm_began;
         push_with_text_locked(item, text, time_monotonic_ms());
     }
     pthread_mutex_unlock(&queue.lock);
+    if (storm_began)
+        log_warning("uplink: %zu alarm events and command results wait to be sent: no bus starts "
+                    "a poll or a command till some are",
+                    kept_waiting_max);
     return taken;
 }
 
 bool uplink_has_room(void)
 {
-    return atomic_load(&queue.kept_count) < KEPT_WAITING_MAX; /* asked before every poll */
+    return atomic_load(&queue.kept_count) < kept_waiting_max; /* asked before every poll */
 }
 
 /*
@@ -560,7 +568,11 @@ static void take(struct batch *batch, uint64_t timeout_ms)
     batch->stop = queue.stop && queue.count == 0;
     if (batch->item_count > 0 || released)
         pthread_cond_broadcast(&queue.room);
+    bool storm_ended = queue.storm && atomic_load(&queue.kept_count) == 0;
+    queue.storm &= !storm_ended;
     pthread_mutex_unlock(&queue.lock);
+    if (storm_ended)
+        log_info("uplink: the alarm events and command results that waited are all handed to MQTT");
 }
 
 static void pass_fence(uint64_t ticket)
@@ -823,14 +835,24 @@ struct alarm_store *uplink_saved_alarms(void)
     return uplink.active_alarms;
 }
 
-/* For the tests: SAFETYGW_TEST_WAITING_MAX=N lowers WAITING_MAX and STATES_WAITING_MAX to N. */
+/*
+ * For the tests: SAFETYGW_TEST_WAITING_MAX=N lowers WAITING_MAX and
+ * STATES_WAITING_MAX to N, SAFETYGW_TEST_KEPT_WAITING_MAX=N KEPT_WAITING_MAX.
+ */
 static void set_waiting_max(void)
 {
     const char *max = getenv("SAFETYGW_TEST_WAITING_MAX");
-    if (!max)
-        return;
-    waiting_max = states_waiting_max = strtoul(max, NULL, 10);
-    log_warning("uplink: at most %zu messages wait (SAFETYGW_TEST_WAITING_MAX)", waiting_max);
+    if (max) {
+        waiting_max = states_waiting_max = strtoul(max, NULL, 10);
+        log_warning("uplink: at most %zu messages wait (SAFETYGW_TEST_WAITING_MAX)", waiting_max);
+    }
+    const char *kept_max = getenv("SAFETYGW_TEST_KEPT_WAITING_MAX");
+    if (kept_max) {
+        kept_waiting_max = strtoul(kept_max, NULL, 10);
+        log_warning("uplink: polls wait while %zu alarm events and results wait "
+                    "(SAFETYGW_TEST_KEPT_WAITING_MAX)",
+                    kept_waiting_max);
+    }
 }
 
 int uplink_run(void)
