@@ -19,8 +19,10 @@
  * hold '=' and any byte, '\n' included). A log_journal_sendv. Returns 0 when
  * sent, or a negative errno: -EINVAL for no field or a field without '=', -E2BIG beyond
  * JOURNAL_NATIVE_FIELDS_MAX fields, -EMSGSIZE for an entry too big for one
- * datagram, -ENOENT when journald is not listening. Thread-safe: one socket,
- * opened at the first call, and a datagram goes out whole.
+ * datagram, -ENOENT when journald is not listening, -EAGAIN when its queue
+ * had no room within 50 ms, or has none now while journald is behind (no send
+ * waits for a second after such a wait). Thread-safe: one socket, opened at
+ * the first call, and a datagram goes out whole.
  */
 int journal_native_sendv(const struct iovec *fields, int count);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
  */
 static int max_priority = LOG_INFO;
 static log_journal_sendv *journal_sendv;
+/* Lines the journal had no room for, not yet told in an entry of their own (tell_dropped). */
+static _Atomic unsigned long lines_dropped;
 
 void log_set_level(int priority)
 {
@@ -82,6 +85,7 @@ static bool stderr_is_journal(void)
 int log_use_journal(log_journal_sendv *sendv)
 {
     journal_sendv = sendv && stderr_is_journal() ? sendv : NULL;
+    atomic_store(&lines_dropped, 0);
     return journal_sendv != NULL;
 }
 
@@ -141,6 +145,20 @@ static int send_to_journal(int priority, const struct log_fields *about, const c
     return journal_sendv(entry.fields, entry.count);
 }
 
+/* After an entry the journal took: one saying how many it had no room for before. */
+static void tell_dropped(void)
+{
+    unsigned long dropped = atomic_exchange(&lines_dropped, 0);
+    if (dropped == 0)
+        return;
+    char notice[128];
+    snprintf(notice, sizeof notice,
+             "MESSAGE=log: %lu line%s dropped: the journal had no room (journald behind)", dropped,
+             dropped == 1 ? "" : "s");
+    if (send_to_journal(LOG_WARNING, NULL, NULL, 0, NULL, notice) < 0)
+        atomic_fetch_add(&lines_dropped, dropped);
+}
+
 static void write_line(int priority, const struct log_fields *about, const char *code_file,
                        int code_line, const char *code_func, const char *format, va_list args)
 {
@@ -155,7 +173,12 @@ static void write_line(int priority, const struct log_fields *about, const char 
     vsnprintf(line + head, sizeof line - head - 1, format, args);
     if (journal_sendv) {
         memcpy(line, message_field, head);
-        if (send_to_journal(priority, about, code_file, code_line, code_func, line) >= 0)
+        int sent = send_to_journal(priority, about, code_file, code_line, code_func, line);
+        if (sent == -EAGAIN)
+            atomic_fetch_add(&lines_dropped, 1);
+        else if (sent >= 0)
+            tell_dropped();
+        if (sent == -EAGAIN || sent >= 0)
             return;
     }
     char prefix[8];

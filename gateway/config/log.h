@@ -42,7 +42,10 @@ typedef int log_journal_sendv(const struct iovec *fields, int count);
  * names stderr's file (systemd.exec(5), "Environment variables set or
  * propagated by the service manager"). Returns 1 when it does, 0 when lines keep
  * going to stderr (sendv NULL, not under systemd, stderr redirected). Call it
- * before starting threads. An entry the journal refuses goes to stderr.
+ * before starting threads. An entry the journal refuses goes to stderr, but
+ * one it has no room for (-EAGAIN: journald behind) is dropped, not waited
+ * for longer (stderr is the journal too); the next entry it takes is followed
+ * by one saying how many were dropped.
  */
 int log_use_journal(log_journal_sendv *sendv);
 

@@ -230,6 +230,23 @@ static void test_entry_the_journal_refuses_goes_to_stderr(void **state)
     assert_int_equal(journal.entries, 1);
 }
 
+/* journald behind (a slow disk): the line is dropped, not waited for, and told of later. */
+static void test_entry_the_journal_has_no_room_for_is_dropped_and_told_of(void **state)
+{
+    (void)state;
+    start_under_journald();
+    journal.answer = -EAGAIN;
+    log_device(LOG_INFO, "gas-12-2-301", "device %s is online (address 1)", "gas-12-2-301");
+    log_device(LOG_INFO, "gas-12-2-302", "device %s is online (address 2)", "gas-12-2-302");
+    journal.answer = 0;
+    log_info("safetygwd %s started", "0.1.0");
+    assert_string_equal(stderr_text(), ""); /* stderr is the journal too */
+    assert_int_equal(journal.entries, 4);
+    assert_string_equal(journal.fields[0],
+                        "MESSAGE=log: 2 lines dropped: the journal had no room (journald behind)");
+    assert_string_equal(field("PRIORITY"), "4");
+}
+
 static void test_lines_above_the_level_are_dropped(void **state)
 {
     (void)state;
@@ -269,6 +286,8 @@ int main(void)
         cmocka_unit_test_setup(test_device_on_its_bus_carries_both, reset),
         cmocka_unit_test_setup(test_plain_line_has_no_safetygw_fields, reset),
         cmocka_unit_test_setup(test_entry_the_journal_refuses_goes_to_stderr, reset),
+        cmocka_unit_test_setup(test_entry_the_journal_has_no_room_for_is_dropped_and_told_of,
+                               reset),
         cmocka_unit_test_setup(test_lines_above_the_level_are_dropped, reset),
         cmocka_unit_test_setup(test_id_too_long_for_a_field_is_left_out_not_cut, reset),
     };
