@@ -142,12 +142,24 @@ void bus_link_opened(struct bus *bus, int fd)
     pthread_mutex_unlock(&bus->snapshot_lock);
 }
 
+/*
+ * A line's tty closed without waiting: what it still holds to send is
+ * dropped first, since a serial driver's close waits for its output to drain
+ * (30 s by default), which a wedged adapter never does, and that wait would
+ * hold up every bus of the reactor, or main at a reload or a stop.
+ */
+static void close_line(modbus_t *ctx)
+{
+    modbus_flush(ctx);
+    modbus_close(ctx);
+}
+
 /* Closes the wire (no longer watched): libmodbus's context on rtu, the socket on tcp. */
 static void shut_link(struct bus *bus)
 {
     reactor_watch(&bus->member, -1, 0);
     if (bus->def->type == BUS_RTU)
-        modbus_close(bus->ctx);
+        close_line(bus->ctx);
     else if (bus->tcp.fd >= 0)
         close(bus->tcp.fd);
     bus->pacing.fd = -1;
@@ -973,7 +985,7 @@ void bus_free(struct bus *bus)
         return;
     bus_stop(bus, true);
     if (bus->ctx) {
-        modbus_close(bus->ctx);
+        close_line(bus->ctx);
         modbus_free(bus->ctx);
         bus->ctx = NULL;
     }
