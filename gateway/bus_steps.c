@@ -264,13 +264,15 @@ static void poll_send(struct bus *bus)
 
 /*
  * A non-blocking connect to the bus's converter: 0 connected, 1 under way
- * (fd becomes writable when it is done), -1 with errno. The host is looked
- * up here; a converter is configured by its address, which needs no lookup.
+ * (fd becomes writable when it is done), -1 with errno. A converter is
+ * configured by its address (config_bus.c): getaddrinfo only parses it, and
+ * never asks DNS, which could keep every bus waiting.
  */
 static int tcp_socket_connect(const struct bus_def *def, int *fd_out)
 {
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
     char service[8];
     snprintf(service, sizeof service, "%u", def->tcp_port);
     struct addrinfo *found = NULL;

@@ -7,6 +7,8 @@
  */
 #include "config_bus.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +90,33 @@ static int read_rtu(struct config_yaml *file, const struct config_node *map, str
     return result;
 }
 
+/*
+ * A converter is given by its IPv4 or IPv6 address, not a name: the thread
+ * that connects to it serves every bus, and a name's lookup waits on DNS (for
+ * seconds when the server is away) at every reconnect. A basement converter
+ * has a static address; a DNS server is one more thing to fail.
+ */
+static int read_host(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
+{
+    if (config_yaml_get_string(file, map, "host", &bus->host) != 0)
+        return -1;
+    if (!bus->host)
+        return 0; /* missing: tcp_required says so */
+    unsigned char address[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, bus->host, address) == 1 || inet_pton(AF_INET6, bus->host, address) == 1)
+        return 0;
+    config_yaml_error(file, config_yaml_get(file, map, "host"),
+                      "host \"%s\" is not an IP address: give the converter's address (a "
+                      "name's lookup would hold up every bus while DNS answers)",
+                      bus->host);
+    return -1;
+}
+
 static int read_tcp(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
     bus->tcp_port = BUS_TCP_PORT_DEFAULT;
     bus->timeout_ms = BUS_TCP_TIMEOUT_DEFAULT_MS;
-    int result = config_yaml_get_string(file, map, "host", &bus->host);
+    int result = read_host(file, map, bus);
     result |= config_yaml_get_u16(file, map, "port", 1, UINT16_MAX, &bus->tcp_port);
     return result;
 }

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "config_load.h"
 #include "config_fixture.h"
+#include "config_load.h"
 
 /* Lines 1-3 of most test files. */
 #define HEADER                                                                                     \
@@ -108,7 +108,7 @@ static void test_every_documented_key_is_read(void **state)
         "  - { name: b1, type: rtu, port: /dev/ttyS1, baud: 19200, parity: E,\n"
         "      data_bits: 7, stop_bits: 2, rs485: yes, timeout_ms: 100, gap_ms: 5,\n"
         "      backoff_max_ms: 2000 }\n"
-        "  - { name: b2, type: tcp, host: conv.local, port: 1502, link_timeout_ms: 9000 }\n"
+        "  - { name: b2, type: tcp, host: 10.0.0.9, port: 1502, link_timeout_ms: 9000 }\n"
         "devices:\n"
         "  - id: gas-1\n"
         "    profile: sensor\n"
@@ -167,11 +167,11 @@ static void test_unknown_bus_key_names_the_key_the_bus_and_the_expected_keys(voi
 static void test_port_is_a_number_on_a_tcp_bus_and_host_is_unknown_on_rtu(void **state)
 {
     struct config_fixture *fixture = *state;
-    assert_null(config_fixture_load(fixture, HEADER
-                                    "buses:\n"
-                                    "  - { name: conv, type: tcp, host: h, port: /dev/ttyUSB0 }\n"
-                                    "  - { name: line, type: rtu, port: /dev/ttyS0, host: h }\n"));
-    assert_config_error(fixture, "gateway.yaml", 5, 45, "port must be an integer");
+    assert_null(config_fixture_load(
+        fixture, HEADER "buses:\n"
+                        "  - { name: conv, type: tcp, host: 10.0.0.1, port: /dev/ttyUSB0 }\n"
+                        "  - { name: line, type: rtu, port: /dev/ttyS0, host: h }\n"));
+    assert_config_error(fixture, "gateway.yaml", 5, 52, "port must be an integer");
     assert_config_error(fixture, "gateway.yaml", 6, 48, "unknown key \"host\" in bus \"line\"");
 }
 
@@ -294,7 +294,7 @@ static void test_out_of_range_values_name_the_range(void **state)
                                     "profiles: [ profiles ]\n"
                                     "buses:\n"
                                     "  - { name: b1, type: rtu, port: /dev/x, data_bits: 9 }\n"
-                                    "  - { name: b2, type: tcp, host: h, port: 0 }\n"
+                                    "  - { name: b2, type: tcp, host: 10.0.0.1, port: 0 }\n"
                                     "devices:\n"
                                     "  - { id: d0, profile: sensor, bus: b1, address: 0 }\n"
                                     "  - { id: d1, profile: sensor, bus: b1, address: 248 }\n"
@@ -307,7 +307,7 @@ static void test_out_of_range_values_name_the_range(void **state)
     assert_config_error(fixture, "gateway.yaml", 2, 33, "qos 3 is out of range 0..2");
     assert_config_error(fixture, "gateway.yaml", 2, 49, "keepalive_s 4 is out of range 5..3600");
     assert_config_error(fixture, "gateway.yaml", 5, 53, "data_bits 9 is out of range 7..8");
-    assert_config_error(fixture, "gateway.yaml", 6, 43, "port 0 is out of range 1..65535");
+    assert_config_error(fixture, "gateway.yaml", 6, 50, "port 0 is out of range 1..65535");
     assert_config_error(fixture, "gateway.yaml", 8, 50, "address 0 is out of range 1..247");
     assert_config_error(fixture, "gateway.yaml", 9, 50, "address 248 is out of range 1..247");
     assert_config_error(fixture, "gateway.yaml", 11, 16, "poll_ms 9 is out of range 10..3600000");
@@ -327,12 +327,27 @@ static void test_integer_keys_reject_fractions_and_quoted_numbers(void **state)
     assert_config_error(fixture, "gateway.yaml", 7, 50, "address must be an integer, not \"2\"");
 }
 
+/* A converter's name would be looked up on the thread that serves every bus: an address. */
+static void test_a_converter_is_given_by_its_address_not_a_name(void **state)
+{
+    struct config_fixture *fixture = *state;
+    assert_null(config_fixture_load(fixture,
+                                    HEADER "buses:\n"
+                                           "  - { name: b1, type: tcp, host: conv-3.local }\n"
+                                           "  - { name: b2, type: tcp, host: \"fd00::14\" }\n"
+                                           "  - { name: b3, type: tcp, host: 10.20.1.14 }\n"
+                                           "devices: []\n"));
+    assert_config_error(fixture, "gateway.yaml", 5, 34,
+                        "host \"conv-3.local\" is not an IP address: give the converter's address");
+    assert_int_equal(fixture->errors.count, 1); /* an IPv6 and an IPv4 address are taken */
+}
+
 static void test_hex_numbers_are_accepted(void **state)
 {
     struct config_fixture *fixture = *state;
     const struct config *config = config_fixture_load(
         fixture,
-        HEADER "buses: [ { name: b1, type: tcp, host: h, port: 0x1F6 } ]\n"
+        HEADER "buses: [ { name: b1, type: tcp, host: 10.0.0.1, port: 0x1F6 } ]\n"
                "devices:\n"
                "  - { id: d1, profile: sensor, bus: b1, address: 0x10, poll_ms: 0x3E8 }\n");
     assert_non_null(config);
@@ -355,7 +370,7 @@ static void test_an_alias_repeats_the_anchored_value(void **state)
 {
     struct config_fixture *fixture = *state;
     const struct config *config = config_fixture_load(
-        fixture, HEADER "buses: [ { name: b1, type: tcp, host: h } ]\n"
+        fixture, HEADER "buses: [ { name: b1, type: tcp, host: 10.0.0.1 } ]\n"
                         "devices:\n"
                         "  - { id: d1, profile: sensor, bus: b1, address: 1,\n"
                         "      location: &flat { building: \"7\", room: \"301\" } }\n"
@@ -380,9 +395,10 @@ static void test_undefined_alias_is_a_syntax_error_at_the_alias(void **state)
 static void test_duplicate_anchor_is_a_syntax_error_naming_the_first(void **state)
 {
     struct config_fixture *fixture = *state;
-    assert_null(config_fixture_load(fixture, HEADER "buses:\n"
-                                                    "  - &bus { name: b1, type: tcp, host: h }\n"
-                                                    "  - &bus { name: b2, type: tcp, host: h }\n"));
+    assert_null(config_fixture_load(fixture,
+                                    HEADER "buses:\n"
+                                           "  - &bus { name: b1, type: tcp, host: 10.0.0.1 }\n"
+                                           "  - &bus { name: b2, type: tcp, host: 10.0.0.1 }\n"));
     assert_int_equal(fixture->errors.count, 1);
     assert_config_error(fixture, "gateway.yaml", 6, 5,
                         "found duplicate anchor; first occurrence at line 5");
@@ -393,7 +409,7 @@ static void test_empty_lists_and_maps_load(void **state)
     struct config_fixture *fixture = *state;
     const struct config *config = config_fixture_load(
         fixture,
-        HEADER "buses: [ { name: b1, type: tcp, host: h } ]\n"
+        HEADER "buses: [ { name: b1, type: tcp, host: 10.0.0.1 } ]\n"
                "devices: [ { id: d1, profile: sensor, bus: b1, address: 1, location: {} } ]\n"
                "---\n"
                "only the first document is read: [\n");
@@ -493,8 +509,8 @@ static void test_ten_thousand_devices_load(void **state)
     assert_non_null(text);
     int used = snprintf(text, size, HEADER "buses:\n");
     for (int bus = 0; bus < 50; bus++) {
-        used += snprintf(text + used, size - used, "  - { name: c%d, type: tcp, host: h%d }\n", bus,
-                         bus);
+        used += snprintf(text + used, size - used,
+                         "  - { name: c%d, type: tcp, host: 10.0.0.%d }\n", bus, bus);
     }
     used += snprintf(text + used, size - used, "devices:\n");
     for (int i = 0; i < 10000; i++) {
@@ -519,6 +535,7 @@ int main(void)
         TEST(test_every_documented_key_is_read),
         TEST(test_unknown_bus_key_names_the_key_the_bus_and_the_expected_keys),
         TEST(test_port_is_a_number_on_a_tcp_bus_and_host_is_unknown_on_rtu),
+        TEST(test_a_converter_is_given_by_its_address_not_a_name),
         TEST(test_nonstandard_baud_is_rejected_with_the_standard_rates),
         TEST(test_device_id_that_names_a_bus_is_refused),
         TEST(test_duplicate_device_id_points_to_the_first),

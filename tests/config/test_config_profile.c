@@ -15,15 +15,15 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "config_load.h"
 #include "config_fixture.h"
+#include "config_load.h"
 
 /* Lines 1-5 of gateway.yaml; devices follow from line 6. */
 #define GATEWAY_WITH_DEVICES(devices)                                                              \
     "gateway: { id: gw-1 }\n"                                                                      \
     "mqtt: { uri: tcp://127.0.0.1:1883 }\n"                                                        \
     "profiles: [ profiles ]\n"                                                                     \
-    "buses: [ { name: b1, type: tcp, host: h } ]\n"                                                \
+    "buses: [ { name: b1, type: tcp, host: 10.0.0.1 } ]\n"                                         \
     "devices:\n" devices
 
 /* Ten-port charger in miniature: three ports at a stride of 0x10. */
