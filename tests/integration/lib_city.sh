@@ -99,7 +99,30 @@ nats_cluster_ports() {
 }
 
 # start_nats_node I: node I of the cluster (server_name n<I>, store under $WORK/n<I>); sets NATS_PID_I.
+# A port free when picked can be taken by another test before the node binds it
+# (tests run two at a time): a node that exits on "address already in use" gets
+# new ports and is started again (its peers find it through their own routes).
 start_nats_node() {
+    local i=$1 attempt
+    for attempt in 1 2 3; do
+        write_nats_conf "$i"
+        nats-server -c "$WORK/n$i/nats.conf" >>"$WORK/nats-n$i.log" 2>&1 &
+        eval "NATS_PID_$i=$!"
+        PIDS="$PIDS $!"
+        wait_until 20 nats_node_up_or_gone "$i"
+        nats_node_up "$i" && return
+        grep -q "address already in use" "$WORK/nats-n$i.log" || break
+        eval "NATS_CLIENT_$i=$(free_port) NATS_ROUTE_$i=$(free_port) NATS_MQTT_$i=$(free_port)"
+    done
+    fail "nats-server n$i did not open its MQTT port"
+    exit 1
+}
+
+nats_node_up() { eval "port_open \$NATS_MQTT_$1"; }
+nats_node_up_or_gone() { nats_node_up "$1" || eval "! kill -0 \$NATS_PID_$1"; }
+
+# write_nats_conf I: node I's nats.conf, with routes to every other node.
+write_nats_conf() {
     local i=$1 j routes="" client route mqtt
     for j in $(seq 1 "$NATS_NODES"); do
         [ "$j" = "$i" ] && continue
@@ -124,10 +147,6 @@ $cluster
 mqtt { listen: 127.0.0.1:$mqtt, stream_replicas: $replicas, consumer_replicas: $replicas }
 ${NATS_EXTRA_CONF:-}
 CONF
-    nats-server -c "$WORK/n$i/nats.conf" >>"$WORK/nats-n$i.log" 2>&1 &
-    eval "NATS_PID_$i=$!"
-    PIDS="$PIDS $!"
-    wait_until 20 port_open "$mqtt" || { fail "nats-server n$i did not open its MQTT port"; exit 1; }
 }
 
 kill_nats_node() {
