@@ -1,3 +1,7 @@
+/*
+ * line_open.c — an RS-485 line's tty opened on a short-lived thread of its
+ * own, so that the reactor never waits on an adapter's driver (line_open.h).
+ */
 #include "line_open.h"
 
 #include <errno.h>

@@ -144,8 +144,7 @@ static bool is_queued_command(const char *key)
     return strncmp(key, "c-", 2) == 0;
 }
 
-/* A re-send's bytes against the file's: the same but for the DUP flag (MQTT 3.1.1, 2.2.2: bit 3).
- */
+/* A re-send against the file: the same bytes but for the DUP flag (MQTT 3.1.1, 2.2.2: bit 3). */
 static bool same_except_dup_flag(const unsigned char *stored, size_t stored_length,
                                  const unsigned char *message, size_t length)
 {

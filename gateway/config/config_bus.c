@@ -98,14 +98,15 @@ static int read_rtu(struct config_yaml *file, const struct config_node *map, str
  */
 static int read_host(struct config_yaml *file, const struct config_node *map, struct bus_def *bus)
 {
-    if (config_yaml_get_string(file, map, "host", &bus->host) != 0)
-        return -1;
-    if (!bus->host)
+    const struct config_node *node = config_yaml_get(file, map, "host");
+    if (!node)
         return 0; /* missing: tcp_required says so */
+    if (config_yaml_string(file, node, "host", &bus->host) != 0)
+        return -1;
     unsigned char address[sizeof(struct in6_addr)];
     if (inet_pton(AF_INET, bus->host, address) == 1 || inet_pton(AF_INET6, bus->host, address) == 1)
         return 0;
-    config_yaml_error(file, config_yaml_get(file, map, "host"),
+    config_yaml_error(file, node,
                       "host \"%s\" is not an IP address: give the converter's address (a "
                       "name's lookup would hold up every bus while DNS answers)",
                       bus->host);

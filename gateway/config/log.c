@@ -174,12 +174,14 @@ static void write_line(int priority, const struct log_fields *about, const char 
     if (journal_sendv) {
         memcpy(line, message_field, head);
         int sent = send_to_journal(priority, about, code_file, code_line, code_func, line);
-        if (sent == -EAGAIN)
+        if (sent == -EAGAIN) { /* journald behind: stderr is the journal too */
             atomic_fetch_add(&lines_dropped, 1);
-        else if (sent >= 0)
-            tell_dropped();
-        if (sent == -EAGAIN || sent >= 0)
             return;
+        }
+        if (sent >= 0) {
+            tell_dropped();
+            return;
+        }
     }
     char prefix[8];
     size_t prefix_length = (size_t)snprintf(prefix, sizeof prefix, "<%d>", priority);
