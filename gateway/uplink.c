@@ -819,8 +819,11 @@ int uplink_open(const struct config *config, uint64_t started_wall_ms,
         log_error("uplink: out of memory");
         return -1;
     }
+    pthread_mutex_lock(&queue.lock);
+    queue.stop = false; /* a stopped uplink opened again (the tests do) */
     queue.ring = malloc(QUEUE_CAPACITY * sizeof *queue.ring);
     queue.ring_size = QUEUE_CAPACITY;
+    pthread_mutex_unlock(&queue.lock);
     if (!queue.ring) {
         log_error("uplink: out of memory");
         return -1;
@@ -885,6 +888,33 @@ uint64_t uplink_heartbeat_ms(void)
     return atomic_load(&heartbeat_ms);
 }
 
+/* What a queued item owns. */
+static void free_item_copies(struct item *item)
+{
+    if (item->kind == ITEM_EVENT)
+        free_event_copies(&item->event);
+    else if (item->kind == ITEM_MESSAGE && item->message.malloced)
+        free(item->message.text);
+    else if (item->kind == ITEM_SHELVING)
+        free_shelving_change(item->shelving_change);
+}
+
+/*
+ * The items and commands a thread that never ran (it could not start) left
+ * in the queue: freed. A thread that ran took them all before it ended.
+ */
+static void free_untaken_locked(void)
+{
+    for (; queue.count > 0; queue.count--) {
+        free_item_copies(&queue.ring[queue.first]);
+        queue.first = (queue.first + 1) % queue.ring_size;
+    }
+    for (; queue.inbox_count > 0; queue.inbox_count--) {
+        free(queue.inbox[queue.inbox_first]);
+        queue.inbox_first = (queue.inbox_first + 1) % INBOX_CAPACITY;
+    }
+}
+
 void uplink_stop(uint32_t drain_ms)
 {
     if (uplink.running) {
@@ -898,9 +928,10 @@ void uplink_stop(uint32_t drain_ms)
     }
     pthread_mutex_lock(&queue.lock);
     queue.stop = true; /* also when the thread never ran: nothing is taken any more */
+    free_untaken_locked();
     free(queue.ring);
     queue.ring = NULL;
-    queue.ring_size = queue.count = 0;
+    queue.ring_size = queue.count = queue.first = 0;
     atomic_store(&queue.kept_count, 0);
     pthread_mutex_unlock(&queue.lock);
     if (uplink.active_alarms)

@@ -6,7 +6,9 @@
  * is numbered once the uplink runs. Buses are told to start no poll while
  * too many of them wait, but not when telemetry fills the queue (it is turned
  * away instead). The broker is a closed port on loopback: Paho keeps what it
- * is handed for later.
+ * is handed for later. When the uplink thread never runs (it could not
+ * start), what was queued is freed at the stop: the sanitizer run's leak
+ * check is that test's assertion.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,8 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config_fixture.h"
 #include "timeutil.h"
@@ -97,12 +101,45 @@ static void test_a_storm_past_the_queue_is_taken_at_once_and_every_event_numbere
     uplink_stop(0);
 }
 
+/* Posts one item of each kind that owns memory of its own. */
+static void post_owning_items(const struct device_def *device)
+{
+    struct shelving shelving = {.rule_index = -1, .until_wall_ms = time_wall_ms() + 60000u};
+    struct alarm_event event = {.raised = true,
+                                .device = device,
+                                .rule = &device->rules[0],
+                                .action_error = "valve did not answer",
+                                .locations_json = "[{\"compound\":\"cx\",\"building\":\"1\"}]",
+                                .shelved_as = &shelving,
+                                .raised_at_wall_ms = time_wall_ms(),
+                                .ts_wall_ms = time_wall_ms()};
+    uplink_post_event(&event);
+    uplink_post_shelving("gas-1", NULL, &shelving);
+    size_t length = 20 * 1024; /* past the texts kept in the queue's ring */
+    char *payload = malloc(length + 1);
+    assert_non_null(payload);
+    memset(payload, 'x', length);
+    payload[length] = '\0';
+    assert_int_equal(uplink_post_text("cmd-result/gas-1", payload, length, 1, false, PUBLISH_KEPT),
+                     0);
+    free(payload);
+}
+
+static void test_what_a_thread_that_never_ran_left_is_freed_at_the_stop(void **state)
+{
+    const struct config *config = open_uplink(*state);
+    post_owning_items(&config->devices[0]);
+    uplink_stop(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_a_storm_past_the_queue_is_taken_at_once_and_every_event_numbered,
             config_fixture_setup, config_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_what_a_thread_that_never_ran_left_is_freed_at_the_stop,
+                                        config_fixture_setup, config_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
