@@ -14,6 +14,12 @@
 
 #define EVENTS_PER_WAIT 128
 #define IDLE_WAKE_US 250000u /* round the loop at least this often: the heartbeats */
+/*
+ * The heartbeats are stored at most this often: the watchdog reads them in
+ * seconds, and storing every member's at each of the sample site's ~300
+ * wake-ups a second was half the loop's own time (perf, bench/README.md).
+ */
+#define BEAT_EVERY_MS 100u
 #define NS_PER_US 1000L
 #define US_PER_S 1000000u
 
@@ -36,6 +42,7 @@ static struct {
     size_t count;
     size_t capacity;
     struct timer_heap timers;
+    uint64_t beaten_ms; /* when the heartbeats were last stored */
 } reactor = {.lock = PTHREAD_MUTEX_INITIALIZER,
              .left = PTHREAD_COND_INITIALIZER,
              .epoll_fd = -1,
@@ -103,9 +110,12 @@ void reactor_at(struct reactor_member *member, uint64_t deadline_us)
 
 static void beat(uint64_t now_ms)
 {
+    if (now_ms < reactor.beaten_ms + BEAT_EVERY_MS)
+        return;
+    reactor.beaten_ms = now_ms;
     for (size_t i = 0; i < reactor.count; i++)
         if (!reactor.members[i]->stalled && !reactor.members[i]->held)
-            atomic_store(reactor.members[i]->heartbeat_ms, now_ms);
+            atomic_store_explicit(reactor.members[i]->heartbeat_ms, now_ms, memory_order_relaxed);
 }
 
 static int add_member(struct reactor_member *member)

@@ -15,9 +15,9 @@
  * deadline or a wake-up through its calls; the bus (bus.c) decides,
  * tcp_link.c and rtu_link.c frame. The calls run on the reactor thread and
  * must never block; from them (and only from them) a member sets its
- * descriptor and deadline (reactor_watch, reactor_at). Each time round its
- * loop the reactor refreshes the heartbeats of the members it serves (the
- * watchdog reads them).
+ * descriptor and deadline (reactor_watch, reactor_at). Going round its loop
+ * (at least every 250 ms), the reactor refreshes the heartbeats of the
+ * members it serves, at most every 100 ms (the watchdog reads them).
  *
  * Threads and locks: reactor_join and reactor_leave are called by
  * one thread (main: start, reload, stop); reactor_wake by any. The
@@ -55,7 +55,7 @@ struct reactor_member {
     /* the owner's, set before reactor_join */
     const struct reactor_calls *calls;
     void *owner;
-    _Atomic uint64_t *heartbeat_ms; /* refreshed every loop */
+    _Atomic uint64_t *heartbeat_ms; /* refreshed every 100 ms or so */
     uint32_t slot_us;               /* its deadlines are rounded up to this grid (0, 1: none) */
     bool stalled;                   /* a test: joined, never served, no heartbeat */
     bool held; /* set by its calls while it waits on a thread of its own: no heartbeat */
