@@ -259,7 +259,7 @@ def tcp_site(path, work, broker_port, converters, per_converter, poll_ms,
     write_site(path, work, broker_port, buses, devices, profiles)
 
 
-# A Modbus TCP meter of DESIGN.md's last target: 10 holding registers read in one request.
+# A Modbus TCP meter of figure D and of bench/peers' workload: 10 holding registers read in one request.
 METER_PROFILE = """\
 name: meter-10
 kind: meter
@@ -706,7 +706,8 @@ class Bench:
         self.row("5. sample site resident memory", memory_text(memory), "<= 8 MiB", "",
                  "ok" if memory["VmRSS"] <= 8 * 1024 else "MISS")
 
-    # -- DESIGN.md: 5,000 meters of 10 registers at 1 s on 100 converters --
+    # -- D: 5,000 meters of 10 registers at 1 s on 100 converters. No target of its own:
+    # DESIGN.md judges this workload side by side with mqmgateway (bench/peers). --
 
     def meters(self, warmup_s, window_s, publish):
         """publish: each read also published as one message on P/telemetry/<id>."""
@@ -746,8 +747,7 @@ class Bench:
                     if telemetry else "polling only, %.0f polls/s" % (cost["polls"] / seconds))
             label = "published" if publish else "polling only"
             self.row("D. 5,000 meters at 1 s, 100 converters (%s)" % what,
-                     "CPU %.2f %% of one core" % percent, "<= 3 %",
-                     "", "ok" if percent <= 3.0 else "MISS")
+                     "CPU %.2f %% of one core" % percent, "", "", "")
             self.cost_rows("D. 5,000 meters (%s)" % label, "meters-" + label.split()[0],
                            control, daemon, cost)
         finally:
@@ -755,8 +755,7 @@ class Bench:
             self.procs.stop(daemon)
             self.procs.stop(sim)
             self.procs.stop(sub)
-        self.row("D. 5,000 meters resident memory (%s)" % label, memory_text(memory),
-                 "<= 8 MiB", "", "ok" if memory["VmRSS"] <= 8 * 1024 else "MISS")
+        self.row("D. 5,000 meters resident memory (%s)" % label, memory_text(memory), "", "", "")
 
     # -- 6: start-up --
 
