@@ -148,10 +148,10 @@ static bool is_queued_command(const char *key)
 static bool same_except_dup_flag(const unsigned char *stored, size_t stored_length,
                                  const unsigned char *message, size_t length)
 {
-    if (length != stored_length || length == 0)
-        return length == stored_length;
-    return (stored[0] | 0x08) == (message[0] | 0x08) &&
-           memcmp(stored + 1, message + 1, length - 1) == 0;
+    if (length != stored_length)
+        return false;
+    return length == 0 || ((stored[0] | 0x08) == (message[0] | 0x08) &&
+                           memcmp(stored + 1, message + 1, length - 1) == 0);
 }
 
 static void refuse_damaged_resend(const struct store *store, const char *key,

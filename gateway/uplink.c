@@ -933,6 +933,7 @@ void uplink_stop(uint32_t drain_ms)
     queue.ring = NULL;
     queue.ring_size = queue.count = queue.first = 0;
     atomic_store(&queue.kept_count, 0);
+    queue.storm = false;
     pthread_mutex_unlock(&queue.lock);
     if (uplink.active_alarms)
         save_state();
