@@ -695,16 +695,17 @@ class Bench:
             time.sleep(warmup_s)
             costs = [self.cost_window(control, daemon, window_s) for _ in range(windows)]
             memory = memory_kib(daemon.pid)
-            percents = [100.0 * cost["cpu"] / cost["seconds"] for cost in costs]
+            percents = [100.0 * window["cpu"] / window["seconds"] for window in costs]
             percent = statistics.median(percents)
-            cost = {key: sum(cost[key] for cost in costs) for key in costs[0]}
-            cost["load"] = costs[-1]["load"]
+            total = {key: sum(window[key] for window in costs)
+                     for key in ("polls", "cpu", "seconds", "voluntary", "involuntary")}
+            total["load"] = costs[-1]["load"]
             self.row("5. sample site, 798 devices, %d × %d s (%.0f polls/s)"
-                     % (windows, window_s, cost["polls"] / cost["seconds"]),
+                     % (windows, window_s, total["polls"] / total["seconds"]),
                      "CPU %.2f %% of one core (median of %s)"
                      % (percent, ", ".join("%.2f" % p for p in percents)), "<= 1 %", "",
                      "ok" if percent <= 1.0 else "MISS")
-            self.cost_rows("5. sample site", "site", control, daemon, cost)
+            self.cost_rows("5. sample site", "site", control, daemon, total)
         finally:
             control.close()
             self.procs.stop(daemon)
